@@ -1,0 +1,2 @@
+//! raft-playground (overview written below once all layers exist).
+pub mod raft;

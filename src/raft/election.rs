@@ -1,0 +1,181 @@
+//! Leader election (§5.2) with the election restriction (§5.4.1).
+//!
+//! A follower that hears nothing from a leader for its randomized election timeout
+//! becomes a candidate: it increments its term, votes for itself and asks every other
+//! node for a vote. A node grants at most one vote per term, and only to a candidate
+//! whose log is at least as up-to-date as its own. A candidate with votes from a
+//! majority becomes leader; one that hears from a leader of its term (or sees a newer
+//! term) becomes a follower; one whose timer fires again starts a new election.
+
+use std::collections::BTreeMap;
+
+use super::log::Log;
+use super::message::Message;
+use super::ready::Event;
+use super::{Node, NodeId, Progress, Role};
+
+/// Why a vote was refused, or `None` if it is granted: Figure 2, RequestVote receiver
+/// rule 2 ("If votedFor is null or candidateId, and candidate's log is at least as
+/// up-to-date as receiver's log, grant vote"). Rule 1 (a request from an older term)
+/// is the term rule in [`Node::step`] and never reaches here.
+pub fn vote_refusal(
+    voted_for: Option<NodeId>,
+    candidate: NodeId,
+    log: &Log,
+    last_log_index: u64,
+    last_log_term: u64,
+) -> Option<String> {
+    if let Some(voted) = voted_for.filter(|&voted| voted != candidate) {
+        return Some(format!("already voted for n{voted}"));
+    }
+    // §5.4.1: the voter denies its vote if its own log is more up-to-date.
+    if !log.is_up_to_date(last_log_index, last_log_term) {
+        return Some(format!(
+            "candidate's log (last {last_log_index}@t{last_log_term}) is behind ours (last {}@t{})",
+            log.last_index(),
+            log.last_term()
+        ));
+    }
+    None
+}
+
+impl Node {
+    /// §5.2: "On conversion to candidate, start election: increment currentTerm, vote
+    /// for self, reset election timer, send RequestVote RPCs to all other servers."
+    pub(super) fn start_election(&mut self) {
+        let was = self.role;
+        self.current_term += 1;
+        self.voted_for = Some(self.id);
+        self.hard_state_changed = true;
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.progress.clear();
+        self.votes.clear();
+        self.votes.insert(self.id);
+        self.reset_election_timer();
+        self.record(Event::ElectionTimeout {
+            term: self.current_term,
+        });
+        debug_assert_ne!(was, Role::Leader, "a leader's election timer does not run");
+        if self.votes.len() >= self.quorum_size() {
+            self.become_leader();
+            return;
+        }
+        let last_log_index = self.log.last_index();
+        let last_log_term = self.log.last_term();
+        for peer in self.peers() {
+            self.send(
+                peer,
+                Message::RequestVote {
+                    last_log_index,
+                    last_log_term,
+                },
+            );
+        }
+    }
+
+    /// RequestVote receiver (Figure 2), for a request in our current term.
+    pub(super) fn handle_request_vote(
+        &mut self,
+        candidate: NodeId,
+        last_log_index: u64,
+        last_log_term: u64,
+    ) {
+        let refusal = vote_refusal(
+            self.voted_for,
+            candidate,
+            &self.log,
+            last_log_index,
+            last_log_term,
+        );
+        let term = self.current_term;
+        let vote_granted = refusal.is_none();
+        match refusal {
+            None => {
+                if self.voted_for != Some(candidate) {
+                    self.voted_for = Some(candidate);
+                    self.hard_state_changed = true;
+                }
+                // Figure 2: a follower's timer restarts when it grants a vote.
+                self.reset_election_timer();
+                self.record(Event::VoteGranted { candidate, term });
+            }
+            Some(reason) => self.record(Event::VoteDenied {
+                candidate,
+                term,
+                reason,
+            }),
+        }
+        self.send(candidate, Message::RequestVoteReply { vote_granted });
+    }
+
+    /// A candidate counts the votes of its term; a majority makes it leader (§5.2).
+    pub(super) fn handle_request_vote_reply(&mut self, from: NodeId, vote_granted: bool) {
+        if self.role != Role::Candidate || !vote_granted {
+            return;
+        }
+        self.votes.insert(from);
+        if self.votes.len() >= self.quorum_size() {
+            self.become_leader();
+        }
+    }
+
+    /// Becomes leader of the current term. Figure 2: nextIndex starts just after the
+    /// leader's last entry and matchIndex at 0; "upon election: send initial empty
+    /// AppendEntries RPCs (heartbeat) to each server" (they go out with the next Ready).
+    pub(super) fn become_leader(&mut self) {
+        debug_assert_eq!(self.role, Role::Candidate);
+        self.role = Role::Leader;
+        self.leader = Some(self.id);
+        self.heartbeat_elapsed = 0;
+        let next_index = self.log.last_index() + 1;
+        self.progress = self
+            .peers()
+            .map(|peer| {
+                (
+                    peer,
+                    Progress {
+                        next_index,
+                        match_index: 0,
+                        probing: true,
+                        probe_sent: false,
+                        heartbeat_due: true,
+                    },
+                )
+            })
+            .collect::<BTreeMap<_, _>>();
+        self.record(Event::BecameLeader {
+            term: self.current_term,
+        });
+        // A single-node cluster may already have uncommitted entries of its own term.
+        self.maybe_advance_commit_index();
+    }
+
+    /// Becomes a follower in `term` (which must not be older than ours), following
+    /// `leader` if known. A newer term clears the vote (§5.1).
+    pub(super) fn become_follower(&mut self, term: u64, leader: Option<NodeId>) {
+        assert!(term >= self.current_term, "terms never go back");
+        if term > self.current_term {
+            self.current_term = term;
+            self.voted_for = None;
+            self.hard_state_changed = true;
+        }
+        let was = self.role;
+        self.role = Role::Follower;
+        self.leader = leader;
+        self.votes.clear();
+        self.progress.clear();
+        if was != Role::Follower {
+            // A leader's election timer was not running; give it a fresh one.
+            self.reset_election_timer();
+            self.record(Event::SteppedDown {
+                term,
+                was: match was {
+                    Role::Leader => "leader",
+                    Role::Candidate => "candidate",
+                    Role::Follower => "follower",
+                },
+            });
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Messages between Raft nodes: an [`Envelope`] carrying one [`Message`].
+//!
+//! The envelope holds the sender's `term`, so the rule "a higher term makes you a
+//! follower, a lower term marks the message stale" (§5.1) is applied in exactly one
+//! place ([`crate::raft::Node::step`]) before any message-specific handler runs.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::NodeId;
+
+/// One entry of the replicated log (Figure 2: "each entry contains command for state
+/// machine, and term when entry was received by leader").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The entry's position in the log; the first entry has index 1.
+    pub index: u64,
+    /// The term of the leader that created the entry.
+    pub term: u64,
+    /// The state machine command, as text. Shared, so copying an entry into a message
+    /// or into storage never copies the command itself.
+    pub command: Arc<str>,
+}
+
+/// A snapshot of the state machine covering every entry up to `last_included_index`
+/// (Figure 13).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Snapshot {
+    /// The index of the last entry the snapshot replaces.
+    pub last_included_index: u64,
+    /// The term of that entry.
+    pub last_included_term: u64,
+    /// The state machine's own encoding of its state at `last_included_index`.
+    #[serde(skip)]
+    pub data: Arc<[u8]>,
+}
+
+/// Where a follower's log disagrees with an AppendEntries request, so the leader can
+/// skip back over a whole term per round trip instead of one entry (the lab's
+/// XTerm/XIndex/XLen; see [`crate::raft::replication::next_index_after_conflict`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ConflictHint {
+    /// The term of the follower's entry at `prev_log_index` (XTerm), or `None` if the
+    /// follower's log has no entry there because it is too short.
+    pub term: Option<u64>,
+    /// The first index the follower holds with that term (XIndex); meaningless when
+    /// `term` is `None`.
+    pub first_index: u64,
+    /// One past the follower's last log index (XLen): where a too-short log ends.
+    pub log_end: u64,
+}
+
+/// The outcome of an AppendEntries request, as the follower reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AppendOutcome {
+    /// The follower's log now matches the leader's up to and including `match_index`.
+    Accepted {
+        /// The highest index known to match the leader's log.
+        match_index: u64,
+    },
+    /// The consistency check failed at `prev_log_index` (§5.3).
+    Conflict(ConflictHint),
+    /// The request came from an older term; the reply's envelope carries the newer one.
+    StaleTerm,
+}
+
+/// The messages of Figure 2 (RequestVote, AppendEntries) and Figure 13
+/// (InstallSnapshot), each with its reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Message {
+    /// A candidate asks for a vote (§5.2).
+    RequestVote {
+        /// Index of the candidate's last log entry (§5.4.1).
+        last_log_index: u64,
+        /// Term of the candidate's last log entry (§5.4.1).
+        last_log_term: u64,
+    },
+    /// The answer to a RequestVote.
+    RequestVoteReply {
+        /// True means the candidate received this node's vote.
+        vote_granted: bool,
+    },
+    /// A leader replicates entries, or sends a heartbeat when `entries` is empty (§5.3).
+    AppendEntries {
+        /// Index of the log entry immediately preceding the new ones.
+        prev_log_index: u64,
+        /// Term of the entry at `prev_log_index`.
+        prev_log_term: u64,
+        /// The entries to store, starting at `prev_log_index + 1`.
+        entries: Vec<Entry>,
+        /// The leader's commit index.
+        leader_commit: u64,
+    },
+    /// The answer to an AppendEntries.
+    AppendEntriesReply {
+        /// The request's `prev_log_index`, echoed so the leader can recognise the reply
+        /// to a request it has since superseded.
+        prev_log_index: u64,
+        /// What the follower did with the request.
+        outcome: AppendOutcome,
+    },
+    /// A leader sends its snapshot to a follower whose next entry it no longer has
+    /// (Figure 13; the whole snapshot in one message, as the lab allows).
+    InstallSnapshot {
+        /// The snapshot, with its last included index and term.
+        snapshot: Snapshot,
+    },
+    /// The answer to an InstallSnapshot.
+    InstallSnapshotReply {
+        /// The `last_included_index` of the snapshot the follower now holds (or already
+        /// held); `None` when the request came from an older term and was ignored.
+        installed_index: Option<u64>,
+    },
+}
+
+impl Message {
+    /// A short name for the message type, as shown in traces and `messages`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::RequestVote { .. } => "RequestVote",
+            Message::RequestVoteReply { .. } => "RequestVoteReply",
+            Message::AppendEntries { .. } => "AppendEntries",
+            Message::AppendEntriesReply { .. } => "AppendEntriesReply",
+            Message::InstallSnapshot { .. } => "InstallSnapshot",
+            Message::InstallSnapshotReply { .. } => "InstallSnapshotReply",
+        }
+    }
+
+    /// True for requests, false for replies.
+    pub fn is_request(&self) -> bool {
+        match self {
+            Message::RequestVote { .. }
+            | Message::AppendEntries { .. }
+            | Message::InstallSnapshot { .. } => true,
+            Message::RequestVoteReply { .. }
+            | Message::AppendEntriesReply { .. }
+            | Message::InstallSnapshotReply { .. } => false,
+        }
+    }
+}
+
+/// A message in flight: who sent it, to whom, and in which term.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Envelope {
+    /// The sender.
+    pub from: NodeId,
+    /// The recipient.
+    pub to: NodeId,
+    /// The sender's `current_term` when it sent the message.
+    pub term: u64,
+    /// The message itself.
+    pub message: Message,
+}
+
+/// Bytes of a fixed-size field (every integer is encoded as 8 bytes).
+const WORD: u64 = 8;
+
+impl Envelope {
+    /// The size of the envelope in a simple binary encoding: 8 bytes per integer,
+    /// boolean or tag, and a length word plus the bytes for every command and
+    /// snapshot. Nothing is actually serialized (no message leaves the process); this
+    /// is what the byte counters report.
+    pub fn encoded_len(&self) -> u64 {
+        // from, to, term, message tag
+        let header = 4 * WORD;
+        let body = match &self.message {
+            Message::RequestVote { .. } => 2 * WORD,
+            Message::RequestVoteReply { .. } => WORD,
+            Message::AppendEntries { entries, .. } => {
+                3 * WORD
+                    + WORD
+                    + entries
+                        .iter()
+                        .map(|entry| 3 * WORD + entry.command.len() as u64)
+                        .sum::<u64>()
+            }
+            Message::AppendEntriesReply { .. } => 5 * WORD,
+            Message::InstallSnapshot { snapshot } => 3 * WORD + snapshot.data.len() as u64,
+            Message::InstallSnapshotReply { .. } => 2 * WORD,
+        };
+        header + body
+    }
+}

@@ -1,0 +1,176 @@
+//! What the core hands to its caller: [`Ready`] (persist, send, apply) and the
+//! [`Event`]s that explain what happened, plus the [`PersistentState`] a node is
+//! rebuilt from after a crash.
+
+use serde::Serialize;
+
+use super::NodeId;
+use super::log::Log;
+use super::message::{Entry, Envelope, Snapshot};
+
+/// The part of Figure 2's persistent state that is not the log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HardState {
+    /// The latest term this node has seen.
+    pub current_term: u64,
+    /// The candidate that received this node's vote in `current_term`, if any.
+    pub voted_for: Option<NodeId>,
+}
+
+/// Log entries to persist: everything from `first` on is replaced by `entries`
+/// (which may be empty when the log was only truncated).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSuffix {
+    /// The lowest index that changed.
+    pub first: u64,
+    /// The entries now held from `first` on (entries a snapshot covers are left out).
+    pub entries: Vec<Entry>,
+}
+
+/// Everything a node persists (Figure 2 "persistent state on all servers", plus the
+/// latest snapshot of 3D). A crashed node is rebuilt from exactly this.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersistentState {
+    /// `current_term` and `voted_for`.
+    pub hard_state: HardState,
+    /// The log after the snapshot base.
+    pub log: Log,
+    /// The latest snapshot, if any; its index and term equal the log's snapshot base.
+    pub snapshot: Option<Snapshot>,
+}
+
+impl PersistentState {
+    /// Applies one [`Ready`]'s persistence part, in the order that keeps this state
+    /// equal to the core's: hard state, then snapshot, then log suffix.
+    pub fn persist(&mut self, ready: &Ready) {
+        if let Some(hard_state) = ready.hard_state {
+            self.hard_state = hard_state;
+        }
+        if let Some(snapshot) = &ready.snapshot {
+            self.log
+                .compact(snapshot.last_included_index, snapshot.last_included_term);
+            self.snapshot = Some(snapshot.clone());
+        }
+        if let Some(suffix) = &ready.log {
+            self.log.replace_from(suffix.first, &suffix.entries);
+        }
+    }
+
+    /// The size of the persisted Raft state in bytes, not counting the snapshot (the
+    /// lab's `RaftStateSize`), in the encoding of [`Envelope::encoded_len`].
+    pub fn raft_state_size(&self) -> u64 {
+        // term, voted_for, snapshot index and term, entry count
+        let fixed = 5 * 8;
+        fixed
+            + self
+                .log
+                .iter()
+                .map(|entry| 3 * 8 + entry.command.len() as u64)
+                .sum::<u64>()
+    }
+}
+
+/// Something that happened inside a node, for traces and for the safety checker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The election timer fired and the node became a candidate in `term` (§5.2).
+    ElectionTimeout {
+        /// The new term.
+        term: u64,
+    },
+    /// The node voted for `candidate` in `term`.
+    VoteGranted {
+        /// Who received the vote.
+        candidate: NodeId,
+        /// The election's term.
+        term: u64,
+    },
+    /// The node refused its vote to `candidate`.
+    VoteDenied {
+        /// Who asked.
+        candidate: NodeId,
+        /// The election's term.
+        term: u64,
+        /// Why, in words: "already voted for n2" or "candidate's log is behind".
+        reason: String,
+    },
+    /// The node won the election for `term` (§5.2).
+    BecameLeader {
+        /// The term it leads.
+        term: u64,
+    },
+    /// The node stopped being leader or candidate.
+    SteppedDown {
+        /// The term it is now a follower in.
+        term: u64,
+        /// The role it left, for the trace.
+        was: &'static str,
+    },
+    /// A follower stored entries `from..=to` sent by its leader.
+    Appended {
+        /// First new index.
+        from: u64,
+        /// Last new index.
+        to: u64,
+    },
+    /// A follower discarded its entries from `from` on because they conflicted with
+    /// the leader's (§5.3).
+    Truncated {
+        /// The first discarded index.
+        from: u64,
+    },
+    /// The commit index advanced to `index`.
+    Committed {
+        /// The new commit index.
+        index: u64,
+    },
+    /// The node compacted its log into a snapshot through `index` (§7).
+    SnapshotTaken {
+        /// The snapshot's last included index.
+        index: u64,
+    },
+    /// The node installed a snapshot through `index` from its leader (Figure 13).
+    SnapshotInstalled {
+        /// The snapshot's last included index.
+        index: u64,
+    },
+}
+
+/// The output of a node since the previous `ready()`, in the spirit of etcd raft's
+/// `Ready`. The caller must handle it in this order:
+///
+/// 1. persist `hard_state`, `snapshot` and `log` ([`PersistentState::persist`]);
+/// 2. only then send `messages` (they may depend on what was just persisted);
+/// 3. apply `apply_snapshot`, if any, to the state machine, then `committed`.
+#[derive(Debug, Default)]
+pub struct Ready {
+    /// A changed `current_term`/`voted_for` to persist.
+    pub hard_state: Option<HardState>,
+    /// A new snapshot to persist (compacting the persisted log behind it).
+    pub snapshot: Option<Snapshot>,
+    /// Log changes to persist.
+    pub log: Option<LogSuffix>,
+    /// Messages to send once the above is persisted.
+    pub messages: Vec<Envelope>,
+    /// A snapshot the state machine must load (installed from a leader, or found in
+    /// storage at restart) before applying `committed`.
+    pub apply_snapshot: Option<Snapshot>,
+    /// Newly committed entries to apply, in index order, without gaps.
+    pub committed: Vec<Entry>,
+    /// What happened, in order.
+    pub events: Vec<Event>,
+}
+
+impl Ready {
+    /// True if there is nothing to persist, send, apply or report.
+    pub fn is_empty(&self) -> bool {
+        self.hard_state.is_none()
+            && self.snapshot.is_none()
+            && self.log.is_none()
+            && self.messages.is_empty()
+            && self.apply_snapshot.is_none()
+            && self.committed.is_empty()
+            && self.events.is_empty()
+    }
+}

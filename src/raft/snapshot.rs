@@ -1,0 +1,117 @@
+//! Log compaction (§7) and InstallSnapshot (Figure 13).
+//!
+//! The state machine periodically captures its state through some applied index and
+//! hands it to [`Node::snapshot`]; the log before that index is dropped. A leader whose
+//! follower needs an entry that is gone sends the whole snapshot instead. The state
+//! machine never moves backwards: a snapshot older than what a node has committed is
+//! acknowledged and ignored.
+
+use std::sync::Arc;
+
+use super::message::{Message, Snapshot};
+use super::ready::Event;
+use super::{Node, NodeId, Role};
+
+/// Why [`Node::snapshot`] refused a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// The state machine cannot have captured an entry it was not given yet.
+    #[error("index {index} is not applied yet (last applied: {last_applied})")]
+    NotApplied {
+        /// The requested snapshot index.
+        index: u64,
+        /// The node's last applied index.
+        last_applied: u64,
+    },
+    /// The log is already compacted through this index.
+    #[error("the log is already compacted through {snapshot_index}")]
+    AlreadyCompacted {
+        /// The current snapshot index.
+        snapshot_index: u64,
+    },
+}
+
+impl Node {
+    /// The state machine captured every entry through `index` in `data`: keep that as
+    /// the snapshot and drop the log up to it (§7). The new snapshot is persisted with
+    /// the next [`super::Ready`].
+    pub fn snapshot(&mut self, index: u64, data: Arc<[u8]>) -> Result<(), SnapshotError> {
+        if index > self.last_applied {
+            return Err(SnapshotError::NotApplied {
+                index,
+                last_applied: self.last_applied,
+            });
+        }
+        if index <= self.log.snapshot_index() {
+            return Err(SnapshotError::AlreadyCompacted {
+                snapshot_index: self.log.snapshot_index(),
+            });
+        }
+        let term = self
+            .log
+            .term_at(index)
+            .expect("an applied entry after the snapshot is in the log");
+        self.log.compact(index, term);
+        self.snapshot = Some(Snapshot {
+            last_included_index: index,
+            last_included_term: term,
+            data,
+        });
+        self.snapshot_changed = true;
+        self.record(Event::SnapshotTaken { index });
+        Ok(())
+    }
+
+    /// The latest snapshot, if any.
+    pub fn latest_snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// InstallSnapshot receiver (Figure 13), for a request in our current term.
+    pub(super) fn handle_install_snapshot(&mut self, leader: NodeId, snapshot: Snapshot) {
+        self.follow_leader_of_current_term(leader);
+        let index = snapshot.last_included_index;
+        // Already committed through there: our log (or a newer snapshot) holds it all,
+        // and the state machine must not move backwards.
+        if index > self.commit_index {
+            // Steps 6–7: keep the log suffix after the snapshot if it matches,
+            // otherwise discard the entire log; then load the snapshot.
+            self.log.compact(index, snapshot.last_included_term);
+            self.snapshot = Some(snapshot);
+            self.snapshot_changed = true;
+            self.snapshot_to_apply = true;
+            self.commit_index = index;
+            self.last_applied = index;
+            self.record(Event::SnapshotInstalled { index });
+        }
+        self.send(
+            leader,
+            Message::InstallSnapshotReply {
+                installed_index: Some(index),
+            },
+        );
+    }
+
+    /// The leader learns that a follower holds everything through `installed_index`.
+    pub(super) fn handle_install_snapshot_reply(
+        &mut self,
+        from: NodeId,
+        installed_index: Option<u64>,
+    ) {
+        if self.role != Role::Leader {
+            return;
+        }
+        // None answers a request from an older term and says nothing about this one.
+        let Some(index) = installed_index else {
+            return;
+        };
+        let Some(progress) = self.progress.get_mut(&from) else {
+            return;
+        };
+        progress.match_index = progress.match_index.max(index);
+        progress.next_index = progress.next_index.max(index + 1);
+        progress.probing = false;
+        progress.probe_sent = false;
+        self.maybe_advance_commit_index();
+    }
+}

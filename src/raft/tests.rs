@@ -1,0 +1,794 @@
+//! Tests of the core alone: table tests for the vote decision and fast backup, the
+//! paper's Figure 7 and Figure 8 scenarios, and persistence and snapshot rules, all
+//! driven through a tiny in-memory network with hand-picked deliveries.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use super::election::vote_refusal;
+use super::replication::{conflict_hint, next_index_after_conflict, quorum_match_index};
+use super::*;
+
+/// A log (no snapshot) whose entry i has term `terms[i - 1]` and command `t{term}.{i}`.
+fn log_with_terms(terms: &[u64]) -> Log {
+    let mut log = Log::new();
+    for (position, &term) in terms.iter().enumerate() {
+        let index = position as u64 + 1;
+        log.push(Entry {
+            index,
+            term,
+            command: format!("t{term}.{index}").into(),
+        });
+    }
+    log
+}
+
+fn terms_of(log: &Log) -> Vec<u64> {
+    log.iter().map(|entry| entry.term).collect()
+}
+
+/// A hand-driven network of cores. Messages wait in `queue` until a test delivers
+/// them; each node's output is persisted into `storage` as the runtime would.
+struct Net {
+    nodes: BTreeMap<NodeId, Node>,
+    storage: BTreeMap<NodeId, PersistentState>,
+    queue: Vec<Envelope>,
+    /// Every command each node applied, by index.
+    applied: BTreeMap<NodeId, BTreeMap<u64, Arc<str>>>,
+    members: Vec<NodeId>,
+}
+
+impl Net {
+    fn new(size: usize) -> Net {
+        let members: Vec<NodeId> = (1..=size).collect();
+        let mut net = Net {
+            nodes: BTreeMap::new(),
+            storage: BTreeMap::new(),
+            queue: Vec::new(),
+            applied: BTreeMap::new(),
+            members: members.clone(),
+        };
+        for &id in &members {
+            net.storage.insert(id, PersistentState::default());
+            net.restart(id);
+        }
+        net
+    }
+
+    /// (Re)builds node `id` from its storage.
+    fn restart(&mut self, id: NodeId) {
+        let state = self.storage[&id].clone();
+        let node = Node::restart(
+            id,
+            self.members.clone(),
+            RaftConfig::default(),
+            id as u64,
+            state,
+        );
+        self.nodes.insert(id, node);
+        self.collect(id);
+    }
+
+    fn crash(&mut self, id: NodeId) {
+        self.nodes.remove(&id);
+        self.queue
+            .retain(|envelope| envelope.to != id && envelope.from != id);
+    }
+
+    fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[&id]
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        self.nodes.get_mut(&id).expect("node is up")
+    }
+
+    /// Persists and queues node `id`'s output, recording what it applies.
+    fn collect(&mut self, id: NodeId) {
+        let ready = self.node_mut(id).ready();
+        self.storage.get_mut(&id).expect("storage").persist(&ready);
+        self.queue.extend(ready.messages);
+        let applied = self.applied.entry(id).or_default();
+        for entry in ready.committed {
+            applied.insert(entry.index, entry.command);
+        }
+    }
+
+    /// Delivers queued messages whose both ends are in `group` (and up), repeatedly,
+    /// until none is left; other messages are dropped.
+    fn deliver_within(&mut self, group: &[NodeId]) {
+        let group: BTreeSet<NodeId> = group.iter().copied().collect();
+        while !self.queue.is_empty() {
+            for envelope in std::mem::take(&mut self.queue) {
+                let to = envelope.to;
+                if group.contains(&envelope.from)
+                    && group.contains(&to)
+                    && self.nodes.contains_key(&to)
+                {
+                    self.node_mut(to).step(envelope);
+                    self.collect(to);
+                }
+            }
+        }
+    }
+
+    /// Makes `id` campaign among `group` until it wins (at most 5 tries).
+    fn elect(&mut self, id: NodeId, group: &[NodeId]) {
+        for _ in 0..5 {
+            assert!(self.node_mut(id).timeout_now());
+            self.collect(id);
+            self.deliver_within(group);
+            if self.node(id).role() == Role::Leader {
+                return;
+            }
+        }
+        panic!("n{id} could not win an election among {group:?}");
+    }
+
+    fn propose(&mut self, id: NodeId, command: &str) -> (u64, u64) {
+        let result = self
+            .node_mut(id)
+            .propose(command.into())
+            .expect("is leader");
+        self.collect(id);
+        result
+    }
+
+    /// One heartbeat round from `leader`, delivered within `group`.
+    fn heartbeat(&mut self, leader: NodeId, group: &[NodeId]) {
+        for _ in 0..RaftConfig::default().heartbeat_interval {
+            self.node_mut(leader).tick();
+        }
+        self.collect(leader);
+        self.deliver_within(group);
+    }
+}
+
+#[test]
+fn vote_decision_table() {
+    let log = log_with_terms(&[1, 1, 2]); // last entry: index 3, term 2
+    struct Case {
+        voted_for: Option<NodeId>,
+        candidate: NodeId,
+        last_log_index: u64,
+        last_log_term: u64,
+        grant: bool,
+    }
+    let cases = [
+        // Not voted yet, candidate's log equal: grant.
+        Case {
+            voted_for: None,
+            candidate: 2,
+            last_log_index: 3,
+            last_log_term: 2,
+            grant: true,
+        },
+        // Already voted for this candidate (a retried request): grant again.
+        Case {
+            voted_for: Some(2),
+            candidate: 2,
+            last_log_index: 3,
+            last_log_term: 2,
+            grant: true,
+        },
+        // Already voted for someone else this term: one vote per term.
+        Case {
+            voted_for: Some(3),
+            candidate: 2,
+            last_log_index: 9,
+            last_log_term: 9,
+            grant: false,
+        },
+        // Candidate's last term is older, though its log is longer: §5.4.1 refuses.
+        Case {
+            voted_for: None,
+            candidate: 2,
+            last_log_index: 10,
+            last_log_term: 1,
+            grant: false,
+        },
+        // Same last term, shorter log: refuse.
+        Case {
+            voted_for: None,
+            candidate: 2,
+            last_log_index: 2,
+            last_log_term: 2,
+            grant: false,
+        },
+        // Same last term, longer log: grant.
+        Case {
+            voted_for: None,
+            candidate: 2,
+            last_log_index: 4,
+            last_log_term: 2,
+            grant: true,
+        },
+        // Newer last term, shorter log: grant.
+        Case {
+            voted_for: None,
+            candidate: 2,
+            last_log_index: 1,
+            last_log_term: 3,
+            grant: true,
+        },
+        // An empty candidate log against our non-empty one: refuse.
+        Case {
+            voted_for: None,
+            candidate: 2,
+            last_log_index: 0,
+            last_log_term: 0,
+            grant: false,
+        },
+    ];
+    for (number, case) in cases.iter().enumerate() {
+        let refusal = vote_refusal(
+            case.voted_for,
+            case.candidate,
+            &log,
+            case.last_log_index,
+            case.last_log_term,
+        );
+        assert_eq!(refusal.is_none(), case.grant, "case {number}: {refusal:?}");
+    }
+    // An empty log votes for an empty candidate.
+    assert_eq!(vote_refusal(None, 2, &Log::new(), 0, 0), None);
+}
+
+#[test]
+fn fast_backup_table() {
+    struct Case {
+        name: &'static str,
+        leader: &'static [u64],
+        follower: &'static [u64],
+        prev_log_index: u64,
+        hint: ConflictHint,
+        next_index: u64,
+    }
+    let cases = [
+        Case {
+            // Lab case 3: the follower's log is too short; continue from its end.
+            name: "follower too short",
+            leader: &[4, 6, 6, 6],
+            follower: &[4],
+            prev_log_index: 3,
+            hint: ConflictHint {
+                term: None,
+                first_index: 2,
+                log_end: 2,
+            },
+            next_index: 2,
+        },
+        Case {
+            // Lab case 1: the leader has no entry of the follower's term 5: skip all of them.
+            name: "leader lacks the conflicting term",
+            leader: &[4, 6, 6, 6],
+            follower: &[4, 5, 5, 5],
+            prev_log_index: 3,
+            hint: ConflictHint {
+                term: Some(5),
+                first_index: 2,
+                log_end: 5,
+            },
+            next_index: 2,
+        },
+        Case {
+            // Lab case 2: the leader has term 4; continue after its last term-4 entry.
+            name: "leader has the conflicting term",
+            leader: &[1, 1, 4, 4, 6, 6],
+            follower: &[1, 1, 4, 4, 4, 4, 4],
+            prev_log_index: 6,
+            hint: ConflictHint {
+                term: Some(4),
+                first_index: 3,
+                log_end: 8,
+            },
+            next_index: 5,
+        },
+        Case {
+            // The conflicting run starts at the very first entry.
+            name: "conflict from index 1",
+            leader: &[2, 2],
+            follower: &[1, 1, 1],
+            prev_log_index: 2,
+            hint: ConflictHint {
+                term: Some(1),
+                first_index: 1,
+                log_end: 4,
+            },
+            next_index: 1,
+        },
+    ];
+    for case in &cases {
+        let leader = log_with_terms(case.leader);
+        let follower = log_with_terms(case.follower);
+        let hint = conflict_hint(&follower, case.prev_log_index);
+        assert_eq!(hint, case.hint, "{}: hint", case.name);
+        assert_eq!(
+            next_index_after_conflict(&leader, &hint),
+            case.next_index,
+            "{}: next_index",
+            case.name
+        );
+        // The chosen next_index never skips an entry the follower could still need: the
+        // logs agree on everything before it, as far as the follower has entries.
+        let agreed = case.next_index - 1;
+        assert!(
+            agreed == 0 || leader.term_at(agreed) == follower.term_at(agreed),
+            "{}",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn fast_backup_across_a_snapshot() {
+    // The follower compacted through 3 (term 2); it holds term 3 at 4..=5.
+    let mut follower = log_with_terms(&[1, 2, 2, 3, 3]);
+    follower.compact(3, 2);
+    let hint = conflict_hint(&follower, 5);
+    assert_eq!(
+        hint,
+        ConflictHint {
+            term: Some(3),
+            first_index: 4,
+            log_end: 6
+        }
+    );
+    // The leader has no term 3: it backs up to 4, whose prev (3) is the snapshot base.
+    let leader = log_with_terms(&[1, 2, 2, 4, 4, 4]);
+    assert_eq!(next_index_after_conflict(&leader, &hint), 4);
+}
+
+#[test]
+fn quorum_match_index_is_the_majority_floor() {
+    assert_eq!(quorum_match_index(&mut [5, 3, 9], 2), 5);
+    assert_eq!(quorum_match_index(&mut [1, 2, 3, 4, 5], 3), 3);
+    assert_eq!(quorum_match_index(&mut [7], 1), 7);
+}
+
+#[test]
+fn a_single_node_elects_itself_and_commits_alone() {
+    let mut node = Node::new(1, vec![1], RaftConfig::default(), 7);
+    for _ in 0..20 {
+        node.tick();
+    }
+    assert_eq!(node.role(), Role::Leader);
+    assert_eq!(node.propose("x".into()), Ok((1, 1)));
+    let ready = node.ready();
+    assert!(ready.log.is_some(), "the entry is persisted");
+    assert_eq!(ready.committed.len(), 1);
+    assert!(ready.messages.is_empty());
+}
+
+#[test]
+fn the_vote_is_persisted_in_the_same_ready_as_the_reply() {
+    let mut net = Net::new(3);
+    net.node_mut(1).timeout_now();
+    net.collect(1);
+    let request = net
+        .queue
+        .iter()
+        .find(|envelope| envelope.to == 2)
+        .cloned()
+        .unwrap();
+    net.node_mut(2).step(request);
+    let ready = net.node_mut(2).ready();
+    assert_eq!(
+        ready.hard_state,
+        Some(HardState {
+            current_term: 1,
+            voted_for: Some(1)
+        })
+    );
+    assert!(matches!(
+        ready.messages[0].message,
+        Message::RequestVoteReply { vote_granted: true }
+    ));
+}
+
+#[test]
+fn a_restarted_node_does_not_vote_twice_in_one_term() {
+    let mut net = Net::new(3);
+    net.elect(1, &[1, 2, 3]);
+    assert_eq!(net.node(2).status().voted_for, Some(1));
+    net.crash(2);
+    net.restart(2);
+    assert_eq!(net.node(2).term(), 1);
+    // n3 asks n2 for a vote in term 1 (as if its own timer had fired in that term).
+    net.node_mut(2).step(Envelope {
+        from: 3,
+        to: 2,
+        term: 1,
+        message: Message::RequestVote {
+            last_log_index: 5,
+            last_log_term: 5,
+        },
+    });
+    let ready = net.node_mut(2).ready();
+    assert!(matches!(
+        ready.messages[0].message,
+        Message::RequestVoteReply {
+            vote_granted: false
+        }
+    ));
+}
+
+#[test]
+fn timers_elect_a_leader_with_randomized_timeouts() {
+    let mut net = Net::new(5);
+    for _ in 0..100 {
+        for id in 1..=5 {
+            net.node_mut(id).tick();
+            net.collect(id);
+        }
+        net.deliver_within(&[1, 2, 3, 4, 5]);
+        if net.nodes.values().any(|node| node.role() == Role::Leader) {
+            break;
+        }
+    }
+    let leaders: Vec<NodeId> = net
+        .nodes
+        .values()
+        .filter(|node| node.role() == Role::Leader)
+        .map(Node::id)
+        .collect();
+    assert_eq!(leaders.len(), 1, "{leaders:?}");
+    // The timeout is within the configured range.
+    let config = RaftConfig::default();
+    for node in net.nodes.values() {
+        let due = node.ticks_until_due();
+        assert!(due <= config.election_timeout_max, "{due}");
+    }
+}
+
+/// Figure 7: a leader for term 8 and six possible follower logs (a)–(f). Whatever a
+/// follower's log looks like, AppendEntries makes it identical to the leader's, and
+/// fast backup needs only a few round trips to find where they agree.
+#[test]
+fn figure_7_follower_logs_converge_to_the_leaders() {
+    let leader_terms: &[u64] = &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
+    let followers: [(&str, &[u64]); 6] = [
+        ("a", &[1, 1, 1, 4, 4, 5, 5, 6, 6]),
+        ("b", &[1, 1, 1, 4]),
+        ("c", &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6]),
+        ("d", &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7]),
+        ("e", &[1, 1, 1, 4, 4, 4, 4]),
+        ("f", &[1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3]),
+    ];
+    for (name, follower_terms) in followers {
+        let state = |terms: &[u64]| PersistentState {
+            hard_state: HardState {
+                current_term: 7,
+                voted_for: None,
+            },
+            log: log_with_terms(terms),
+            snapshot: None,
+        };
+        let members = vec![1, 2];
+        let mut leader = Node::restart(
+            1,
+            members.clone(),
+            RaftConfig::default(),
+            1,
+            state(leader_terms),
+        );
+        let mut follower =
+            Node::restart(2, members, RaftConfig::default(), 2, state(follower_terms));
+        // Make n1 leader of term 8 directly (in the figure, other servers elected it).
+        leader.current_term = 8;
+        leader.role = Role::Candidate;
+        leader.become_leader();
+        let mut round_trips = 0;
+        let mut exchange = |leader: &mut Node, follower: &mut Node| {
+            let mut queue = leader.ready().messages;
+            while !queue.is_empty() {
+                round_trips += 1;
+                for envelope in std::mem::take(&mut queue) {
+                    let target = if envelope.to == 1 {
+                        &mut *leader
+                    } else {
+                        &mut *follower
+                    };
+                    target.step(envelope);
+                }
+                queue.extend(leader.ready().messages);
+                queue.extend(follower.ready().messages);
+            }
+        };
+        exchange(&mut leader, &mut follower);
+        // The follower now agrees with the leader through index 10 ((c) and (d) still
+        // hold extra entries after it: Raft removes entries only when they conflict).
+        assert_eq!(
+            terms_of(follower.log())[..10],
+            *leader_terms,
+            "follower ({name})"
+        );
+        // The leader's next entry overwrites whatever the follower has at index 11.
+        leader.propose("new".into()).unwrap();
+        exchange(&mut leader, &mut follower);
+        let mut expected = leader_terms.to_vec();
+        expected.push(8);
+        assert_eq!(terms_of(follower.log()), expected, "follower ({name})");
+        assert_eq!(
+            follower.log(),
+            leader.log(),
+            "follower ({name}) holds the same commands"
+        );
+        assert!(
+            round_trips <= 8,
+            "follower ({name}) took {round_trips} message rounds"
+        );
+    }
+}
+
+/// Figure 8: an entry from an older term is not committed by counting replicas, even
+/// when a majority stores it, because a later leader could still overwrite it.
+#[test]
+fn figure_8_old_term_entry_is_not_committed_by_counting() {
+    let all = [1, 2, 3, 4, 5];
+    let mut net = Net::new(5);
+    // (a) n1 leads term 1; "a" is committed everywhere; "b" reaches only n2.
+    net.elect(1, &all);
+    net.propose(1, "a");
+    net.deliver_within(&all);
+    net.heartbeat(1, &all);
+    assert!(
+        net.nodes
+            .values()
+            .all(|node| node.status().commit_index == 1)
+    );
+    assert_eq!(net.propose(1, "b"), (2, 1));
+    net.deliver_within(&[1, 2]);
+    // (b) n1 crashes; n5 wins term 2 with votes of n3, n4 and appends "c" at index 2.
+    net.crash(1);
+    net.elect(5, &[3, 4, 5]);
+    assert_eq!(net.propose(5, "c"), (2, 2));
+    net.crash(5);
+    // (c) n1 comes back, wins a later term and replicates "b" to n3: now n1, n2 and n3
+    // (a majority) store index 2 from term 1.
+    net.restart(1);
+    net.elect(1, &[1, 2, 3, 4]);
+    let term = net.node(1).term();
+    assert!(term >= 3);
+    net.heartbeat(1, &[1, 2, 3]);
+    for id in [1, 2, 3] {
+        assert_eq!(net.node(id).log().term_at(2), Some(1), "n{id} stores b");
+    }
+    // The Figure 8 rule: n1 must not commit index 2, its entry is from term 1. (Its
+    // commit index is even 0: it forgot it in the crash, and index 1 is from term 1 too.)
+    assert_eq!(net.node(1).status().commit_index, 0);
+    // (d) Indeed: n1 crashes, n5 is elected with votes of n2, n3, n4 (its last term 2
+    // beats their term 1) and overwrites index 2 with "c".
+    net.crash(1);
+    net.restart(5);
+    net.elect(5, &[2, 3, 4, 5]);
+    net.propose(5, "d");
+    net.deliver_within(&[2, 3, 4, 5]);
+    net.heartbeat(5, &[2, 3, 4, 5]);
+    for id in [2, 3, 4, 5] {
+        assert_eq!(
+            net.node(id).log().get(2).unwrap().command.as_ref(),
+            "c",
+            "n{id}"
+        );
+        assert_eq!(net.node(id).status().commit_index, 3, "n{id}");
+    }
+    // Nobody ever applied "b": committing it would have lost a committed entry.
+    for applied in net.applied.values() {
+        assert_ne!(applied.get(&2).map(|command| command.as_ref()), Some("b"));
+    }
+    // (e) When n1 returns, its "b" is replaced too.
+    net.restart(1);
+    net.heartbeat(5, &all);
+    assert_eq!(net.node(1).log().get(2).unwrap().command.as_ref(), "c");
+    assert_eq!(net.applied[&1][&2].as_ref(), "c");
+}
+
+#[test]
+fn a_stale_leader_steps_down_and_loses_its_uncommitted_entries() {
+    let all = [1, 2, 3];
+    let mut net = Net::new(3);
+    net.elect(1, &all);
+    net.propose(1, "x");
+    net.deliver_within(&all);
+    // n1 is cut off; its new entries reach nobody.
+    net.propose(1, "lost1");
+    net.propose(1, "lost2");
+    net.queue.clear();
+    net.elect(2, &[2, 3]);
+    net.propose(2, "y");
+    net.deliver_within(&[2, 3]);
+    // n1 rejoins: the next heartbeat makes it a follower and repairs its log.
+    net.heartbeat(2, &all);
+    net.heartbeat(2, &all);
+    assert_eq!(net.node(1).role(), Role::Follower);
+    assert_eq!(net.node(1).log(), net.node(2).log());
+    assert_eq!(net.node(1).log().get(2).unwrap().command.as_ref(), "y");
+}
+
+#[test]
+fn a_lagging_follower_gets_the_snapshot_and_applies_it_first() {
+    let all = [1, 2, 3];
+    let mut net = Net::new(3);
+    net.elect(1, &all);
+    for i in 0..10 {
+        net.propose(1, &format!("c{i}"));
+        net.deliver_within(&[1, 2]);
+    }
+    net.heartbeat(1, &[1, 2]);
+    assert_eq!(net.node(1).status().last_applied, 10);
+    net.node_mut(1)
+        .snapshot(8, Arc::from(&b"state@8"[..]))
+        .unwrap();
+    net.collect(1);
+    assert_eq!(net.node(1).log().snapshot_index(), 8);
+    assert_eq!(
+        net.storage[&1].log.snapshot_index(),
+        8,
+        "the snapshot is persisted"
+    );
+    // n3 was cut off all along: its next entry (1) is gone from the leader's log.
+    net.heartbeat(1, &all);
+    let status = net.node(3).status();
+    assert_eq!(
+        (
+            status.snapshot_index,
+            status.last_log_index,
+            status.commit_index
+        ),
+        (8, 10, 10)
+    );
+    // The state machine got the snapshot, then 9 and 10 in order, nothing before.
+    assert_eq!(
+        net.applied[&3].keys().copied().collect::<Vec<_>>(),
+        vec![9, 10]
+    );
+    // A restart loads the snapshot again from storage.
+    net.crash(3);
+    net.restart(3);
+    assert_eq!(net.node(3).status().last_applied, 8);
+    assert_eq!(net.node(3).status().commit_index, 8);
+}
+
+#[test]
+fn install_snapshot_keeps_a_matching_suffix_and_never_moves_backwards() {
+    let mut node = Node::restart(
+        2,
+        vec![1, 2],
+        RaftConfig::default(),
+        2,
+        PersistentState {
+            hard_state: HardState {
+                current_term: 3,
+                voted_for: None,
+            },
+            log: log_with_terms(&[1, 2, 3, 3]),
+            snapshot: None,
+        },
+    );
+    let snapshot = |index, term| Snapshot {
+        last_included_index: index,
+        last_included_term: term,
+        data: Arc::from(&b""[..]),
+    };
+    node.step(Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::InstallSnapshot {
+            snapshot: snapshot(3, 3),
+        },
+    });
+    let ready = node.ready();
+    assert_eq!(ready.apply_snapshot.map(|s| s.last_included_index), Some(3));
+    assert_eq!(
+        (node.log().snapshot_index(), node.log().last_index()),
+        (3, 4),
+        "suffix kept"
+    );
+    // An older snapshot is acknowledged but changes nothing.
+    node.step(Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::InstallSnapshot {
+            snapshot: snapshot(2, 2),
+        },
+    });
+    let ready = node.ready();
+    assert!(ready.apply_snapshot.is_none());
+    assert!(matches!(
+        ready.messages[0].message,
+        Message::InstallSnapshotReply {
+            installed_index: Some(2)
+        }
+    ));
+    assert_eq!(node.status().last_applied, 3);
+    // A snapshot whose last entry conflicts discards the whole log.
+    node.step(Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::InstallSnapshot {
+            snapshot: snapshot(4, 2),
+        },
+    });
+    assert_eq!((node.log().snapshot_index(), node.log().len()), (4, 0));
+}
+
+#[test]
+fn stale_messages_get_the_newer_term_back() {
+    let mut node = Node::new(1, vec![1, 2], RaftConfig::default(), 1);
+    node.timeout_now();
+    node.timeout_now();
+    let _ = node.ready();
+    node.step(Envelope {
+        from: 2,
+        to: 1,
+        term: 1,
+        message: Message::AppendEntries {
+            prev_log_index: 0,
+            prev_log_term: 0,
+            entries: vec![],
+            leader_commit: 0,
+        },
+    });
+    let ready = node.ready();
+    let reply = &ready.messages[0];
+    assert_eq!(reply.term, 2);
+    assert!(matches!(
+        reply.message,
+        Message::AppendEntriesReply {
+            outcome: AppendOutcome::StaleTerm,
+            ..
+        }
+    ));
+    assert_eq!(
+        node.role(),
+        Role::Candidate,
+        "a stale leader does not make us follow it"
+    );
+}
+
+#[test]
+fn duplicated_and_reordered_appends_never_shorten_the_log() {
+    let mut follower = Node::new(2, vec![1, 2], RaftConfig::default(), 2);
+    let append = |prev: u64, terms: &[u64]| Envelope {
+        from: 1,
+        to: 2,
+        term: 1,
+        message: Message::AppendEntries {
+            prev_log_index: prev,
+            prev_log_term: if prev == 0 { 0 } else { 1 },
+            entries: terms
+                .iter()
+                .enumerate()
+                .map(|(offset, &term)| Entry {
+                    index: prev + 1 + offset as u64,
+                    term,
+                    command: "c".into(),
+                })
+                .collect(),
+            leader_commit: 0,
+        },
+    };
+    follower.step(append(0, &[1, 1, 1]));
+    follower.step(append(0, &[1])); // a late, shorter copy of an earlier request
+    assert_eq!(follower.log().last_index(), 3);
+    let ready = follower.ready();
+    let outcomes: Vec<AppendOutcome> = ready
+        .messages
+        .iter()
+        .map(|envelope| match envelope.message {
+            Message::AppendEntriesReply { outcome, .. } => outcome,
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            AppendOutcome::Accepted { match_index: 3 },
+            AppendOutcome::Accepted { match_index: 1 }
+        ]
+    );
+}
