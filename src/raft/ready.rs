@@ -71,7 +71,7 @@ impl PersistentState {
 }
 
 /// Something that happened inside a node, for traces and for the safety checker.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The election timer fired and the node became a candidate in `term` (§5.2).

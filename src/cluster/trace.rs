@@ -1,0 +1,147 @@
+//! The trace: what happened in the cluster, tick by tick.
+//!
+//! The most recent events are kept for the `events` view; every event ever recorded
+//! is also folded into a running digest, so two runs can be compared in full without
+//! keeping their whole history.
+
+use std::collections::VecDeque;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use serde::Serialize;
+
+use super::router::DropReason;
+use crate::raft::{Event, NodeId};
+
+/// One thing that happened to one node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TraceKind {
+    /// Something the Raft core reported.
+    Raft {
+        /// The core's event.
+        #[serde(flatten)]
+        event: Event,
+    },
+    /// The state machine applied entries `from..=to`.
+    Applied {
+        /// First index applied.
+        from: u64,
+        /// Last index applied.
+        to: u64,
+    },
+    /// The state machine loaded a snapshot through `index`.
+    SnapshotLoaded {
+        /// The snapshot's last included index.
+        index: u64,
+    },
+    /// The node crashed: its volatile state and messages in flight are gone.
+    Crashed,
+    /// The node restarted from what it persisted.
+    Restarted,
+    /// The node was cut from every other node.
+    Disconnected,
+    /// The node's links were restored.
+    Connected,
+    /// A message from this node was dropped.
+    Dropped {
+        /// The recipient.
+        to: NodeId,
+        /// The message type.
+        message: &'static str,
+        /// Why.
+        reason: DropReason,
+    },
+    /// The checker found a broken invariant (the text says which).
+    Violation {
+        /// What was broken.
+        text: String,
+    },
+}
+
+/// A trace event: a tick, a node, and what happened.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct TraceEvent {
+    /// The virtual time.
+    pub tick: u64,
+    /// The node it happened to (for drops: the sender).
+    pub node: NodeId,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: TraceKind,
+}
+
+/// The recent events and a digest of all of them.
+#[derive(Debug)]
+pub struct Trace {
+    /// The most recent events, oldest first.
+    recent: VecDeque<TraceEvent>,
+    /// How many recent events to keep.
+    capacity: usize,
+    /// A hash of every event ever recorded, in order.
+    digest: u64,
+    /// How many events were ever recorded.
+    total: u64,
+}
+
+impl Trace {
+    /// An empty trace keeping the last `capacity` events.
+    pub fn new(capacity: usize) -> Trace {
+        Trace {
+            recent: VecDeque::with_capacity(capacity.min(1024)),
+            capacity,
+            digest: 0,
+            total: 0,
+        }
+    }
+
+    /// Records an event.
+    pub fn record(&mut self, tick: u64, node: NodeId, kind: TraceKind) {
+        let event = TraceEvent { tick, node, kind };
+        let mut hasher = DefaultHasher::new();
+        self.digest.hash(&mut hasher);
+        event.hash(&mut hasher);
+        self.digest = hasher.finish();
+        self.total += 1;
+        if self.recent.len() == self.capacity {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(event);
+    }
+
+    /// The last `count` events, oldest first.
+    pub fn last(&self, count: usize) -> impl Iterator<Item = &TraceEvent> {
+        self.recent
+            .iter()
+            .skip(self.recent.len().saturating_sub(count))
+    }
+
+    /// A digest of every event recorded so far.
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+
+    /// How many events were recorded so far.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_recent_events_and_digests_all() {
+        let mut a = Trace::new(2);
+        let mut b = Trace::new(100);
+        for tick in 0..5 {
+            a.record(tick, 1, TraceKind::Crashed);
+            b.record(tick, 1, TraceKind::Crashed);
+        }
+        assert_eq!(a.last(10).map(|e| e.tick).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(a.digest(), b.digest());
+        assert_eq!(a.total(), 5);
+        b.record(5, 2, TraceKind::Restarted);
+        assert_ne!(a.digest(), b.digest());
+    }
+}

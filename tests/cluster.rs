@@ -1,0 +1,119 @@
+//! Integration tests of the cluster runtime through its public surface: elections,
+//! crashes, partitions, snapshots and the checker, beyond the lab's scenarios.
+
+use raft_playground::{Cluster, Config, Role};
+
+fn leader(cluster: &Cluster) -> Option<usize> {
+    (1..=cluster.size()).find(|&id| {
+        let status = cluster.status(id);
+        status.up && cluster.is_connected(id) && status.role == Role::Leader
+    })
+}
+
+fn wait_leader(cluster: &mut Cluster) -> usize {
+    assert!(
+        cluster.tick_until(200, |c| leader(c).is_some()),
+        "no leader within 200 ticks"
+    );
+    leader(cluster).unwrap()
+}
+
+#[test]
+fn leader_crash_and_reelection() {
+    let mut cluster = Cluster::new(Config::new(5).seed(11));
+    let first = wait_leader(&mut cluster);
+    let (index, _) = cluster.submit(first, "set a 1").unwrap();
+    cluster.tick(10);
+    assert_eq!(cluster.applied_count(index).0, 5);
+    cluster.crash(first);
+    assert!(!cluster.status(first).up);
+    let second = wait_leader(&mut cluster);
+    assert_ne!(first, second);
+    assert!(cluster.status(second).term > cluster.status(first).term);
+    let (index, _) = cluster.submit(second, "set b 2").unwrap();
+    cluster.tick(10);
+    assert_eq!(cluster.applied_count(index).0, 4);
+    cluster.restart(first);
+    cluster.tick(20);
+    assert_eq!(cluster.applied_count(index).0, 5);
+    assert_eq!(cluster.inspect(first).unwrap().kv.get("b"), Some("2"));
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
+}
+
+#[test]
+fn minority_leader_cannot_commit_and_is_repaired() {
+    let mut cluster = Cluster::new(Config::new(5).seed(3));
+    let old = wait_leader(&mut cluster);
+    let others: Vec<usize> = (1..=5).filter(|&id| id != old).collect();
+    let buddy = others[0];
+    cluster
+        .partition(&[vec![old, buddy], others[1..].to_vec()])
+        .unwrap();
+    let (stale, _) = cluster.submit(old, "set lost yes").unwrap();
+    cluster.tick(100);
+    assert_eq!(
+        cluster.applied_count(stale).0,
+        0,
+        "a minority commits nothing"
+    );
+    let new = (1..=5)
+        .find(|&id| id != old && id != buddy && cluster.status(id).role == Role::Leader)
+        .expect("majority elects");
+    let (index, _) = cluster.submit(new, "set kept yes").unwrap();
+    cluster.tick(10);
+    assert_eq!(index, stale, "the majority reuses the index");
+    cluster.heal();
+    cluster.tick(40);
+    for id in 1..=5 {
+        assert_eq!(
+            cluster.applied(id, index).as_deref(),
+            Some("set kept yes"),
+            "n{id}"
+        );
+    }
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
+}
+
+#[test]
+fn snapshots_install_on_a_lagging_follower_and_survive_restart() {
+    let mut cluster = Cluster::new(Config::new(3).seed(5));
+    cluster.set_auto_snapshot(Some(10));
+    let leader = wait_leader(&mut cluster);
+    let lagging = (1..=3).find(|&id| id != leader).unwrap();
+    cluster.disconnect(lagging);
+    for i in 0..35 {
+        cluster.submit(leader, &format!("set k{i} {i}")).unwrap();
+        cluster.tick(1);
+    }
+    cluster.tick(10);
+    assert_eq!(cluster.status(leader).snapshot_index, 30);
+    cluster.connect(lagging);
+    cluster.tick(20);
+    let status = cluster.status(lagging);
+    assert_eq!(status.snapshot_index, 30);
+    assert_eq!(status.last_applied, 35);
+    assert_eq!(
+        cluster.applied(lagging, 20),
+        None,
+        "index 20 came inside the snapshot"
+    );
+    assert_eq!(cluster.applied(lagging, 31).as_deref(), Some("set k30 30"));
+    cluster.crash(lagging);
+    cluster.restart(lagging);
+    cluster.tick(10);
+    assert_eq!(cluster.inspect(lagging).unwrap().kv.get("k34"), Some("34"));
+    assert!(cluster.raft_state_size(leader) < 2000);
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
+}
