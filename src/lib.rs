@@ -8,7 +8,7 @@
 //!
 //! ## Layers (data flows down, never back up)
 //!
-//! - `cli`: the binary's text side: argument parsing, the interactive prompt, the
+//! - [`cli`]: the binary's text side: argument parsing, the interactive prompt, the
 //!   script runner, and rendering in color or JSON. One grammar and one executor
 //!   serve both the prompt and scripts, so a demo is exactly what a person could type.
 //! - [`cluster`]: the runtime. [`Cluster`] starts node threads, moves virtual time in
@@ -34,6 +34,7 @@
 //! assert!(cluster.violations().is_empty());
 //! ```
 
+pub mod cli;
 pub mod cluster;
 pub mod kv;
 pub mod raft;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `raft-playground` binary: see the crate documentation and `--help`.
+
+fn main() -> std::process::ExitCode {
+    raft_playground::cli::main()
+}

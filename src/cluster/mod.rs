@@ -602,6 +602,11 @@ impl Cluster {
         self.trace.last(count).cloned().collect()
     }
 
+    /// How many trace events were recorded so far.
+    pub fn event_count(&self) -> u64 {
+        self.trace.total()
+    }
+
     /// A digest of every trace event so far: equal digests mean equal histories.
     pub fn history_digest(&self) -> u64 {
         self.trace.digest()

@@ -1,0 +1,1073 @@
+//! The one executor: runs a parsed [`Command`] on the session's cluster and says what
+//! happened, for the prompt and for scripts alike.
+//!
+//! Every command resolves and validates all of its arguments before it changes
+//! anything, so a bad line leaves the cluster exactly as it was.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use colored::Colorize;
+use serde::Serialize;
+
+use super::command::{
+    COMMANDS, Command, Expectation, Quorum, RoleOrDown, Target, WaitFor, Which, spec_of,
+};
+use super::render;
+use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
+use crate::cluster::trace::TraceKind;
+use crate::cluster::{Cluster, ClusterError, Config, NodeStatus};
+use crate::raft::{NodeId, Role};
+
+/// The default limit of a `wait`, in ticks.
+pub const DEFAULT_WITHIN: u64 = 1000;
+
+/// Why a command did not succeed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    /// The input cannot be carried out (a node that does not exist, no leader to send
+    /// to, ...). Nothing changed.
+    #[error("{0}")]
+    Invalid(String),
+    /// A `wait` or `expect` saw something else than expected.
+    #[error("{0}")]
+    Failed(String),
+    /// Ctrl-C stopped a `tick` or `wait` part way.
+    #[error("interrupted at tick {0}")]
+    Interrupted(u64),
+}
+
+impl From<ClusterError> for ExecError {
+    fn from(error: ClusterError) -> ExecError {
+        ExecError::Invalid(error.to_string())
+    }
+}
+
+/// What a command printed, and whether the session should end.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    /// Text for the user (may be empty).
+    pub text: String,
+    /// True after `quit`.
+    pub quit: bool,
+}
+
+impl Output {
+    fn text(text: impl Into<String>) -> Output {
+        Output {
+            text: text.into(),
+            quit: false,
+        }
+    }
+}
+
+/// How far the user has been told about events and violations, shared with the
+/// free-running clock's printer so nothing is printed twice.
+#[derive(Debug, Default)]
+pub struct Reported {
+    /// Trace events seen so far (by count).
+    pub events: u64,
+    /// Violations printed so far.
+    pub violations: usize,
+}
+
+impl Reported {
+    /// The notable events and violations since the last call, as lines.
+    pub fn news(&mut self, cluster: &Cluster, limit: usize) -> Vec<String> {
+        let total = cluster.event_count();
+        let fresh = (total - self.events.min(total)) as usize;
+        self.events = total;
+        let events = cluster.events(fresh);
+        // Violations are printed apart, all of them, never lost to the cap.
+        let notable: Vec<_> = events
+            .iter()
+            .filter(|event| {
+                render::is_notable(&event.kind)
+                    && !matches!(event.kind, TraceKind::Violation { .. })
+            })
+            .collect();
+        let mut lines: Vec<String> = notable
+            .iter()
+            .take(limit)
+            .map(|event| render::event_line(event))
+            .collect();
+        if notable.len() > limit {
+            let more = notable.len() - limit;
+            lines.push(
+                format!("… and {more} more (see `events`)")
+                    .dimmed()
+                    .to_string(),
+            );
+        }
+        let violations = cluster.violations();
+        for violation in &violations[self.violations.min(violations.len())..] {
+            lines.push(format!("VIOLATION {violation}").red().bold().to_string());
+        }
+        self.violations = violations.len();
+        lines
+    }
+}
+
+/// A playground session: the cluster, its clock if free-running, and what was reported.
+pub struct Session {
+    /// The cluster, shared with the clock thread.
+    cluster: SharedCluster,
+    /// The free-running clock; `None` on virtual time only (scripts).
+    clock: Option<FreeRunningClock>,
+    /// Set by Ctrl-C; long commands check it.
+    interrupt: Arc<AtomicBool>,
+    /// What the user has been told.
+    reported: Arc<Mutex<Reported>>,
+}
+
+/// Notable events printed after one command at most.
+const NEWS_LIMIT: usize = 12;
+
+impl Session {
+    /// A session on virtual time only: time moves through `tick` and `wait` alone.
+    pub fn scripted(config: Config) -> Session {
+        Session {
+            cluster: Arc::new(Mutex::new(Cluster::new(config))),
+            clock: None,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            reported: Arc::new(Mutex::new(Reported::default())),
+        }
+    }
+
+    /// A session over a shared cluster driven by a free-running clock.
+    pub fn free_running(
+        cluster: SharedCluster,
+        clock: FreeRunningClock,
+        interrupt: Arc<AtomicBool>,
+        reported: Arc<Mutex<Reported>>,
+    ) -> Session {
+        Session {
+            cluster,
+            clock: Some(clock),
+            interrupt,
+            reported,
+        }
+    }
+
+    /// The flag Ctrl-C sets.
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.interrupt.clone()
+    }
+
+    /// The shared cluster.
+    pub fn cluster(&self) -> &SharedCluster {
+        &self.cluster
+    }
+
+    /// True while the free-running clock ticks.
+    pub fn is_running(&self) -> bool {
+        self.clock
+            .as_ref()
+            .is_some_and(FreeRunningClock::is_running)
+    }
+
+    /// Pauses the free-running clock, if it runs; returns whether it did.
+    pub fn pause(&mut self) -> bool {
+        match &mut self.clock {
+            Some(clock) if clock.is_running() => {
+                clock.pause();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn reported(&self) -> std::sync::MutexGuard<'_, Reported> {
+        self.reported
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs one command.
+    pub fn execute(&mut self, command: Command) -> Result<Output, ExecError> {
+        self.interrupt.store(false, Ordering::SeqCst);
+        let result = self.dispatch(command);
+        // Whatever happened, tell the user about new elections, crashes and violations.
+        let news = {
+            let cluster = lock(&self.cluster);
+            self.reported
+                .lock()
+                .map(|mut reported| reported.news(&cluster, NEWS_LIMIT))
+                .unwrap_or_default()
+        };
+        match result {
+            Ok(mut output) => {
+                if !news.is_empty() {
+                    if !output.text.is_empty() {
+                        output.text.push('\n');
+                    }
+                    output.text.push_str(&news.join("\n"));
+                }
+                Ok(output)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn dispatch(&mut self, command: Command) -> Result<Output, ExecError> {
+        match command {
+            Command::Help(topic) => help(topic.as_deref()).map(Output::text),
+            Command::Quit => Ok(Output {
+                text: String::new(),
+                quit: true,
+            }),
+            Command::Cluster { nodes, seed } => {
+                let seed = seed.unwrap_or_else(rand::random);
+                let mut cluster = lock(&self.cluster);
+                *cluster = Cluster::new(Config::new(nodes).seed(seed));
+                *self.reported() = Reported::default();
+                Ok(Output::text(format!(
+                    "new cluster: {nodes} node{}, seed {seed} (replay with --seed {seed})",
+                    if nodes == 1 { "" } else { "s" }
+                )))
+            }
+            Command::Pause => Ok(Output::text(match &mut self.clock {
+                Some(clock) => {
+                    clock.pause();
+                    format!(
+                        "paused at tick {}: time moves with tick and wait",
+                        lock(&self.cluster).now()
+                    )
+                }
+                None => "(a script runs on virtual time already: nothing to pause)".to_string(),
+            })),
+            Command::Resume => Ok(Output::text(match &mut self.clock {
+                Some(clock) => {
+                    clock.resume();
+                    format!(
+                        "running: one tick every {} ms",
+                        clock.interval().as_millis()
+                    )
+                }
+                None => "(a script runs on virtual time: time moves only with tick and wait)"
+                    .to_string(),
+            })),
+            Command::Speed(ms) => Ok(Output::text(match &mut self.clock {
+                Some(clock) => {
+                    clock.set_interval(Duration::from_millis(ms));
+                    format!("one tick every {ms} ms")
+                }
+                None => "(a script runs on virtual time: speed has no effect)".to_string(),
+            })),
+            Command::Tick(ticks) => self.tick(ticks),
+            Command::Wait { until, within } => self.wait(until, within.unwrap_or(DEFAULT_WITHIN)),
+            other => {
+                let mut cluster = lock(&self.cluster);
+                let running = self.clock.as_ref().map(FreeRunningClock::is_running);
+                execute_on(&mut cluster, other, running)
+            }
+        }
+    }
+
+    /// Advances time, in slices so Ctrl-C can stop it.
+    fn tick(&mut self, ticks: u64) -> Result<Output, ExecError> {
+        let start = lock(&self.cluster).now();
+        let mut left = ticks;
+        while left > 0 {
+            if self.interrupt.load(Ordering::SeqCst) {
+                return Err(ExecError::Interrupted(lock(&self.cluster).now()));
+            }
+            let slice = left.min(1000);
+            lock(&self.cluster).tick(slice);
+            left -= slice;
+        }
+        let now = lock(&self.cluster).now();
+        Ok(Output::text(
+            format!("tick {start} → {now}").dimmed().to_string(),
+        ))
+    }
+
+    /// Advances time until `until` holds, for at most `within` ticks. While the clock
+    /// runs, it follows the clock in real time instead of ticking itself.
+    fn wait(&mut self, until: WaitFor, within: u64) -> Result<Output, ExecError> {
+        let start = lock(&self.cluster).now();
+        if let WaitFor::Ticks(ticks) = until {
+            return self.tick(ticks);
+        }
+        loop {
+            {
+                let cluster = lock(&self.cluster);
+                let waited = cluster.now() - start;
+                if let Some(text) = wait_satisfied(&cluster, &until)? {
+                    return Ok(Output::text(format!("{text} (after {waited} ticks)")));
+                }
+                if waited >= within {
+                    return Err(ExecError::Failed(format!(
+                        "wait {}: not reached within {within} ticks (now tick {}); {}",
+                        describe_wait(&until),
+                        cluster.now(),
+                        roles_summary(&cluster)
+                    )));
+                }
+            }
+            if self.interrupt.load(Ordering::SeqCst) {
+                return Err(ExecError::Interrupted(lock(&self.cluster).now()));
+            }
+            if self.is_running() {
+                std::thread::sleep(Duration::from_millis(5));
+            } else {
+                lock(&self.cluster).tick(1);
+            }
+        }
+    }
+}
+
+/// `help` and `help COMMAND`.
+pub fn help(topic: Option<&str>) -> Result<String, ExecError> {
+    match topic {
+        None => {
+            let mut lines = vec![
+                "Commands (help COMMAND for details). NODES: 3, n3, leader, followers, all, or a list like 1,2."
+                    .bold()
+                    .to_string(),
+            ];
+            let mut group = "";
+            for spec in COMMANDS {
+                if spec.group != group {
+                    group = spec.group;
+                    lines.push(format!("{}", group.cyan().bold()));
+                }
+                lines.push(format!("  {:<13} {}", spec.name.bold(), spec.summary));
+            }
+            lines.push(
+                "Lines starting with # are comments (narration in scripts)."
+                    .dimmed()
+                    .to_string(),
+            );
+            Ok(lines.join("\n"))
+        }
+        Some(name) => {
+            let spec = spec_of(name).ok_or_else(|| {
+                let names: Vec<&str> = COMMANDS.iter().map(|spec| spec.name).collect();
+                ExecError::Invalid(format!(
+                    "no command `{name}`; commands are: {}",
+                    names.join(", ")
+                ))
+            })?;
+            Ok(format!(
+                "{}\n  {}\n  example: {}",
+                spec.usage.bold(),
+                spec.summary,
+                spec.example.green()
+            ))
+        }
+    }
+}
+
+/// Resolves targets to node ids, in order, without repeats.
+pub fn resolve(cluster: &Cluster, targets: &[Target]) -> Result<Vec<NodeId>, ExecError> {
+    let size = cluster.size();
+    let mut nodes = Vec::new();
+    for target in targets {
+        let found: Vec<NodeId> = match *target {
+            Target::Node(node) => {
+                if !(1..=size).contains(&node) {
+                    return Err(ExecError::Invalid(format!(
+                        "no node {node}: this cluster has n1 to n{size} (or use leader, followers, all)"
+                    )));
+                }
+                vec![node]
+            }
+            Target::Leader => vec![cluster.leader().ok_or_else(no_leader)?],
+            Target::Followers => {
+                let leader = cluster.leader().ok_or_else(|| {
+                    ExecError::Invalid(
+                        "there is no leader right now, so no followers either".into(),
+                    )
+                })?;
+                (1..=size).filter(|&id| id != leader).collect()
+            }
+            Target::All => (1..=size).collect(),
+        };
+        for node in found {
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
+        }
+    }
+    Ok(nodes)
+}
+
+fn no_leader() -> ExecError {
+    ExecError::Invalid("there is no leader right now (try `wait leader`)".into())
+}
+
+/// Resolves targets that must name exactly one node.
+fn resolve_one(cluster: &Cluster, targets: &[Target]) -> Result<NodeId, ExecError> {
+    match resolve(cluster, targets)?.as_slice() {
+        [node] => Ok(*node),
+        nodes => Err(ExecError::Invalid(format!(
+            "this needs exactly one node, but that names {}",
+            names(nodes)
+        ))),
+    }
+}
+
+/// `n1, n2 and n3`.
+fn names(nodes: &[NodeId]) -> String {
+    let names: Vec<String> = nodes.iter().map(|id| format!("n{id}")).collect();
+    match names.as_slice() {
+        [] => "no node".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Every node's role and term in one line, for failure messages.
+fn roles_summary(cluster: &Cluster) -> String {
+    let parts: Vec<String> = (1..=cluster.size())
+        .map(|id| {
+            let status = cluster.status(id);
+            let role = if !status.up {
+                "down".to_string()
+            } else {
+                format!("{:?}", status.role).to_lowercase()
+            };
+            format!("n{id} {role} t{} c{}", status.term, status.commit_index)
+        })
+        .collect();
+    parts.join(", ")
+}
+
+fn describe_wait(until: &WaitFor) -> String {
+    match until {
+        WaitFor::Leader => "leader".to_string(),
+        WaitFor::Commit { index, on } => format!("commit {index} {}", describe_quorum(on)),
+        WaitFor::Ticks(ticks) => format!("ticks {ticks}"),
+    }
+}
+
+fn describe_quorum(quorum: &Quorum) -> String {
+    match quorum {
+        Quorum::All => "on all up nodes".to_string(),
+        Quorum::Majority => "on a majority".to_string(),
+        Quorum::AtLeast(count) => format!("on {count} nodes"),
+        Quorum::Nodes(_) => "on the named nodes".to_string(),
+    }
+}
+
+/// `Some(description)` once the wait's condition holds.
+fn wait_satisfied(cluster: &Cluster, until: &WaitFor) -> Result<Option<String>, ExecError> {
+    Ok(match until {
+        WaitFor::Leader => cluster.leader().map(|leader| {
+            format!(
+                "n{leader} leads term {} at tick {}",
+                cluster.status(leader).term,
+                cluster.now()
+            )
+        }),
+        WaitFor::Commit { index, on } => {
+            let (holds, seen) = committed_on(cluster, *index, on)?;
+            holds.then(|| {
+                format!(
+                    "index {index} committed {} ({seen}) at tick {}",
+                    describe_quorum(on),
+                    cluster.now()
+                )
+            })
+        }
+        WaitFor::Ticks(_) => Some(String::new()),
+    })
+}
+
+/// Whether `index` is committed on the nodes `quorum` asks for, and who has it.
+fn committed_on(
+    cluster: &Cluster,
+    index: u64,
+    quorum: &Quorum,
+) -> Result<(bool, String), ExecError> {
+    let size = cluster.size();
+    let statuses: Vec<NodeStatus> = (1..=size).map(|id| cluster.status(id)).collect();
+    let have: Vec<NodeId> = statuses
+        .iter()
+        .filter(|status| status.up && status.commit_index >= index)
+        .map(|status| status.id)
+        .collect();
+    let holds = match quorum {
+        Quorum::All => {
+            let up: Vec<NodeId> = statuses.iter().filter(|s| s.up).map(|s| s.id).collect();
+            !up.is_empty() && up.iter().all(|id| have.contains(id))
+        }
+        Quorum::Majority => have.len() > size / 2,
+        Quorum::AtLeast(count) => have.len() >= *count,
+        Quorum::Nodes(targets) => resolve(cluster, targets)?
+            .iter()
+            .all(|id| have.contains(id)),
+    };
+    let seen = if have.is_empty() {
+        "no node has it".to_string()
+    } else {
+        format!(
+            "{} {} it",
+            names(&have),
+            if have.len() == 1 { "has" } else { "have" }
+        )
+    };
+    Ok((holds, seen))
+}
+
+/// Everything but time and the session's own settings: runs on a locked cluster.
+/// `running` is the free-running clock's state, if there is a clock.
+pub fn execute_on(
+    cluster: &mut Cluster,
+    command: Command,
+    running: Option<bool>,
+) -> Result<Output, ExecError> {
+    let text = match command {
+        Command::Status { json } => {
+            let rows: Vec<render::StatusRow> = (1..=cluster.size())
+                .map(|id| render::StatusRow {
+                    status: cluster.status(id),
+                    links: (1..=cluster.size())
+                        .filter(|&other| other != id && cluster.linked(id, other))
+                        .collect(),
+                })
+                .collect();
+            if json {
+                #[derive(Serialize)]
+                struct StatusView<'a> {
+                    tick: u64,
+                    nodes: &'a [render::StatusRow],
+                }
+                render::json(&StatusView {
+                    tick: cluster.now(),
+                    nodes: &rows,
+                })
+            } else {
+                render::status_table(&rows, cluster.now(), running.map(|running| !running))
+            }
+        }
+        Command::Log { nodes, json } => {
+            let nodes = match nodes {
+                Some(targets) => resolve(cluster, &targets)?,
+                None => (1..=cluster.size()).collect(),
+            };
+            let mut rows = Vec::new();
+            for id in nodes {
+                let status = cluster.status(id);
+                let (entries, snapshot) = if status.up {
+                    let view = cluster.inspect(id)?;
+                    (view.entries, view.snapshot)
+                } else {
+                    let log = cluster.persisted_log(id);
+                    (
+                        log.iter().cloned().collect(),
+                        (log.snapshot_index(), log.snapshot_term()),
+                    )
+                };
+                rows.push(render::LogRow {
+                    status,
+                    snapshot,
+                    entries,
+                });
+            }
+            if json {
+                render::json(&rows)
+            } else {
+                render::log_grid(&rows)
+            }
+        }
+        Command::Kv { node, json } => {
+            let id = match node {
+                Some(targets) => resolve_one(cluster, &targets)?,
+                None => cluster
+                    .leader()
+                    .or_else(|| (1..=cluster.size()).find(|&id| cluster.is_up(id)))
+                    .ok_or_else(|| ExecError::Invalid("every node is down".into()))?,
+            };
+            let view = cluster.inspect(id)?;
+            let entries: Vec<(String, String)> = view
+                .kv
+                .entries()
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect();
+            if json {
+                #[derive(Serialize)]
+                struct KvView {
+                    node: NodeId,
+                    applied_index: u64,
+                    map: std::collections::BTreeMap<String, String>,
+                }
+                render::json(&KvView {
+                    node: id,
+                    applied_index: view.kv.applied_index(),
+                    map: view.kv.entries().clone(),
+                })
+            } else {
+                render::kv_view(id, view.kv.applied_index(), &entries)
+            }
+        }
+        Command::Events { count, json } => {
+            let events = cluster.events(count);
+            if json {
+                render::json(&events)
+            } else if events.is_empty() {
+                "nothing has happened yet".dimmed().to_string()
+            } else {
+                events
+                    .iter()
+                    .map(render::event_line)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        }
+        Command::Stats { json } => {
+            let stats = cluster.stats();
+            let in_flight = cluster.in_flight().len();
+            if json {
+                #[derive(Serialize)]
+                struct StatsView {
+                    #[serde(flatten)]
+                    stats: crate::cluster::router::Stats,
+                    messages_in_flight: usize,
+                }
+                render::json(&StatsView {
+                    stats,
+                    messages_in_flight: in_flight,
+                })
+            } else {
+                render::stats_view(&stats, in_flight)
+            }
+        }
+        Command::Messages { json } => {
+            let messages = cluster.in_flight();
+            if json {
+                render::json(&messages)
+            } else {
+                render::messages_view(&messages, cluster.now())
+            }
+        }
+        Command::Submit { node, text } => {
+            let id = match node {
+                Some(targets) => resolve_one(cluster, &targets)?,
+                None => cluster.leader().ok_or_else(no_leader)?,
+            };
+            match cluster.submit(id, &text) {
+                Ok((index, term)) => format!("n{id} accepted it at index {index}, term {term}"),
+                Err(ClusterError::NotLeader { node, leader }) => {
+                    let who = leader.map_or("no leader is known".to_string(), |leader| {
+                        format!("n{leader} is")
+                    });
+                    format!("n{node} refused: not the leader ({who})")
+                        .yellow()
+                        .to_string()
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Command::Crash(targets) => {
+            let nodes = resolve(cluster, &targets)?;
+            each(&nodes, |id| {
+                if cluster.is_up(id) {
+                    cluster.crash(id);
+                    format!("n{id} crashed")
+                } else {
+                    format!("n{id} is already down")
+                }
+            })
+        }
+        Command::Restart(targets) => {
+            let nodes = resolve(cluster, &targets)?;
+            each(&nodes, |id| {
+                cluster.restart(id);
+                let status = cluster.status(id);
+                format!(
+                    "n{id} restarted from its persisted state: term {}, log up to {}, snapshot {}",
+                    status.term, status.last_log_index, status.snapshot_index
+                )
+            })
+        }
+        Command::Disconnect(targets) => {
+            let nodes = resolve(cluster, &targets)?;
+            each(&nodes, |id| {
+                cluster.disconnect(id);
+                format!("n{id} is cut off from every other node")
+            })
+        }
+        Command::Connect(targets) => {
+            let nodes = resolve(cluster, &targets)?;
+            each(&nodes, |id| {
+                cluster.connect(id);
+                format!("n{id} is connected")
+            })
+        }
+        Command::Partition(groups) => {
+            let mut resolved: Vec<Vec<NodeId>> = Vec::new();
+            for group in &groups {
+                let nodes = resolve(cluster, group)?;
+                if let Some(&twice) = nodes
+                    .iter()
+                    .find(|id| resolved.iter().flatten().any(|other| other == *id))
+                {
+                    return Err(ExecError::Invalid(format!("n{twice} is in two groups")));
+                }
+                resolved.push(nodes);
+            }
+            cluster.partition(&resolved)?;
+            let shown: Vec<String> = resolved
+                .iter()
+                .map(|group| format!("{{{}}}", names(group)))
+                .collect();
+            let alone: Vec<NodeId> = (1..=cluster.size())
+                .filter(|id| !resolved.iter().flatten().any(|other| other == id))
+                .collect();
+            let mut text = format!("partitioned: {}", shown.join(" | "));
+            if !alone.is_empty() {
+                text.push_str(&format!("; {} alone", names(&alone)));
+            }
+            text
+        }
+        Command::Heal => {
+            cluster.heal();
+            "healed: every node connected to every other".to_string()
+        }
+        Command::Drop(rate) => {
+            cluster.set_drop_rate(rate)?;
+            format!("dropping {}% of messages", rate * 100.0)
+        }
+        Command::Duplicate(rate) => {
+            cluster.set_duplicate_rate(rate)?;
+            format!("duplicating {}% of messages", rate * 100.0)
+        }
+        Command::Delay(min, max) => {
+            cluster.set_latency(min, max)?;
+            if min == max {
+                format!(
+                    "every message takes {min} tick{}",
+                    if min == 1 { "" } else { "s" }
+                )
+            } else {
+                format!("messages take {min} to {max} ticks")
+            }
+        }
+        Command::Unreliable(on) => {
+            cluster.set_unreliable(on);
+            format!(
+                "unreliable network {}",
+                if on {
+                    "on: ~10% of messages lost, extra delay"
+                } else {
+                    "off"
+                }
+            )
+        }
+        Command::Reorder(on) => {
+            cluster.set_long_reordering(on);
+            format!(
+                "long reordering {}",
+                if on {
+                    "on: ~2/3 of replies delayed 4-44 ticks"
+                } else {
+                    "off"
+                }
+            )
+        }
+        Command::Snapshot(targets) => {
+            let nodes = resolve(cluster, &targets)?;
+            each(&nodes, |id| match cluster.take_snapshot(id) {
+                Ok(index) => format!("n{id} snapshotted through index {index}"),
+                Err(error) => error.to_string().yellow().to_string(),
+            })
+        }
+        Command::AutoSnapshot(every) => {
+            cluster.set_auto_snapshot(every);
+            match every {
+                Some(every) => {
+                    format!("every node snapshots at each multiple of {every} applied entries")
+                }
+                None => "automatic snapshots off".to_string(),
+            }
+        }
+        Command::Timeout(targets) => {
+            let nodes = resolve(cluster, &targets)?;
+            // Validate every node before firing any timer.
+            for &id in &nodes {
+                if !cluster.is_up(id) {
+                    return Err(ClusterError::Down(id).into());
+                }
+                if cluster.status(id).role == Role::Leader {
+                    return Err(ClusterError::IsLeader(id).into());
+                }
+            }
+            each(&nodes, |id| {
+                let outcome = cluster.timeout(id);
+                debug_assert!(outcome.is_ok(), "validated above");
+                let status = cluster.status(id);
+                format!(
+                    "n{id}'s election timer fired: {:?} in term {}",
+                    status.role, status.term
+                )
+                .to_lowercase()
+            })
+        }
+        Command::Deliver(which) => {
+            let ids: Vec<u64> = match which {
+                Which::Id(id) => {
+                    if !cluster.in_flight().iter().any(|message| message.id == id) {
+                        return Err(ClusterError::NoSuchMessage(id).into());
+                    }
+                    vec![id]
+                }
+                Which::All => cluster
+                    .in_flight()
+                    .iter()
+                    .map(|message| message.id)
+                    .collect(),
+            };
+            if ids.is_empty() {
+                "no messages in flight".dimmed().to_string()
+            } else {
+                let mut lines = Vec::new();
+                for id in ids {
+                    let Some(message) = cluster
+                        .in_flight()
+                        .into_iter()
+                        .find(|message| message.id == id)
+                    else {
+                        continue;
+                    };
+                    let envelope = &message.envelope;
+                    let before = cluster.in_flight().iter().map(|m| m.id).max().unwrap_or(0);
+                    cluster.deliver(id)?;
+                    lines.push(format!(
+                        "delivered #{id} n{}→n{} {} t{}: {}",
+                        envelope.from,
+                        envelope.to,
+                        envelope.message.kind(),
+                        envelope.term,
+                        render::message_summary(&envelope.message)
+                    ));
+                    for sent in cluster.in_flight().iter().filter(|m| m.id > before) {
+                        lines.push(format!(
+                            "  → sent #{} n{}→n{} {}: {}",
+                            sent.id,
+                            sent.envelope.from,
+                            sent.envelope.to,
+                            sent.envelope.message.kind(),
+                            render::message_summary(&sent.envelope.message)
+                        ));
+                    }
+                }
+                lines.join("\n")
+            }
+        }
+        Command::DropMessage(id) => {
+            cluster.drop_message(id)?;
+            format!("dropped #{id}")
+        }
+        Command::Expect(expectation) => expect(cluster, &expectation)?,
+        Command::Help(_)
+        | Command::Quit
+        | Command::Cluster { .. }
+        | Command::Pause
+        | Command::Resume
+        | Command::Speed(_)
+        | Command::Tick(_)
+        | Command::Wait { .. } => unreachable!("the session handles these itself"),
+    };
+    Ok(Output::text(text))
+}
+
+/// Runs `action` for every node and joins its lines.
+fn each(nodes: &[NodeId], mut action: impl FnMut(NodeId) -> String) -> String {
+    nodes
+        .iter()
+        .map(|&id| action(id))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Checks an expectation: `Ok` with a check mark, or `Failed` with what was seen.
+fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String, ExecError> {
+    let fail = |text: String| Err(ExecError::Failed(text));
+    let ok = |text: String| Ok(format!("{} {text}", "✓".green().bold()));
+    match expectation {
+        Expectation::Leader(target) => {
+            let leader = cluster.leader();
+            match (leader, target) {
+                (None, _) => fail(format!(
+                    "expected a leader, saw none ({})",
+                    roles_summary(cluster)
+                )),
+                (Some(leader), None) => ok(format!(
+                    "n{leader} leads term {}",
+                    cluster.status(leader).term
+                )),
+                (Some(leader), Some(targets)) => {
+                    let wanted = resolve_one(cluster, targets)?;
+                    if wanted == leader {
+                        ok(format!(
+                            "n{leader} leads term {}",
+                            cluster.status(leader).term
+                        ))
+                    } else {
+                        fail(format!(
+                            "expected n{wanted} to lead, but n{leader} leads term {}",
+                            cluster.status(leader).term
+                        ))
+                    }
+                }
+            }
+        }
+        Expectation::NoLeader => match cluster.leader() {
+            None => ok("no node leads".to_string()),
+            Some(leader) => fail(format!(
+                "expected no leader, but n{leader} leads term {}",
+                cluster.status(leader).term
+            )),
+        },
+        Expectation::Role(targets, wanted) => {
+            let nodes = resolve(cluster, targets)?;
+            let wanted_text = match wanted {
+                RoleOrDown::Down => "down".to_string(),
+                RoleOrDown::Role(role) => format!("{role:?}").to_lowercase(),
+            };
+            for &id in &nodes {
+                let status = cluster.status(id);
+                let matches = match wanted {
+                    RoleOrDown::Down => !status.up,
+                    RoleOrDown::Role(role) => status.up && status.role == *role,
+                };
+                if !matches {
+                    let seen = if status.up {
+                        format!("{:?}", status.role).to_lowercase()
+                    } else {
+                        "down".into()
+                    };
+                    return fail(format!(
+                        "expected n{id} to be {wanted_text}, saw {seen} (term {})",
+                        status.term
+                    ));
+                }
+            }
+            ok(format!("{} {wanted_text}", names(&nodes)))
+        }
+        Expectation::Term(targets, op, value) => {
+            let nodes = resolve(cluster, targets)?;
+            for &id in &nodes {
+                let term = cluster.status(id).term;
+                if !op.holds(term, *value) {
+                    return fail(format!(
+                        "expected n{id}'s term {} {value}, saw {term}",
+                        op.symbol()
+                    ));
+                }
+            }
+            ok(format!("term {} {value} on {}", op.symbol(), names(&nodes)))
+        }
+        Expectation::Committed(index, quorum) => {
+            let (holds, seen) = committed_on(cluster, *index, quorum)?;
+            if holds {
+                ok(format!(
+                    "index {index} committed {} ({seen})",
+                    describe_quorum(quorum)
+                ))
+            } else {
+                fail(format!(
+                    "expected index {index} committed {}, but {seen}",
+                    describe_quorum(quorum)
+                ))
+            }
+        }
+        Expectation::Applied(targets, index) => {
+            let nodes = resolve(cluster, targets)?;
+            for &id in &nodes {
+                let applied = cluster.status(id).last_applied;
+                if applied < *index {
+                    return fail(format!(
+                        "expected n{id} to have applied {index}, but it applied through {applied}"
+                    ));
+                }
+            }
+            ok(format!("{} applied through {index}", names(&nodes)))
+        }
+        Expectation::Kv(targets, key, value) => {
+            let nodes = resolve(cluster, targets)?;
+            for &id in &nodes {
+                let view = cluster.inspect(id)?;
+                let seen = view.kv.get(key).map(str::to_string);
+                if seen != *value {
+                    let show = |value: &Option<String>| {
+                        value
+                            .as_ref()
+                            .map_or("no value".to_string(), |v| format!("`{v}`"))
+                    };
+                    return fail(format!(
+                        "expected n{id}'s {key} to be {}, saw {}",
+                        show(value),
+                        show(&seen)
+                    ));
+                }
+            }
+            ok(match value {
+                Some(value) => format!("{key} = {value} on {}", names(&nodes)),
+                None => format!("no {key} on {}", names(&nodes)),
+            })
+        }
+        Expectation::LogsMatch => logs_match(cluster),
+        Expectation::NoViolations => {
+            let violations = cluster.violations();
+            if violations.is_empty() {
+                ok("no safety violations".to_string())
+            } else {
+                fail(format!(
+                    "{} violation(s): {}",
+                    violations.len(),
+                    violations.join("; ")
+                ))
+            }
+        }
+    }
+}
+
+/// Every up node's log holds the same entries as every other wherever both hold one,
+/// and all end at the same index.
+fn logs_match(cluster: &mut Cluster) -> Result<String, ExecError> {
+    let up: Vec<NodeId> = (1..=cluster.size())
+        .filter(|&id| cluster.is_up(id))
+        .collect();
+    let mut views = Vec::new();
+    for &id in &up {
+        views.push((id, cluster.inspect(id)?));
+    }
+    let Some((first_id, first)) = views.first() else {
+        return Err(ExecError::Failed(
+            "expected matching logs, but every node is down".into(),
+        ));
+    };
+    let last_of =
+        |view: &crate::cluster::node::NodeView| view.snapshot.0 + view.entries.len() as u64;
+    for (id, view) in &views[1..] {
+        if last_of(view) != last_of(first) {
+            return Err(ExecError::Failed(format!(
+                "expected matching logs, but n{first_id} ends at {} and n{id} at {}",
+                last_of(first),
+                last_of(view)
+            )));
+        }
+        for entry in &view.entries {
+            if entry.index <= first.snapshot.0 {
+                continue;
+            }
+            let theirs = &first.entries[(entry.index - first.snapshot.0 - 1) as usize];
+            if theirs.term != entry.term || theirs.command != entry.command {
+                return Err(ExecError::Failed(format!(
+                    "expected matching logs, but at index {} n{first_id} has t{} `{}` and n{id} has t{} `{}`",
+                    entry.index, theirs.term, theirs.command, entry.term, entry.command
+                )));
+            }
+        }
+    }
+    Ok(format!(
+        "{} logs match through index {}",
+        "✓".green().bold(),
+        last_of(first)
+    ))
+}

@@ -1,0 +1,177 @@
+//! The binary's text side: arguments, the interactive prompt, the script runner and
+//! rendering. One grammar ([`command`]) and one executor ([`exec`]) serve both the
+//! prompt ([`repl`]) and scripts ([`script`]), so a demo is exactly what a person
+//! could type.
+
+pub mod command;
+pub mod exec;
+pub mod render;
+pub mod repl;
+pub mod script;
+
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use colored::Colorize;
+
+use crate::cluster::Config;
+
+const EXAMPLES: &str = "\
+Examples:
+  raft-playground                       5 nodes, clock running, interactive prompt
+  raft-playground --nodes 3 --paused    3 nodes in step mode: time moves with `tick`
+  raft-playground --seed 8127           replay a session's randomness
+  raft-playground run demos/*.txt       run narrated demos; exit 1 on a failed expect
+  raft-playground < my-script.txt       run commands from standard input
+
+At the prompt, `help` lists every command and `help CMD` shows one with an example.";
+
+/// A playground for the Raft consensus algorithm (MIT 6.5840 Lab 3).
+#[derive(Debug, Parser)]
+#[command(name = "raft-playground", version, about, after_help = EXAMPLES)]
+pub struct Args {
+    /// Number of nodes (1-15)
+    #[arg(long, global = true, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=15))]
+    pub nodes: u64,
+    /// Seed of every random choice (random if absent; scripts default to 0)
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
+    /// Real milliseconds per tick while the clock runs (1-60000)
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub tick_ms: u64,
+    /// Start paused, in step mode
+    #[arg(long)]
+    pub paused: bool,
+    /// Plain text, no colors (also: NO_COLOR, or output that is not a terminal)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// What to do (default: the interactive playground)
+    #[command(subcommand)]
+    pub command: Option<Subcommands>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Subcommands {
+    /// Run script files: echo each command and its output, stop at the first failure
+    Run {
+        /// Keep going after a failure and count failures
+        #[arg(long)]
+        keep_going: bool,
+        /// Script files (`-` for standard input)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.no_color {
+        colored::control::set_override(false);
+    }
+    let color =
+        !args.no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let config = |default_seed: u64| {
+        Config::new(args.nodes as usize).seed(args.seed.unwrap_or(default_seed))
+    };
+    match &args.command {
+        Some(Subcommands::Run { keep_going, files }) => run_files(files, &config(0), *keep_going),
+        None if !std::io::stdin().is_terminal() => {
+            run_files(&[PathBuf::from("-")], &config(0), false)
+        }
+        None => {
+            let options = repl::ReplOptions {
+                config: config(rand::random_range(0..100_000)),
+                tick: Duration::from_millis(args.tick_ms),
+                paused: args.paused,
+                color,
+            };
+            match repl::run(options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("{} the terminal failed: {error}", "error:".red().bold());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// Runs scripts in order; exit status 1 if any line failed.
+fn run_files(files: &[PathBuf], config: &Config, keep_going: bool) -> ExitCode {
+    let options = script::ScriptOptions {
+        config: config.clone(),
+        keep_going,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failures = 0;
+    for file in files {
+        let name = file.display().to_string();
+        let result = if name == "-" {
+            script::run_script("<stdin>", std::io::stdin().lock(), &options, &mut out)
+        } else {
+            match std::fs::File::open(file) {
+                Ok(handle) => {
+                    if files.len() > 1 {
+                        let _ = writeln!(out, "{}", format!("=== {name}").bold());
+                    }
+                    script::run_script(&name, BufReader::new(handle), &options, &mut out)
+                }
+                Err(error) => {
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        format!("{name}: cannot read: {error}").red().bold()
+                    );
+                    failures += 1;
+                    if keep_going {
+                        continue;
+                    }
+                    break;
+                }
+            }
+        };
+        match result {
+            Ok(outcome) => {
+                failures += outcome.failures;
+                if outcome.failures > 0 && !keep_going {
+                    break;
+                }
+            }
+            Err(error) => {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    format!("{name}: cannot read: {error}").red().bold()
+                );
+                failures += 1;
+                if !keep_going {
+                    break;
+                }
+            }
+        }
+    }
+    if keep_going {
+        let summary = format!("{failures} failure{}", if failures == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "{}",
+            if failures == 0 {
+                summary.green()
+            } else {
+                summary.red()
+            }
+            .bold()
+        );
+    }
+    if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

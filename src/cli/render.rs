@@ -1,0 +1,472 @@
+//! Turning cluster data into text for people (colored when color is on) and JSON for
+//! tools. Both come from the same values: each view gathers a serializable value and
+//! renders it either way.
+
+use colored::{ColoredString, Colorize};
+use serde::Serialize;
+
+use crate::cluster::NodeStatus;
+use crate::cluster::router::{InFlight, Stats};
+use crate::cluster::trace::{TraceEvent, TraceKind};
+use crate::raft::{AppendOutcome, Entry, Event, Message, NodeId, Role};
+
+/// A role, colored: leader green, candidate yellow, follower plain, down red.
+pub fn role(status: &NodeStatus) -> ColoredString {
+    if !status.up {
+        return "down".red().bold();
+    }
+    match status.role {
+        Role::Leader => "leader".green().bold(),
+        Role::Candidate => "candidate".yellow().bold(),
+        Role::Follower => "follower".normal(),
+    }
+}
+
+/// A node's name, colored by its role.
+pub fn node_name(status: &NodeStatus) -> ColoredString {
+    let name = format!("n{}", status.id);
+    if !status.up {
+        return name.red();
+    }
+    match status.role {
+        Role::Leader => name.green().bold(),
+        Role::Candidate => name.yellow(),
+        Role::Follower => name.normal(),
+    }
+}
+
+/// Text in a term's color (terms cycle through six colors, so neighbours differ).
+pub fn in_term_color(term: u64, text: &str) -> ColoredString {
+    match term % 6 {
+        0 => text.white(),
+        1 => text.blue(),
+        2 => text.magenta(),
+        3 => text.cyan(),
+        4 => text.yellow(),
+        _ => text.green(),
+    }
+}
+
+/// The visible width of text that may hold ANSI color codes.
+fn visible_width(text: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => width += 1,
+        }
+    }
+    width
+}
+
+/// Lays out rows under a bold header, each column as wide as its widest cell.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
+    for row in rows {
+        for (column, cell) in row.iter().enumerate() {
+            widths[column] = widths[column].max(visible_width(cell));
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .into_iter()
+            .enumerate()
+            .map(|(column, cell)| {
+                let pad = widths[column] - visible_width(&cell);
+                format!("{cell}{}", " ".repeat(pad))
+            })
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let mut lines = vec![line(
+        header
+            .iter()
+            .map(|title| title.bold().to_string())
+            .collect(),
+    )];
+    lines.extend(rows.iter().map(|row| line(row.clone())));
+    lines.join("\n")
+}
+
+/// What the `status` view shows of one node.
+#[derive(Debug, Serialize)]
+pub struct StatusRow {
+    /// The node's status.
+    #[serde(flatten)]
+    pub status: NodeStatus,
+    /// The nodes it can exchange messages with.
+    pub links: Vec<NodeId>,
+}
+
+/// The `status` table.
+pub fn status_table(rows: &[StatusRow], now: u64, paused: Option<bool>) -> String {
+    let size = rows.len();
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let status = &row.status;
+            let links = if !status.connected {
+                "disconnected".red().to_string()
+            } else if row.links.len() + 1 == size {
+                "all".to_string()
+            } else if row.links.is_empty() {
+                "none".red().to_string()
+            } else {
+                let names: Vec<String> = row.links.iter().map(|id| format!("n{id}")).collect();
+                names.join(",").yellow().to_string()
+            };
+            let log = if status.last_log_index == status.snapshot_index {
+                "empty".dimmed().to_string()
+            } else {
+                format!("{}..{}", status.snapshot_index + 1, status.last_log_index)
+            };
+            vec![
+                node_name(status).to_string(),
+                role(status).to_string(),
+                in_term_color(status.term, &status.term.to_string()).to_string(),
+                status.voted_for.map_or("-".into(), |id| format!("n{id}")),
+                status.leader.map_or("-".into(), |id| format!("n{id}")),
+                status.commit_index.to_string(),
+                status.last_applied.to_string(),
+                log,
+                status.snapshot_index.to_string(),
+                if status.up {
+                    "up".green().to_string()
+                } else {
+                    "down".red().to_string()
+                },
+                links,
+            ]
+        })
+        .collect();
+    let header = [
+        "node", "role", "term", "voted", "leader", "commit", "applied", "log", "snap", "up",
+        "links",
+    ];
+    let clock = match paused {
+        Some(true) => format!("tick {now} (paused)"),
+        Some(false) => format!("tick {now} (running)"),
+        None => format!("tick {now}"),
+    };
+    format!("{}\n{}", clock.dimmed(), table(&header, &body))
+}
+
+/// One node's log for the `log` view.
+#[derive(Debug, Serialize)]
+pub struct LogRow {
+    /// The node's status.
+    pub status: NodeStatus,
+    /// The snapshot's last included index and term.
+    pub snapshot: (u64, u64),
+    /// The entries after the snapshot.
+    pub entries: Vec<Entry>,
+}
+
+/// How many indexes the log grid shows at most.
+const GRID_WIDTH: u64 = 24;
+
+/// The `log` grid: one row per node, one column per index, each entry shown by its
+/// term in the term's color; `▏` follows the commit index, `#` marks compacted entries.
+pub fn log_grid(rows: &[LogRow]) -> String {
+    let last = rows
+        .iter()
+        .map(|row| row.status.last_log_index)
+        .max()
+        .unwrap_or(0);
+    if last == 0 {
+        return "every log is empty".dimmed().to_string();
+    }
+    let first = last.saturating_sub(GRID_WIDTH - 1).max(1);
+    let cell = last.to_string().len().max(2);
+    let mut lines = Vec::new();
+    let mut header = format!("{:<12}", "index");
+    for index in first..=last {
+        header.push_str(&format!(" {index:>cell$}"));
+    }
+    lines.push(header.bold().to_string());
+    for row in rows {
+        let status = &row.status;
+        let label = format!(
+            "{} {}",
+            node_name(status),
+            format!("c{}", status.commit_index).dimmed()
+        );
+        let mut line = format!(
+            "{label}{}",
+            " ".repeat(12usize.saturating_sub(visible_width(&label)))
+        );
+        for index in first..=last {
+            let text = if index <= row.snapshot.0 {
+                "#".repeat(cell).dimmed().to_string()
+            } else if let Some(entry) = row.entries.get((index - row.snapshot.0 - 1) as usize) {
+                in_term_color(entry.term, &format!("{:>cell$}", entry.term)).to_string()
+            } else {
+                " ".repeat(cell)
+            };
+            let mark = if index == status.commit_index && status.up {
+                "▏"
+            } else {
+                " "
+            };
+            line.push_str(mark);
+            line.push_str(&text);
+        }
+        lines.push(line.trim_end().to_string());
+    }
+    if first > 1 {
+        lines.push(
+            format!("(showing indexes {first}..{last}; earlier ones scrolled off)")
+                .dimmed()
+                .to_string(),
+        );
+    }
+    lines.push(
+        "each cell is an entry's term; ▏ sits before a node's commit index; # is inside a snapshot"
+            .dimmed()
+            .to_string(),
+    );
+    lines.join("\n")
+}
+
+/// The `kv` view.
+pub fn kv_view(node: NodeId, applied: u64, entries: &[(String, String)]) -> String {
+    let title = format!("n{node}'s state machine, through index {applied}");
+    if entries.is_empty() {
+        return format!("{}\n{}", title.dimmed(), "(empty)".dimmed());
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|(key, value)| vec![key.clone(), value.clone()])
+        .collect();
+    format!("{}\n{}", title.dimmed(), table(&["key", "value"], &rows))
+}
+
+/// The `stats` view.
+pub fn stats_view(stats: &Stats, in_flight: usize) -> String {
+    let rows = vec![
+        vec!["messages sent".to_string(), stats.messages_sent.to_string()],
+        vec![
+            "delivered".to_string(),
+            stats.messages_delivered.to_string(),
+        ],
+        vec!["dropped".to_string(), stats.messages_dropped.to_string()],
+        vec![
+            "duplicated".to_string(),
+            stats.messages_duplicated.to_string(),
+        ],
+        vec!["in flight".to_string(), in_flight.to_string()],
+        vec!["bytes sent".to_string(), stats.bytes_sent.to_string()],
+    ];
+    table(&["counter", "value"], &rows)
+}
+
+/// A message's content in a few words.
+pub fn message_summary(message: &Message) -> String {
+    match message {
+        Message::RequestVote {
+            last_log_index,
+            last_log_term,
+        } => format!("last log {last_log_index}@t{last_log_term}"),
+        Message::RequestVoteReply { vote_granted } => {
+            if *vote_granted { "granted" } else { "denied" }.to_string()
+        }
+        Message::AppendEntries {
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit,
+        } => {
+            let what = match (entries.first(), entries.last()) {
+                (Some(first), Some(last)) if first.index == last.index => {
+                    format!("entry {}", first.index)
+                }
+                (Some(first), Some(last)) => format!("entries {}..{}", first.index, last.index),
+                _ => "heartbeat".to_string(),
+            };
+            format!("{what}, prev {prev_log_index}@t{prev_log_term}, commit {leader_commit}")
+        }
+        Message::AppendEntriesReply { outcome, .. } => match outcome {
+            AppendOutcome::Accepted { match_index } => format!("ok, match {match_index}"),
+            AppendOutcome::Conflict(hint) => match hint.term {
+                Some(term) => format!(
+                    "conflict: t{term} from {}, length {}",
+                    hint.first_index,
+                    hint.log_end - 1
+                ),
+                None => format!("conflict: log ends at {}", hint.log_end - 1),
+            },
+            AppendOutcome::StaleTerm => "stale term".to_string(),
+        },
+        Message::InstallSnapshot { snapshot } => format!(
+            "snapshot through {}@t{} ({} bytes)",
+            snapshot.last_included_index,
+            snapshot.last_included_term,
+            snapshot.data.len()
+        ),
+        Message::InstallSnapshotReply { installed_index } => match installed_index {
+            Some(index) => format!("has {index}"),
+            None => "stale term".to_string(),
+        },
+    }
+}
+
+/// The `messages` view.
+pub fn messages_view(messages: &[InFlight], now: u64) -> String {
+    if messages.is_empty() {
+        return "no messages in flight".dimmed().to_string();
+    }
+    let rows: Vec<Vec<String>> = messages
+        .iter()
+        .map(|message| {
+            let envelope = &message.envelope;
+            vec![
+                format!("#{}", message.id),
+                format!("n{}→n{}", envelope.from, envelope.to),
+                envelope.message.kind().to_string(),
+                in_term_color(envelope.term, &format!("t{}", envelope.term)).to_string(),
+                message_summary(&envelope.message),
+                format!("{} (in {})", message.due, message.due.saturating_sub(now)),
+            ]
+        })
+        .collect();
+    table(&["id", "route", "type", "term", "content", "due"], &rows)
+}
+
+/// An event in words, without its tick and node.
+pub fn event_text(kind: &TraceKind) -> String {
+    match kind {
+        TraceKind::Raft { event } => match event {
+            Event::ElectionTimeout { term } => {
+                format!("timed out, starts an election for term {term}")
+            }
+            Event::VoteGranted { candidate, term } => {
+                format!("votes for n{candidate} in term {term}")
+            }
+            Event::VoteDenied {
+                candidate,
+                term,
+                reason,
+            } => format!("denies n{candidate} its vote in term {term}: {reason}"),
+            Event::BecameLeader { term } => format!("becomes leader of term {term}"),
+            Event::SteppedDown { term, was } => {
+                format!("steps down ({was} → follower), term {term}")
+            }
+            Event::Appended { from, to } => {
+                if from == to {
+                    format!("appends entry {from}")
+                } else {
+                    format!("appends entries {from}..{to}")
+                }
+            }
+            Event::Truncated { from } => format!("discards conflicting entries from {from}"),
+            Event::Committed { index } => format!("commit index → {index}"),
+            Event::SnapshotTaken { index } => format!("snapshots through {index}"),
+            Event::SnapshotInstalled { index } => {
+                format!("installs the leader's snapshot through {index}")
+            }
+        },
+        TraceKind::Applied { from, to } => {
+            if from == to {
+                format!("applies {from}")
+            } else {
+                format!("applies {from}..{to}")
+            }
+        }
+        TraceKind::SnapshotLoaded { index } => {
+            format!("state machine loads the snapshot through {index}")
+        }
+        TraceKind::Crashed => "crashes".to_string(),
+        TraceKind::Restarted => "restarts from its persisted state".to_string(),
+        TraceKind::Disconnected => "is disconnected".to_string(),
+        TraceKind::Connected => "is connected".to_string(),
+        TraceKind::Dropped {
+            to,
+            message,
+            reason,
+        } => format!("{message} to n{to} dropped ({})", drop_reason(*reason)),
+        TraceKind::Violation { text } => format!("VIOLATION: {text}"),
+    }
+}
+
+fn drop_reason(reason: crate::cluster::router::DropReason) -> &'static str {
+    use crate::cluster::router::DropReason;
+    match reason {
+        DropReason::Lost => "lost",
+        DropReason::Cut => "link cut",
+        DropReason::Down => "node down",
+        DropReason::Manual => "by hand",
+    }
+}
+
+/// One event as a line: tick, node, what happened (violations in red).
+pub fn event_line(event: &TraceEvent) -> String {
+    let text = event_text(&event.kind);
+    let text = match &event.kind {
+        TraceKind::Violation { .. } => text.red().bold().to_string(),
+        TraceKind::Raft {
+            event: Event::BecameLeader { .. },
+        } => text.green().to_string(),
+        TraceKind::Crashed => text.red().to_string(),
+        _ => text,
+    };
+    format!(
+        "{} {} {text}",
+        format!("tick {:>5}", event.tick).dimmed(),
+        format!("n{:<2}", event.node).bold()
+    )
+}
+
+/// True for events worth printing as they happen (elections, leaders, crashes,
+/// snapshots installed, violations), not routine traffic.
+pub fn is_notable(kind: &TraceKind) -> bool {
+    match kind {
+        TraceKind::Raft { event } => matches!(
+            event,
+            Event::ElectionTimeout { .. }
+                | Event::BecameLeader { .. }
+                | Event::SteppedDown { .. }
+                | Event::Truncated { .. }
+                | Event::SnapshotInstalled { .. }
+        ),
+        TraceKind::Crashed | TraceKind::Restarted | TraceKind::Violation { .. } => true,
+        TraceKind::Applied { .. }
+        | TraceKind::SnapshotLoaded { .. }
+        | TraceKind::Disconnected
+        | TraceKind::Connected
+        | TraceKind::Dropped { .. } => false,
+    }
+}
+
+/// Pretty JSON of any view's data.
+pub fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("view data always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_colored_cells() {
+        colored::control::set_override(true);
+        let text = table(
+            &["a", "b"],
+            &[
+                vec!["x".red().to_string(), "1".into()],
+                vec!["long".into(), "2".into()],
+            ],
+        );
+        colored::control::unset_override();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(visible_width(lines[1]), visible_width(lines[2]));
+    }
+
+    #[test]
+    fn visible_width_skips_escape_codes() {
+        assert_eq!(visible_width("\u{1b}[31mred\u{1b}[0m"), 3);
+        assert_eq!(visible_width("plain"), 5);
+    }
+}

@@ -1,0 +1,338 @@
+//! The interactive prompt: rustyline line editing, history kept across sessions,
+//! completion of commands and node names, usage hints, and a free-running clock whose
+//! news (elections, crashes, violations) is printed above the prompt as it happens.
+//!
+//! Ctrl-C at the prompt pauses a running clock (or says how to leave); during a long
+//! `tick` or `wait` it interrupts that command. Ctrl-D or `quit` leaves cleanly.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use colored::Colorize;
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{Config as EditorConfig, Context, Editor, ExternalPrinter, Helper};
+
+use super::command::{COMMANDS, EXPECT_FORMS, WAIT_FORMS, parse, spec_of};
+use super::exec::{ExecError, Reported, Session};
+use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
+use crate::cluster::{Cluster, Config};
+
+/// Completion and hints for the prompt.
+pub struct PromptHelper {
+    /// The cluster's size, for node names (updated after every command).
+    nodes: Arc<AtomicUsize>,
+    /// Whether hints may be colored.
+    color: bool,
+}
+
+impl PromptHelper {
+    /// A helper for a cluster of `nodes` nodes.
+    pub fn new(nodes: Arc<AtomicUsize>, color: bool) -> PromptHelper {
+        PromptHelper { nodes, color }
+    }
+
+    /// The words that may come at this point of `line` (before the word being typed).
+    fn candidates(&self, words: &[&str]) -> Vec<String> {
+        let targets = || {
+            let mut names: Vec<String> = (1..=self.nodes.load(Ordering::Relaxed))
+                .map(|id| format!("n{id}"))
+                .collect();
+            names.extend(["leader", "followers", "all"].map(String::from));
+            names
+        };
+        let list = |items: &[&str]| items.iter().map(|item| item.to_string()).collect();
+        match words {
+            [] => {
+                let mut names: Vec<String> =
+                    COMMANDS.iter().map(|spec| spec.name.to_string()).collect();
+                names.push("exit".into());
+                names
+            }
+            ["help"] => COMMANDS.iter().map(|spec| spec.name.to_string()).collect(),
+            ["unreliable" | "reorder"] => list(&["on", "off"]),
+            ["autosnapshot"] => list(&["off", "10"]),
+            ["deliver"] => list(&["all"]),
+            ["wait"] => list(WAIT_FORMS),
+            ["expect"] => list(EXPECT_FORMS),
+            ["expect", "role", _] => list(&["leader", "candidate", "follower", "down"]),
+            ["expect", "term", _] => list(&["=", "!=", "<", "<=", ">", ">="]),
+            ["wait", "commit", _] | ["expect", "committed", _] => list(&["on", "within"]),
+            [.., "on"] => {
+                let mut options = list(&["all", "majority"]);
+                options.extend(targets());
+                options
+            }
+            ["wait", ..] => list(&["within"]),
+            [
+                "status" | "stats" | "messages" | "events" | "log" | "kv",
+                ..,
+            ] => {
+                let mut options = targets();
+                options.push("--json".into());
+                options
+            }
+            ["cluster", _] => list(&["seed"]),
+            _ => targets(),
+        }
+    }
+}
+
+impl Completer for PromptHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        // The word being typed starts after the last space, comma, bar or @.
+        let start = before
+            .rfind(|c: char| c.is_whitespace() || c == ',' || c == '|' || c == '@')
+            .map_or(0, |at| at + 1);
+        let partial = &before[start..];
+        let words: Vec<&str> = before[..start]
+            .split(|c: char| c.is_whitespace() || c == '|')
+            .filter(|word| !word.is_empty())
+            .collect();
+        let candidates = self
+            .candidates(&words)
+            .into_iter()
+            .filter(|candidate| candidate.starts_with(partial))
+            .map(|candidate| Pair {
+                display: candidate.clone(),
+                replacement: candidate,
+            })
+            .collect();
+        Ok((start, candidates))
+    }
+}
+
+impl Hinter for PromptHelper {
+    type Hint = String;
+
+    /// After a bare command word, shows the rest of its usage.
+    fn hint(&self, line: &str, pos: usize, _: &Context<'_>) -> Option<String> {
+        if pos < line.len() {
+            return None;
+        }
+        let word = line.trim_end();
+        if word.contains(char::is_whitespace) || word.is_empty() {
+            return None;
+        }
+        let spec = spec_of(word)?;
+        let rest = spec.usage.strip_prefix(spec.name)?.trim_start();
+        if rest.is_empty() {
+            return None;
+        }
+        Some(if line.ends_with(' ') {
+            rest.to_string()
+        } else {
+            format!(" {rest}")
+        })
+    }
+}
+
+impl Highlighter for PromptHelper {
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        if self.color {
+            Cow::Owned(format!("\u{1b}[2m{hint}\u{1b}[0m"))
+        } else {
+            Cow::Borrowed(hint)
+        }
+    }
+}
+
+impl Validator for PromptHelper {}
+
+impl Helper for PromptHelper {}
+
+/// Where the prompt's history lives: `$RAFT_PLAYGROUND_HISTORY`, else the user's data
+/// directory (`$XDG_DATA_HOME` or `~/.local/share`) under `raft-playground/history`.
+pub fn history_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("RAFT_PLAYGROUND_HISTORY") {
+        return Some(PathBuf::from(path));
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
+        })?;
+    Some(data.join("raft-playground").join("history"))
+}
+
+/// How the interactive playground starts.
+#[derive(Clone, Debug)]
+pub struct ReplOptions {
+    /// The first cluster.
+    pub config: Config,
+    /// Real time per tick while free-running.
+    pub tick: Duration,
+    /// Start in step mode.
+    pub paused: bool,
+    /// Whether output is colored.
+    pub color: bool,
+}
+
+/// Runs the interactive playground until `quit` or Ctrl-D.
+pub fn run(options: ReplOptions) -> rustyline::Result<()> {
+    let seed = options.config.seed;
+    let nodes = options.config.nodes;
+    let cluster: SharedCluster = Arc::new(Mutex::new(Cluster::new(options.config.clone())));
+    let node_count = Arc::new(AtomicUsize::new(nodes));
+    let editor_config = EditorConfig::builder()
+        .max_history_size(1000)?
+        .history_ignore_dups(true)?
+        .auto_add_history(false)
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let mut editor: Editor<PromptHelper, DefaultHistory> = Editor::with_config(editor_config)?;
+    editor.set_helper(Some(PromptHelper::new(node_count.clone(), options.color)));
+    let history = history_path();
+    if let Some(path) = &history {
+        // A missing history file is normal on the first run.
+        let _ = editor.load_history(path);
+    }
+
+    // News from the clock thread is printed above the prompt.
+    let reported = Arc::new(Mutex::new(Reported::default()));
+    let mut printer = editor.create_external_printer()?;
+    let clock_reported = reported.clone();
+    let on_tick = Box::new(move |cluster: &mut Cluster| {
+        let news = clock_reported
+            .lock()
+            .map(|mut reported| reported.news(cluster, 8))
+            .unwrap_or_default();
+        if !news.is_empty() {
+            let _ = printer.print(news.join("\n"));
+        }
+    });
+    let clock = FreeRunningClock::start(cluster.clone(), options.tick, options.paused, on_tick);
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let handler_flag = interrupt.clone();
+    // Ctrl-C outside the prompt (during a command) interrupts the command; at the
+    // prompt rustyline reads it as a key instead.
+    let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
+    let mut session = Session::free_running(cluster, clock, interrupt, reported);
+
+    println!(
+        "{} {} — {nodes} node{}, seed {seed} (replay with --seed {seed})",
+        "raft-playground".bold(),
+        env!("CARGO_PKG_VERSION"),
+        if nodes == 1 { "" } else { "s" },
+    );
+    if options.paused {
+        println!(
+            "Paused (step mode): time moves with `tick N` and `wait`; `resume` starts the clock."
+        );
+    } else {
+        println!(
+            "The clock is running: one tick every {} ms. `pause` stops it.",
+            options.tick.as_millis()
+        );
+    }
+    println!("Try: status, log, submit set x 1, crash leader, partition leader | followers, help.");
+
+    loop {
+        let prompt = if session.is_running() {
+            "raft> ".to_string()
+        } else {
+            format!("raft[t{}]> ", lock(session.cluster()).now())
+        };
+        match editor.readline(&prompt) {
+            Ok(line) => {
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                let command = match parse(&line) {
+                    Ok(Some(command)) => command,
+                    Ok(None) => continue,
+                    Err(error) => {
+                        eprintln!("{} {}", "error:".red().bold(), error.0);
+                        continue;
+                    }
+                };
+                match session.execute(command) {
+                    Ok(output) => {
+                        if !output.text.is_empty() {
+                            println!("{}", output.text);
+                        }
+                        if output.quit {
+                            break;
+                        }
+                    }
+                    Err(ExecError::Invalid(text)) => eprintln!("{} {text}", "error:".red().bold()),
+                    Err(ExecError::Failed(text)) => eprintln!("{} {text}", "✗".red().bold()),
+                    Err(error @ ExecError::Interrupted(_)) => {
+                        eprintln!("{}", error.to_string().yellow())
+                    }
+                }
+                node_count.store(lock(session.cluster()).size(), Ordering::Relaxed);
+            }
+            Err(ReadlineError::Interrupted) => {
+                if session.pause() {
+                    println!(
+                        "paused at tick {} (Ctrl-C). `resume` restarts the clock; Ctrl-D or `quit` leaves.",
+                        lock(session.cluster()).now()
+                    );
+                } else {
+                    println!("(Ctrl-D or `quit` leaves the playground)");
+                }
+            }
+            Err(ReadlineError::Eof) => break,
+            Err(error) => return Err(error),
+        }
+    }
+    if let Some(path) = &history {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.save_history(path);
+    }
+    println!("bye");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(line: &str) -> Vec<String> {
+        let helper = PromptHelper::new(Arc::new(AtomicUsize::new(3)), false);
+        let history = DefaultHistory::new();
+        let context = Context::new(&history);
+        let (_, pairs) = helper.complete(line, line.len(), &context).unwrap();
+        pairs.into_iter().map(|pair| pair.replacement).collect()
+    }
+
+    #[test]
+    fn completes_commands_nodes_and_forms() {
+        assert_eq!(complete("sta"), vec!["status", "stats"]);
+        assert_eq!(complete("crash n"), vec!["n1", "n2", "n3"]);
+        assert_eq!(complete("crash 1,l"), vec!["leader"]);
+        assert_eq!(complete("partition leader | f"), vec!["followers"]);
+        assert_eq!(complete("wait c"), vec!["commit"]);
+        assert_eq!(complete("unreliable o"), vec!["on", "off"]);
+        assert_eq!(complete("submit @n"), vec!["n1", "n2", "n3"]);
+    }
+
+    #[test]
+    fn hints_show_usage() {
+        let helper = PromptHelper::new(Arc::new(AtomicUsize::new(3)), false);
+        let history = DefaultHistory::new();
+        let context = Context::new(&history);
+        assert_eq!(helper.hint("crash", 5, &context).as_deref(), Some(" NODES"));
+        assert_eq!(helper.hint("crash ", 6, &context).as_deref(), Some("NODES"));
+        assert_eq!(helper.hint("crash 1", 7, &context), None);
+        assert_eq!(helper.hint("heal", 4, &context), None);
+    }
+}
