@@ -244,7 +244,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(
         "assertions",
         "expect",
-        "expect leader [NODE] | no-leader | role NODES ROLE | term NODES OP N | committed INDEX [on ...] | applied NODES INDEX | kv NODES KEY [VALUE] | logs-match | no-violations",
+        "expect leader [NODE] | no-leader | role NODES ROLE | term|commit|snapshot|last-index NODES OP N | committed INDEX [on ...] | applied NODES INDEX | kv NODES KEY [VALUE] | logs-match | no-violations",
         "check the cluster; a failed expect fails a script",
         "expect role 2 follower",
     ),
@@ -270,6 +270,9 @@ pub const EXPECT_FORMS: &[&str] = &[
     "no-leader",
     "role",
     "term",
+    "commit",
+    "snapshot",
+    "last-index",
     "committed",
     "applied",
     "kv",
@@ -367,6 +370,31 @@ pub enum RoleOrDown {
     Down,
 }
 
+/// A number in a node's status, for `expect FIELD NODES OP N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `term`: the current term.
+    Term,
+    /// `commit`: the commit index.
+    Commit,
+    /// `snapshot`: the snapshot's last included index.
+    Snapshot,
+    /// `last-index`: the index of the last log entry.
+    LastIndex,
+}
+
+impl Field {
+    /// The field's name as typed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Term => "term",
+            Field::Commit => "commit",
+            Field::Snapshot => "snapshot",
+            Field::LastIndex => "last-index",
+        }
+    }
+}
+
 /// What `wait` waits for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WaitFor {
@@ -392,8 +420,8 @@ pub enum Expectation {
     NoLeader,
     /// These nodes have this role.
     Role(Targets, RoleOrDown),
-    /// These nodes' terms compare so.
-    Term(Targets, Op, u64),
+    /// A number of these nodes' status compares so.
+    Field(Field, Targets, Op, u64),
     /// `index` is committed on enough nodes.
     Committed(u64, Quorum),
     /// These nodes applied through `index`.
@@ -1015,11 +1043,25 @@ fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
         ["role", nodes, role] => {
             Expectation::Role(parse_targets(name, nodes)?, parse_role(name, role)?)
         }
-        ["term", nodes, op, value] => Expectation::Term(
-            parse_targets(name, nodes)?,
-            parse_op(name, op)?,
-            parse_number(name, value, "a term")?,
-        ),
+        [
+            field @ ("term" | "commit" | "snapshot" | "last-index"),
+            nodes,
+            op,
+            value,
+        ] => {
+            let field = match *field {
+                "term" => Field::Term,
+                "commit" => Field::Commit,
+                "snapshot" => Field::Snapshot,
+                _ => Field::LastIndex,
+            };
+            Expectation::Field(
+                field,
+                parse_targets(name, nodes)?,
+                parse_op(name, op)?,
+                parse_number(name, value, "a number")?,
+            )
+        }
         ["committed", index, rest @ ..] => Expectation::Committed(
             parse_number(name, index, "a log index")?,
             parse_quorum(name, rest)?,
@@ -1170,7 +1212,12 @@ mod tests {
         );
         assert_eq!(
             ok("expect term all >= 2"),
-            Command::Expect(Expectation::Term(vec![Target::All], Op::Ge, 2))
+            Command::Expect(Expectation::Field(
+                Field::Term,
+                vec![Target::All],
+                Op::Ge,
+                2
+            ))
         );
         assert_eq!(
             ok("expect kv 1 greeting hello  world"),

@@ -12,7 +12,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::command::{
-    COMMANDS, Command, Expectation, Quorum, RoleOrDown, Target, WaitFor, Which, spec_of,
+    COMMANDS, Command, Expectation, Field, Quorum, RoleOrDown, Target, WaitFor, Which, spec_of,
 };
 use super::render;
 use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
@@ -949,18 +949,29 @@ fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String, Ex
             }
             ok(format!("{} {wanted_text}", names(&nodes)))
         }
-        Expectation::Term(targets, op, value) => {
+        Expectation::Field(field, targets, op, value) => {
             let nodes = resolve(cluster, targets)?;
+            let name = field.name();
             for &id in &nodes {
-                let term = cluster.status(id).term;
-                if !op.holds(term, *value) {
+                let status = cluster.status(id);
+                let seen = match field {
+                    Field::Term => status.term,
+                    Field::Commit => status.commit_index,
+                    Field::Snapshot => status.snapshot_index,
+                    Field::LastIndex => status.last_log_index,
+                };
+                if !op.holds(seen, *value) {
                     return fail(format!(
-                        "expected n{id}'s term {} {value}, saw {term}",
+                        "expected n{id}'s {name} {} {value}, saw {seen}",
                         op.symbol()
                     ));
                 }
             }
-            ok(format!("term {} {value} on {}", op.symbol(), names(&nodes)))
+            ok(format!(
+                "{name} {} {value} on {}",
+                op.symbol(),
+                names(&nodes)
+            ))
         }
         Expectation::Committed(index, quorum) => {
             let (holds, seen) = committed_on(cluster, *index, quorum)?;

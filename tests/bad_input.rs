@@ -1,0 +1,146 @@
+//! Bad input of every kind gets a one-line error that says what was expected, never
+//! panics, and leaves the cluster exactly as it was.
+
+use raft_playground::Config;
+use raft_playground::cli::command::parse;
+use raft_playground::cli::exec::{ExecError, Session};
+use raft_playground::cluster::clock::lock;
+
+/// Everything observable about the session's cluster.
+fn fingerprint(session: &Session) -> String {
+    let cluster = lock(session.cluster());
+    let statuses: Vec<_> = (1..=cluster.size()).map(|id| cluster.status(id)).collect();
+    let links: Vec<bool> = (1..=cluster.size())
+        .flat_map(|a| (1..=cluster.size()).map(move |b| (a, b)))
+        .map(|(a, b)| cluster.linked(a, b))
+        .collect();
+    format!(
+        "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?}",
+        cluster.size(),
+        cluster.now(),
+        cluster.history_digest(),
+        statuses,
+        links,
+        cluster.stats(),
+        cluster.in_flight(),
+        cluster.faults(),
+        cluster.auto_snapshot(),
+    )
+}
+
+/// Runs one line; returns the error text (parse or execution).
+fn error_of(session: &mut Session, line: &str) -> Result<String, String> {
+    match parse(line) {
+        Err(error) => Ok(error.0),
+        Ok(None) => Err("parsed as a blank line or comment".into()),
+        Ok(Some(command)) => match session.execute(command) {
+            Err(ExecError::Invalid(text)) => Ok(text),
+            Err(other) => Err(format!("wrong kind of error: {other:?}")),
+            Ok(output) => Err(format!("accepted: {}", output.text)),
+        },
+    }
+}
+
+#[test]
+fn bad_lines_get_one_line_errors_and_change_nothing() {
+    // (line, a phrase the error must contain)
+    let cases: &[(&str, &str)] = &[
+        ("frobnicate", "unknown command"),
+        ("crsh 1", "did you mean `crash`"),
+        ("crash", "missing argument"),
+        ("crash 1 2", "unexpected `2`"),
+        ("crash 9", "no node 9: this cluster has n1 to n5"),
+        ("crash n0", "no node 0"),
+        (
+            "crash x",
+            "expected a node (3 or n3), leader, followers or all",
+        ),
+        ("crash 1,99", "no node 99"),
+        ("restart 2,bogus", "expected a node"),
+        ("drop 7", "rate between 0 and 1"),
+        ("drop -0.5", "rate between 0 and 1"),
+        ("drop abc", "rate between 0 and 1"),
+        ("duplicate 150%", "rate between 0 and 1"),
+        ("delay 5..2", "1 ≤ MIN ≤ MAX"),
+        ("delay 0", "1 ≤ MIN ≤ MAX"),
+        ("delay 1..", "expected ticks of latency"),
+        ("tick 99999999999999999999999", "too large"),
+        ("tick 0", "ticks must be 1 to"),
+        ("tick -1", "expected a number of ticks"),
+        ("partition 1,2 3,4", "groups separated by `|`"),
+        ("partition 1,2 | 2,3", "n2 is in two groups"),
+        ("partition 1 | | 2", "a group is empty"),
+        ("partition 1,9 | 2", "no node 9"),
+        ("submit", "missing the command text"),
+        ("submit @9 set x 1", "no node 9"),
+        ("submit @1,2 set x 1", "exactly one node"),
+        ("unreliable maybe", "expected on or off"),
+        ("reorder", "missing argument"),
+        ("autosnapshot 0", "at least 1"),
+        ("autosnapshot -3", "a number of entries or `off`"),
+        ("cluster 0", "1 to 15 nodes"),
+        ("cluster 16", "1 to 15 nodes"),
+        ("cluster 5 seed", "missing the seed"),
+        ("cluster five", "a number of nodes"),
+        ("speed 0", "1 to 60000"),
+        ("deliver 12345", "no message 12345 is in flight"),
+        ("drop-msg x", "a message id"),
+        ("timeout leader", "has no election timer"),
+        ("kv 1,2", "exactly one node"),
+        ("log 0", "no node 0"),
+        ("snapshot 1 2", "unexpected `2`"),
+        ("expect role 1 king", "leader, candidate, follower or down"),
+        ("expect term 1 ~ 3", "one of = != < <= > >="),
+        ("expect kv", "wrong arguments for `expect kv`"),
+        ("expect frobs", "expected one of leader"),
+        ("wait forever", "expected leader, commit or ticks"),
+        ("wait commit x", "a log index"),
+        ("wait commit 3 on 0", "a node count is 1 to 15"),
+        ("wait leader within", "missing the number of ticks"),
+        ("events many", "a count of events"),
+        ("status --json extra", "unexpected `extra`"),
+        ("crash 1 --json", "--json is for views"),
+        ("help nosuch", "no command `nosuch`"),
+        ("\u{1b}[A\u{7f}", "control characters"),
+        ("ñandú 🦀 ∑", "unknown command"),
+        ("9999999999999999999999999999", "unknown command"),
+    ];
+    assert!(cases.len() >= 25);
+    let mut session = Session::scripted(Config::new(5).seed(3));
+    for setup in [
+        "wait leader",
+        "submit set x 1",
+        "tick 5",
+        "partition 1,2 | 3,4,5",
+        "tick 1",
+    ] {
+        let command = parse(setup).unwrap().unwrap();
+        session.execute(command).unwrap();
+    }
+    // The target `leader` must resolve for `timeout leader` to reach its check.
+    assert!(lock(session.cluster()).leader().is_some());
+    for (line, phrase) in cases {
+        let before = fingerprint(&session);
+        let error = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            error_of(&mut session, line)
+        }))
+        .unwrap_or_else(|_| panic!("`{line}` panicked"))
+        .unwrap_or_else(|problem| panic!("`{line}`: {problem}"));
+        assert!(
+            !error.contains('\n'),
+            "`{line}`: the error is not one line: {error}"
+        );
+        assert!(
+            error.contains(phrase),
+            "`{line}`: expected the error to say {phrase:?}, got: {error}"
+        );
+        assert_eq!(
+            fingerprint(&session),
+            before,
+            "`{line}` changed the cluster"
+        );
+    }
+    // The session is still usable after all of that.
+    let command = parse("expect no-violations").unwrap().unwrap();
+    assert!(session.execute(command).is_ok());
+}
