@@ -189,11 +189,12 @@ pub fn log_grid(rows: &[LogRow]) -> String {
     lines.push(header.bold().to_string());
     for row in rows {
         let status = &row.status;
-        let label = format!(
-            "{} {}",
-            node_name(status),
+        let detail = if status.up {
             format!("c{}", status.commit_index).dimmed()
-        );
+        } else {
+            "down".red()
+        };
+        let label = format!("{} {detail}", node_name(status));
         let mut line = format!(
             "{label}{}",
             " ".repeat(12usize.saturating_sub(visible_width(&label)))
@@ -224,7 +225,7 @@ pub fn log_grid(rows: &[LogRow]) -> String {
         );
     }
     lines.push(
-        "each cell is an entry's term; ▏ sits before a node's commit index; # is inside a snapshot"
+        "each cell is an entry's term; cN is a node's commit index, marked ▏ in its row; # is inside a snapshot"
             .dimmed()
             .to_string(),
     );
