@@ -1,6 +1,7 @@
 //! Integration tests of the cluster runtime through its public surface: elections,
 //! crashes, partitions, snapshots and the checker, beyond the lab's scenarios.
 
+use raft_playground::raft::Message;
 use raft_playground::{Cluster, Config, Role};
 
 fn leader(cluster: &Cluster) -> Option<usize> {
@@ -116,4 +117,43 @@ fn snapshots_install_on_a_lagging_follower_and_survive_restart() {
         "{:?}",
         cluster.violations()
     );
+}
+
+#[test]
+fn submit_batch_takes_contiguous_indexes_in_one_message() {
+    let mut cluster = Cluster::new(Config::new(3).seed(9));
+    let leader = wait_leader(&mut cluster);
+    let follower = (1..=3).find(|&id| id != leader).unwrap();
+    assert!(
+        cluster.submit_batch(follower, &["a"]).is_err(),
+        "followers refuse"
+    );
+    assert!(
+        cluster.submit_batch(leader, &[]).is_err(),
+        "nothing to submit"
+    );
+    let (first, term) = cluster.submit_batch(leader, &["a", "b", "c"]).unwrap();
+    cluster.tick(1);
+    // One AppendEntries per follower carries all three.
+    let carrying: Vec<_> = cluster
+        .in_flight()
+        .into_iter()
+        .filter(|message| match &message.envelope.message {
+            Message::AppendEntries { entries, .. } => !entries.is_empty(),
+            _ => false,
+        })
+        .collect();
+    assert_eq!(carrying.len(), 2, "{carrying:?}");
+    for message in &carrying {
+        let Message::AppendEntries { entries, .. } = &message.envelope.message else {
+            unreachable!()
+        };
+        assert_eq!(entries.len(), 3);
+    }
+    cluster.tick(5);
+    for (offset, command) in ["a", "b", "c"].iter().enumerate() {
+        let index = first + offset as u64;
+        assert_eq!(cluster.applied_count(index), (3, Some(command.to_string())));
+    }
+    assert_eq!(cluster.status(leader).term, term);
 }

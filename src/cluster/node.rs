@@ -44,13 +44,13 @@ pub enum Request {
         /// The messages due to this node at `now`, in delivery order.
         inbox: Vec<Envelope>,
     },
-    /// Propose a command. Its AppendEntries leave with the next round, so every
-    /// command proposed between two ticks travels in one message.
+    /// Propose commands, in order. Their AppendEntries leave with the next round, so
+    /// every command proposed between two ticks travels in one message.
     Propose {
         /// The current tick.
         now: u64,
-        /// The command.
-        command: Arc<str>,
+        /// The commands.
+        commands: Vec<Arc<str>>,
     },
     /// Receive one message now, ahead of its due time (stepping by hand).
     Deliver {
@@ -82,7 +82,8 @@ pub enum Request {
 pub enum Answer {
     /// Nothing beyond the report.
     Done,
-    /// The result of a proposal: index and term, or who leads.
+    /// The result of a proposal: the first command's index and the term (the others
+    /// follow it), or who leads.
     Proposed(Result<(u64, u64), NotLeader>),
     /// Whether the election timer fired (false for a leader).
     TimedOut(bool),
@@ -246,11 +247,20 @@ impl NodeThread {
                 self.pending = false;
                 self.report(Answer::Done)
             }
-            Request::Propose { now, command } => {
+            Request::Propose { now, commands } => {
                 self.catch_up(now);
-                let result = self.core.propose(command);
+                let mut result = Err(NotLeader { leader: None });
+                for (position, command) in commands.into_iter().enumerate() {
+                    let proposed = self.core.propose(command);
+                    if position == 0 {
+                        result = proposed;
+                    }
+                    if proposed.is_err() {
+                        break;
+                    }
+                }
                 self.pending |= result.is_ok();
-                // No `ready()` here: the entry is persisted and sent with the next round.
+                // No `ready()` here: the entries are persisted and sent with the next round.
                 self.report_without_output(Answer::Proposed(result))
             }
             Request::Deliver { now, envelope } => {
