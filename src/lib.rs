@@ -34,6 +34,7 @@
 //! assert!(cluster.violations().is_empty());
 //! ```
 
+pub mod chaos;
 pub mod cli;
 pub mod cluster;
 pub mod kv;

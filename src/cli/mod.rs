@@ -26,6 +26,7 @@ Examples:
   raft-playground --seed 8127           replay a session's randomness
   raft-playground run demos/*.txt       run narrated demos; exit 1 on a failed expect
   raft-playground < my-script.txt       run commands from standard input
+  raft-playground chaos --seeds 1000    check 1000 seeded chaos schedules
 
 At the prompt, `help` lists every command and `help CMD` shows one with an example.";
 
@@ -65,6 +66,21 @@ pub enum Subcommands {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run seeded chaos schedules and check every safety property (see `--help`)
+    #[command(
+        after_help = "Examples:\n  raft-playground chaos --seeds 1000          seeds 0..1000\n  raft-playground chaos --from 5000 --seeds 200\n  raft-playground chaos --seed 1234           replay one seed, printing its schedule"
+    )]
+    Chaos {
+        /// Replay this one seed and print its schedule
+        #[arg(long, conflicts_with_all = ["from", "seeds"])]
+        seed: Option<u64>,
+        /// First seed of the range
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// How many seeds to run
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+    },
 }
 
 /// The binary's entry point.
@@ -80,6 +96,7 @@ pub fn main() -> ExitCode {
     };
     match &args.command {
         Some(Subcommands::Run { keep_going, files }) => run_files(files, &config(0), *keep_going),
+        Some(Subcommands::Chaos { seed, from, seeds }) => run_chaos(*seed, *from, *seeds),
         None if !std::io::stdin().is_terminal() => {
             run_files(&[PathBuf::from("-")], &config(0), false)
         }
@@ -98,6 +115,59 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// Runs chaos seeds (or replays one); exit status 1 if any failed.
+fn run_chaos(replay: Option<u64>, from: u64, count: u64) -> ExitCode {
+    if let Some(seed) = replay {
+        let report = crate::chaos::run(seed);
+        println!("chaos seed {seed}: {}", report.setup);
+        for step in &report.steps {
+            println!("  {step}");
+        }
+        return match report.failure {
+            None => {
+                let summary = format!(
+                    "seed {seed} passed: {} ticks, {} commands accepted, {} seen committed",
+                    report.ticks, report.submitted, report.committed
+                );
+                println!("{}", summary.green());
+                ExitCode::SUCCESS
+            }
+            Some(failure) => {
+                println!("{}", failure.red());
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let start = std::time::Instant::now();
+    let (mut ticks, mut failed) = (0, Vec::new());
+    let end = from.saturating_add(count);
+    for seed in from..end {
+        let report = crate::chaos::run(seed);
+        ticks += report.ticks;
+        if let Some(failure) = report.failure {
+            println!("{}", failure.red());
+            failed.push(seed);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let summary = format!(
+        "chaos seeds {from}..{end}: {count} run, {} failed, {ticks} ticks in {elapsed:.1} s ({:.0} seeds/s)",
+        failed.len(),
+        count as f64 / elapsed.max(1e-9)
+    );
+    if failed.is_empty() {
+        println!("{}", summary.green());
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "{} {}",
+            summary.red(),
+            format!("failed seeds: {failed:?}").red()
+        );
+        ExitCode::FAILURE
     }
 }
 

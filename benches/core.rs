@@ -1,0 +1,75 @@
+//! The core alone, without threads or channels: one leader's propose → persist →
+//! send cycle, with the followers' acknowledgements, commit and apply, for commands
+//! of 16 B, 1 KiB and 64 KiB. A regression here is in `src/raft/`; one that shows
+//! only in `benches/workloads.rs` is in the runtime.
+//!
+//! Run with `cargo bench --bench core`.
+
+use std::sync::Arc;
+
+use divan::Bencher;
+use divan::counter::BytesCount;
+use raft_playground::raft::{AppendOutcome, Envelope, Message, Node, PersistentState, RaftConfig};
+
+fn main() {
+    divan::main();
+}
+
+/// A leader of term 1 in a three-node cluster, both followers replicating.
+fn leader() -> (Node, PersistentState) {
+    let mut node = Node::new(1, vec![1, 2, 3], RaftConfig::default(), 1);
+    let mut storage = PersistentState::default();
+    assert!(node.timeout_now());
+    storage.persist(&node.ready());
+    node.step(Envelope {
+        from: 2,
+        to: 1,
+        term: 1,
+        message: Message::RequestVoteReply { vote_granted: true },
+    });
+    storage.persist(&node.ready());
+    for follower in [2, 3] {
+        node.step(ack(follower, 0));
+    }
+    storage.persist(&node.ready());
+    (node, storage)
+}
+
+/// A follower's acknowledgement of everything through `match_index`.
+fn ack(from: usize, match_index: u64) -> Envelope {
+    Envelope {
+        from,
+        to: 1,
+        term: 1,
+        message: Message::AppendEntriesReply {
+            prev_log_index: match_index,
+            outcome: AppendOutcome::Accepted { match_index },
+        },
+    }
+}
+
+/// One command through the leader: propose, persist and send, acknowledge, commit
+/// and apply; a snapshot every 1000 entries keeps the log short.
+#[divan::bench(args = [16, 1024, 65536])]
+fn propose_persist_send(bencher: Bencher, size: usize) {
+    let (mut node, mut storage) = leader();
+    let payload = "x".repeat(size);
+    let snapshot: Arc<[u8]> = Arc::from(&b"{}"[..]);
+    bencher.counter(BytesCount::new(size)).bench_local(|| {
+        let (index, _) = node.propose(Arc::from(payload.as_str())).expect("leader");
+        let ready = node.ready();
+        storage.persist(&ready);
+        assert_eq!(ready.messages.len(), 2, "one AppendEntries per follower");
+        for follower in [2, 3] {
+            node.step(ack(follower, index));
+        }
+        let ready = node.ready();
+        storage.persist(&ready);
+        assert_eq!(ready.committed.len(), 1);
+        if index % 1000 == 0 {
+            node.snapshot(index, snapshot.clone()).expect("applied");
+            storage.persist(&node.ready());
+        }
+        ready
+    });
+}
