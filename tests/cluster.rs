@@ -157,3 +157,38 @@ fn submit_batch_takes_contiguous_indexes_in_one_message() {
     }
     assert_eq!(cluster.status(leader).term, term);
 }
+
+#[test]
+fn the_checker_forgets_commands_every_node_compacted_long_ago() {
+    use raft_playground::cluster::checker::HISTORY_WINDOW;
+    let mut cluster = Cluster::new(Config::new(3).seed(2));
+    cluster.set_auto_snapshot(Some(10));
+    let leader = wait_leader(&mut cluster);
+    let total = 3 * HISTORY_WINDOW as usize;
+    let commands: Vec<String> = (0..total).map(|i| format!("set k{} {i}", i % 10)).collect();
+    for chunk in commands.chunks(500) {
+        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        cluster.submit_batch(leader, &chunk).unwrap();
+        cluster.tick(2);
+    }
+    cluster.tick(10);
+    let last = total as u64;
+    assert_eq!(
+        cluster.applied_count(last),
+        (3, Some(commands[total - 1].clone()))
+    );
+    // Long compacted everywhere: still counted, its text forgotten.
+    assert_eq!(cluster.applied_count(1), (3, None));
+    assert_eq!(cluster.applied(leader, 1), None);
+    // Recent indexes inside snapshots are still known.
+    let recent = last - 20;
+    assert_eq!(
+        cluster.applied_count(recent).1.as_deref(),
+        Some(commands[recent as usize - 1].as_str())
+    );
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
+}

@@ -16,9 +16,12 @@
 //! - On a live node, term, commit index and last applied never decrease.
 //!
 //! It also keeps what the lab's tester keeps: which command each node applied at each
-//! index, so tests can ask how many nodes applied an index and what.
+//! index, so tests can ask how many nodes applied an index and what. To keep memory
+//! flat in long runs, it forgets the command at an index once every node holds that
+//! index inside a snapshot and [`HISTORY_WINDOW`] newer entries exist: no node can
+//! apply it from a log again, and nothing is left to compare it with.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -59,6 +62,63 @@ struct Applied {
     digest: u64,
 }
 
+/// How many entries below the oldest snapshot the checker keeps, so recent indexes
+/// can still be looked up after every node compacted them.
+pub const HISTORY_WINDOW: u64 = 1024;
+
+/// The command applied at each index (the first one applied there), with the oldest
+/// forgotten once they can no longer matter.
+#[derive(Clone, Debug, Default)]
+struct History {
+    /// How many leading indexes were forgotten (they are `1..=forgotten`).
+    forgotten: u64,
+    /// The digest of every command through `forgotten`.
+    forgotten_digest: u64,
+    /// The commands at `forgotten + 1 ..`, in order.
+    entries: VecDeque<Applied>,
+}
+
+impl History {
+    /// The highest index applied anywhere.
+    fn last_index(&self) -> u64 {
+        self.forgotten + self.entries.len() as u64
+    }
+
+    /// The command applied at `index`, unless it is forgotten or not applied yet.
+    fn get(&self, index: u64) -> Option<&Applied> {
+        if index <= self.forgotten {
+            return None;
+        }
+        self.entries.get((index - self.forgotten - 1) as usize)
+    }
+
+    /// Records the command applied at `last_index() + 1`.
+    fn push(&mut self, term: u64, command: &Arc<str>) {
+        let index = self.last_index() + 1;
+        let previous = self
+            .entries
+            .back()
+            .map_or(self.forgotten_digest, |applied| applied.digest);
+        self.entries.push_back(Applied {
+            term,
+            command: command.clone(),
+            digest: fold_digest(previous, index, command),
+        });
+    }
+
+    /// Forgets the commands at indexes `..=index` (never the last one).
+    fn forget_through(&mut self, index: u64) {
+        let index = index.min(self.last_index().saturating_sub(1));
+        while self.forgotten < index {
+            let Some(applied) = self.entries.pop_front() else {
+                break;
+            };
+            self.forgotten += 1;
+            self.forgotten_digest = applied.digest;
+        }
+    }
+}
+
 /// What the checker remembers of one node.
 #[derive(Clone, Debug, Default)]
 struct NodeRecord {
@@ -77,8 +137,8 @@ pub struct Checker {
     violations: Vec<Violation>,
     /// The leader of each term seen so far.
     leaders: BTreeMap<u64, NodeId>,
-    /// `history[i - 1]`: the command applied at index i.
-    history: Vec<Applied>,
+    /// The command applied at each index.
+    history: History,
     /// Per node, by id - 1.
     nodes: Vec<NodeRecord>,
 }
@@ -99,7 +159,7 @@ impl Checker {
 
     /// The highest index any node applied.
     pub fn max_applied(&self) -> u64 {
-        self.history.len() as u64
+        self.history.last_index()
     }
 
     /// How many nodes applied `index` (from their log or inside a snapshot; a crashed
@@ -115,7 +175,7 @@ impl Checker {
             .count();
         let command = self
             .history
-            .get(index as usize - 1)
+            .get(index)
             .map(|applied| applied.command.to_string());
         (count, command)
     }
@@ -127,7 +187,9 @@ impl Checker {
             .applied_ranges
             .iter()
             .any(|&(from, to)| (from..=to).contains(&index))
-            .then(|| self.history[index as usize - 1].command.to_string())
+            .then(|| self.history.get(index))
+            .flatten()
+            .map(|applied| applied.command.to_string())
     }
 
     /// The highest index reflected in `node`'s state machine.
@@ -186,6 +248,15 @@ impl Checker {
         for entry in &ready.committed {
             self.check_apply(tick, node, entry.index, entry.term, &entry.command);
         }
+        // Every node holds everything up to its snapshot index: no node applies those
+        // from a log again, so their commands may go (keeping a window of recent ones).
+        let oldest_snapshot = logs
+            .iter()
+            .map(|state| state.log.snapshot_index())
+            .min()
+            .unwrap_or(0);
+        self.history
+            .forget_through(oldest_snapshot.saturating_sub(HISTORY_WINDOW));
     }
 
     /// Election Safety and Leader Completeness for a node that just won `term`.
@@ -205,7 +276,11 @@ impl Checker {
         if committed == 0 || committed <= state.log.snapshot_index() {
             return;
         }
-        let expected = self.history[committed as usize - 1].term;
+        let expected = self
+            .history
+            .get(committed)
+            .expect("the last applied command is never forgotten")
+            .term;
         match state.log.term_at(committed) {
             Some(held) if held == expected => {}
             held => self.violation(
@@ -296,7 +371,7 @@ impl Checker {
                         node,
                         format!("snapshot through {index} holds the state at {state_index}"),
                     );
-                } else if let Some(applied) = self.history.get(index as usize - 1)
+                } else if let Some(applied) = self.history.get(index)
                     && applied.digest != digest
                 {
                     self.violation(
@@ -329,10 +404,11 @@ impl Checker {
                 format!("applied index {index} out of order (expected {expected})"),
             );
         }
-        let known = self.history.len() as u64;
+        let known = self.history.last_index();
         if index <= known {
-            let applied = &self.history[index as usize - 1];
-            if applied.term != term || applied.command != *command {
+            if let Some(applied) = self.history.get(index)
+                && (applied.term != term || applied.command != *command)
+            {
                 let text = format!(
                     "State Machine Safety: n{node} applied {command:?} (term {term}) at index {index}, where {:?} (term {}) was applied before",
                     applied.command, applied.term
@@ -340,12 +416,7 @@ impl Checker {
                 self.violation(tick, node, text);
             }
         } else if index == known + 1 {
-            let previous = self.history.last().map_or(0, |applied| applied.digest);
-            self.history.push(Applied {
-                term,
-                command: command.clone(),
-                digest: fold_digest(previous, index, command),
-            });
+            self.history.push(term, command);
         } else {
             self.violation(
                 tick,
@@ -360,5 +431,29 @@ impl Checker {
             Some((_, to)) if *to + 1 == index => *to = index,
             _ => record.applied_ranges.push((index, index)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_forgets_the_oldest_but_never_the_last() {
+        let mut history = History::default();
+        let command: Arc<str> = Arc::from("x");
+        for term in [1, 1, 2, 2, 3] {
+            history.push(term, &command);
+        }
+        let digest_at_3 = history.get(3).unwrap().digest;
+        history.forget_through(3);
+        assert_eq!(history.last_index(), 5);
+        assert!(history.get(3).is_none() && history.get(4).is_some());
+        assert_eq!(history.forgotten_digest, digest_at_3);
+        history.push(3, &command);
+        assert_eq!(history.get(6).unwrap().term, 3);
+        history.forget_through(100);
+        assert_eq!(history.last_index(), 6);
+        assert!(history.get(6).is_some(), "the last command stays");
     }
 }
