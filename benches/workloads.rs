@@ -32,7 +32,7 @@ fn main() {
         .collect();
     let wanted =
         |section: &str| filter.is_empty() || filter.iter().any(|f| section.contains(f.as_str()));
-    println!("{:<48} {:>16}   goal", "workload", "measured");
+    println!("{:<56} {:>28}   goal", "workload", "measured");
     if wanted("idle") {
         for nodes in [3, 5, 15] {
             let rate = idle_ticks_per_second(nodes);
@@ -112,7 +112,7 @@ fn main() {
 }
 
 fn row(label: &str, measured: &str, goal: &str) {
-    println!("{label:<48} {measured:>16}   {goal}");
+    println!("{label:<56} {measured:>28}   {goal}");
 }
 
 /// A cluster of `nodes` with a leader elected.

@@ -385,7 +385,7 @@ impl Cluster {
     fn collect(&mut self, count: usize) -> Vec<Report> {
         (0..count)
             .map(
-                |_| match self.replies.recv().expect("the cluster holds a sender") {
+                |_| match node::receive(&self.replies).expect("the cluster holds a sender") {
                     Reply::Report(report) => *report,
                     Reply::Panicked(id, message) => {
                         panic!("{message} (node n{id}): a bug in raft-playground")

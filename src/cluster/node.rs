@@ -143,6 +143,28 @@ pub struct NodeHandle {
     pub thread: JoinHandle<()>,
 }
 
+/// How many times a thread polls its channel before it blocks on it.
+const SPIN_POLLS: u32 = 300;
+
+/// Receives the next message, polling briefly before blocking. In lockstep the next
+/// piece of work usually comes within microseconds; a thread that is still polling
+/// takes it without the sleep and wake-up a blocked one costs (measured on 2 cores:
+/// idle 5-node clusters tick about 1.5 times faster). Between polls the thread yields,
+/// so polling never keeps a thread with real work off a core. `None` once every
+/// sender is gone.
+pub fn receive<T>(channel: &Receiver<T>) -> Option<T> {
+    for _ in 0..SPIN_POLLS {
+        match channel.try_recv() {
+            Ok(message) => return Some(message),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
+            // Give the core to any other runnable thread (there may be more threads
+            // than cores) before looking again.
+            Err(crossbeam_channel::TryRecvError::Empty) => std::thread::yield_now(),
+        }
+    }
+    channel.recv().ok()
+}
+
 /// The state a node thread owns.
 struct NodeThread {
     core: Node,
@@ -226,7 +248,7 @@ pub fn spawn(spawn: Spawn, replies: Sender<Reply>) -> NodeHandle {
 impl NodeThread {
     /// Handles requests until a crash or until the cluster hangs up.
     fn serve(&mut self, inbox: &Receiver<Request>, replies: &Sender<Reply>) {
-        while let Ok(request) = inbox.recv() {
+        while let Some(request) = receive(inbox) {
             let crash = matches!(request, Request::Crash);
             let report = self.handle(request);
             if replies.send(Reply::Report(Box::new(report))).is_err() || crash {
