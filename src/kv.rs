@@ -7,7 +7,7 @@
 //! every command in order, so two replicas can be compared by one number, and a
 //! snapshot can be checked against the log it replaces. Snapshots are serde_json.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -33,12 +33,10 @@ pub enum KvCommand<'a> {
 impl<'a> KvCommand<'a> {
     /// Parses a command's text. Never fails: what is not `set`/`del` is `Other`.
     pub fn parse(text: &'a str) -> KvCommand<'a> {
-        let mut words = text.trim_start().splitn(2, char::is_whitespace);
-        let verb = words.next().unwrap_or("");
-        let rest = words.next().unwrap_or("").trim_start();
-        let mut rest_words = rest.splitn(2, char::is_whitespace);
-        let key = rest_words.next().unwrap_or("");
-        let value = rest_words.next().unwrap_or("").trim();
+        let text = text.trim_start_matches([' ', '\t']);
+        let (verb, rest) = split_word(text);
+        let (key, value) = split_word(rest);
+        let value = value.trim_end_matches([' ', '\t']);
         match verb {
             "set" if !key.is_empty() && !value.is_empty() => KvCommand::Set { key, value },
             "del" if !key.is_empty() && value.is_empty() => KvCommand::Del { key },
@@ -47,27 +45,60 @@ impl<'a> KvCommand<'a> {
     }
 }
 
-/// Folds one applied command into a running digest (FNV-1a over the index and text).
-/// Any difference in order or content gives a different digest, with overwhelming
-/// probability.
+/// Splits off the first word; the rest starts at the next word (empty if none).
+/// Words are separated by spaces and tabs.
+fn split_word(text: &str) -> (&str, &str) {
+    let is_blank = |byte: &u8| *byte == b' ' || *byte == b'\t';
+    match text.bytes().position(|byte| is_blank(&byte)) {
+        Some(end) => {
+            let rest = &text[end..];
+            let skip = rest.bytes().take_while(is_blank).count();
+            (&text[..end], &rest[skip..])
+        }
+        None => (text, ""),
+    }
+}
+
+/// Folds one applied command into a running digest: the index, the length and the
+/// text, eight bytes at a time, each step multiplied through (FNV-style) and the
+/// result mixed (splitmix64's finalizer). Any difference in order or content gives a
+/// different digest, with overwhelming probability.
 pub fn fold_digest(digest: u64, index: u64, command: &str) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut hash = digest ^ 0xcbf2_9ce4_8422_2325;
-    for byte in index.to_le_bytes().iter().chain(command.as_bytes()) {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(PRIME);
+    let mut hash = (digest ^ 0xcbf2_9ce4_8422_2325).wrapping_mul(PRIME);
+    hash = (hash ^ index).wrapping_mul(PRIME);
+    hash = (hash ^ command.len() as u64).wrapping_mul(PRIME);
+    let mut chunks = command.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks of eight"));
+        hash = (hash ^ word).wrapping_mul(PRIME);
     }
-    hash
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    hash = (hash ^ u64::from_le_bytes(tail)).wrapping_mul(PRIME);
+    hash = (hash ^ (hash >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    hash ^ (hash >> 31)
 }
 
 /// The key-value state machine of one node.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KvStore {
-    /// The map itself.
-    map: BTreeMap<String, String>,
+    /// The map itself. Only looked up here: views and snapshots sort it first, so
+    /// its order never shows.
+    map: HashMap<String, String>,
     /// The index of the last applied command (0 if none).
     applied_index: u64,
     /// The digest of every command applied so far ([`fold_digest`]).
+    digest: u64,
+}
+
+/// The snapshot encoding: the map in key order, so equal states give equal bytes.
+#[derive(Serialize, Deserialize)]
+struct Encoded<'a> {
+    #[serde(borrow)]
+    map: BTreeMap<&'a str, &'a str>,
+    applied_index: u64,
     digest: u64,
 }
 
@@ -90,9 +121,16 @@ impl KvStore {
             "the state machine applies commands in order without gaps"
         );
         match KvCommand::parse(command) {
-            KvCommand::Set { key, value } => {
-                self.map.insert(key.to_string(), value.to_string());
-            }
+            KvCommand::Set { key, value } => match self.map.get_mut(key) {
+                // Overwrite in place: no new allocation for a key seen before.
+                Some(stored) => {
+                    stored.clear();
+                    stored.push_str(value);
+                }
+                None => {
+                    self.map.insert(key.to_string(), value.to_string());
+                }
+            },
             KvCommand::Del { key } => {
                 self.map.remove(key);
             }
@@ -108,8 +146,21 @@ impl KvStore {
     }
 
     /// Every key and value, in key order.
-    pub fn entries(&self) -> &BTreeMap<String, String> {
-        &self.map
+    pub fn entries(&self) -> BTreeMap<String, String> {
+        self.map
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
+
+    /// How many keys are set.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True if no key is set.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 
     /// The index of the last applied command.
@@ -122,14 +173,32 @@ impl KvStore {
         self.digest
     }
 
-    /// The state as a serde_json snapshot.
+    /// The state as a serde_json snapshot (keys in order).
     pub fn snapshot(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("a map of strings always serializes")
+        let encoded = Encoded {
+            map: self
+                .map
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.as_str()))
+                .collect(),
+            applied_index: self.applied_index,
+            digest: self.digest,
+        };
+        serde_json::to_vec(&encoded).expect("a map of strings always serializes")
     }
 
     /// Rebuilds the state from a snapshot made by [`KvStore::snapshot`].
     pub fn restore(data: &[u8]) -> Result<KvStore, SnapshotDecodeError> {
-        Ok(serde_json::from_slice(data)?)
+        let encoded: Encoded = serde_json::from_slice(data)?;
+        Ok(KvStore {
+            map: encoded
+                .map
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect(),
+            applied_index: encoded.applied_index,
+            digest: encoded.digest,
+        })
     }
 }
 
@@ -173,6 +242,14 @@ mod tests {
         assert_eq!(restored, kv);
         assert_eq!(restored.applied_index(), 4);
         assert!(KvStore::restore(b"not json").is_err());
+        // Equal states encode to equal bytes, whatever the insertion order.
+        let mut other = KvStore::new();
+        other.apply(1, "set b two words");
+        other.apply(2, "set a 1");
+        other.apply(3, "noise");
+        other.apply(4, "del a");
+        other.digest = kv.digest;
+        assert_eq!(other.snapshot(), kv.snapshot());
     }
 
     #[test]
@@ -188,6 +265,10 @@ mod tests {
         c.apply(1, "x");
         c.apply(2, "y");
         assert_eq!(a.digest(), c.digest());
+        // Same bytes, different split between index and text; and a zero-padded tail.
+        assert_ne!(fold_digest(0, 1, "ab"), fold_digest(0, 1, "ab\0"));
+        assert_ne!(fold_digest(0, 1, "x"), fold_digest(0, 2, "x"));
+        assert_ne!(fold_digest(1, 1, "x"), fold_digest(2, 1, "x"));
     }
 
     #[test]

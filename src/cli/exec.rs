@@ -582,12 +582,7 @@ pub fn execute_on(
                     .ok_or_else(|| ExecError::Invalid("every node is down".into()))?,
             };
             let view = cluster.inspect(id)?;
-            let entries: Vec<(String, String)> = view
-                .kv
-                .entries()
-                .iter()
-                .map(|(key, value)| (key.clone(), value.clone()))
-                .collect();
+            let map = view.kv.entries();
             if json {
                 #[derive(Serialize)]
                 struct KvView {
@@ -598,10 +593,10 @@ pub fn execute_on(
                 render::json(&KvView {
                     node: id,
                     applied_index: view.kv.applied_index(),
-                    map: view.kv.entries().clone(),
+                    map,
                 })
             } else {
-                render::kv_view(id, view.kv.applied_index(), &entries)
+                render::kv_view(id, view.kv.applied_index(), &map)
             }
         }
         Command::Events { count, json } => {

@@ -2,6 +2,8 @@
 //! tools. Both come from the same values: each view gathers a serializable value and
 //! renders it either way.
 
+use std::collections::BTreeMap;
+
 use colored::{ColoredString, Colorize};
 use serde::Serialize;
 
@@ -233,7 +235,7 @@ pub fn log_grid(rows: &[LogRow]) -> String {
 }
 
 /// The `kv` view.
-pub fn kv_view(node: NodeId, applied: u64, entries: &[(String, String)]) -> String {
+pub fn kv_view(node: NodeId, applied: u64, entries: &BTreeMap<String, String>) -> String {
     let title = format!("n{node}'s state machine, through index {applied}");
     if entries.is_empty() {
         return format!("{}\n{}", title.dimmed(), "(empty)".dimmed());
