@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use divan::counter::BytesCount;
-use raft_playground::raft::{AppendOutcome, Envelope, Message, Node, PersistentState, RaftConfig};
+use raft_playground::raft::{
+    AppendOutcome, Command, Envelope, Message, Node, PersistentState, RaftConfig,
+};
 
 fn main() {
     divan::main();
@@ -56,7 +58,9 @@ fn propose_persist_send(bencher: Bencher, size: usize) {
     let payload = "x".repeat(size);
     let snapshot: Arc<[u8]> = Arc::from(&b"{}"[..]);
     bencher.counter(BytesCount::new(size)).bench_local(|| {
-        let (index, _) = node.propose(Arc::from(payload.as_str())).expect("leader");
+        let (index, _) = node
+            .propose(Command::from(payload.as_str()))
+            .expect("leader");
         let ready = node.ready();
         storage.persist(&ready);
         assert_eq!(ready.messages.len(), 2, "one AppendEntries per follower");

@@ -22,12 +22,11 @@
 //! apply it from a log again, and nothing is left to compare it with.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::kv::fold_digest;
-use crate::raft::{Event, NodeId, PersistentState, Ready, Status};
+use crate::raft::{Command, Event, NodeId, PersistentState, Ready, Status};
 
 /// A broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -57,7 +56,7 @@ struct Applied {
     /// The entry's term.
     term: u64,
     /// The command.
-    command: Arc<str>,
+    command: Command,
     /// The digest of every command through this one.
     digest: u64,
 }
@@ -93,7 +92,7 @@ impl History {
     }
 
     /// Records the command applied at `last_index() + 1`.
-    fn push(&mut self, term: u64, command: &Arc<str>) {
+    fn push(&mut self, term: u64, command: &Command) {
         let index = self.last_index() + 1;
         let previous = self
             .entries
@@ -315,8 +314,7 @@ impl Checker {
                 if theirs.term != entry.term {
                     continue;
                 }
-                let same_command =
-                    Arc::ptr_eq(&theirs.command, &entry.command) || theirs.command == entry.command;
+                let same_command = theirs.command == entry.command;
                 let previous = entry.index - 1;
                 let prev_terms = (mine.term_at(previous), other.log.term_at(previous));
                 let same_prefix = match prev_terms {
@@ -395,7 +393,7 @@ impl Checker {
     }
 
     /// One applied entry: in order, and the same command every node applied there.
-    fn check_apply(&mut self, tick: u64, node: NodeId, index: u64, term: u64, command: &Arc<str>) {
+    fn check_apply(&mut self, tick: u64, node: NodeId, index: u64, term: u64, command: &Command) {
         let expected = self.nodes[node - 1].last_applied + 1;
         if index != expected {
             self.violation(
@@ -441,7 +439,7 @@ mod tests {
     #[test]
     fn history_forgets_the_oldest_but_never_the_last() {
         let mut history = History::default();
-        let command: Arc<str> = Arc::from("x");
+        let command = Command::from("x");
         for term in [1, 1, 2, 2, 3] {
             history.push(term, &command);
         }

@@ -21,7 +21,6 @@ pub mod router;
 pub mod trace;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
 use serde::Serialize;
@@ -31,7 +30,7 @@ use self::node::{Answer, NodeHandle, NodeView, Reply, Report, Request, Spawn, St
 use self::router::{DropReason, Faults, InFlight, Router, Stats};
 use self::trace::{Trace, TraceEvent, TraceKind};
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{Envelope, NodeId, RaftConfig, Role, Status};
+use crate::raft::{Command, Envelope, NodeId, RaftConfig, Role, Status};
 
 /// How to build a cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -371,7 +370,8 @@ impl Cluster {
         match reason {
             Some(reason) => {
                 self.router.count_dropped();
-                self.record_drop(&envelope, reason);
+                let message = envelope.message.kind();
+                self.record_drop(envelope.from, envelope.to, message, reason);
                 None
             }
             None => {
@@ -449,21 +449,23 @@ impl Cluster {
                 self.trace.record(now, id, TraceKind::Violation { text });
             }
             for envelope in ready.messages {
-                if let Some(reason) = self.router.send(now, envelope.clone()) {
-                    self.record_drop(&envelope, reason);
+                let (from, to, message) = (envelope.from, envelope.to, envelope.message.kind());
+                if let Some(reason) = self.router.send(now, envelope) {
+                    self.record_drop(from, to, message, reason);
                 }
             }
         }
         answer
     }
 
-    fn record_drop(&mut self, envelope: &Envelope, reason: DropReason) {
+    /// Records that a `message` from `from` to `to` was dropped.
+    fn record_drop(&mut self, from: NodeId, to: NodeId, message: &'static str, reason: DropReason) {
         let kind = TraceKind::Dropped {
-            to: envelope.to,
-            message: envelope.message.kind(),
+            to,
+            message,
             reason,
         };
-        self.trace.record(self.now, envelope.from, kind);
+        self.trace.record(self.now, from, kind);
     }
 
     // ----- clients -----
@@ -487,7 +489,10 @@ impl Cluster {
             return Err(ClusterError::InvalidSetting("nothing to submit".into()));
         }
         let now = self.now;
-        let commands = commands.iter().map(|command| Arc::from(*command)).collect();
+        let commands = commands
+            .iter()
+            .map(|command| Command::from(*command))
+            .collect();
         match self.request(node, Request::Propose { now, commands }) {
             Answer::Proposed(result) => result.map_err(|refusal| ClusterError::NotLeader {
                 node,
@@ -786,7 +791,9 @@ impl Cluster {
             .take(id)
             .ok_or(ClusterError::NoSuchMessage(id))?;
         self.router.count_dropped();
-        self.record_drop(&message.envelope, DropReason::Manual);
+        let envelope = &message.envelope;
+        let kind = envelope.message.kind();
+        self.record_drop(envelope.from, envelope.to, kind, DropReason::Manual);
         Ok(())
     }
 

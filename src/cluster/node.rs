@@ -15,7 +15,7 @@ use super::checker::LoadedSnapshot;
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{
-    Entry, Envelope, Node, NodeId, NotLeader, PersistentState, RaftConfig, Ready, Status,
+    Command, Entry, Envelope, Node, NodeId, NotLeader, PersistentState, RaftConfig, Ready, Status,
 };
 
 /// What a node persisted: it outlives the node's thread and is where a restart starts.
@@ -50,7 +50,7 @@ pub enum Request {
         /// The current tick.
         now: u64,
         /// The commands.
-        commands: Vec<Arc<str>>,
+        commands: Vec<Command>,
     },
     /// Receive one message now, ahead of its due time (stepping by hand).
     Deliver {

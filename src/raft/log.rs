@@ -253,7 +253,7 @@ mod tests {
         assert_eq!(log.term_at(0), Some(0));
         assert_eq!(log.term_at(1), Some(1));
         assert_eq!(log.term_at(4), None);
-        assert_eq!(log.get(1).unwrap().command.as_ref(), "c1");
+        assert_eq!(log.get(1).unwrap().command.as_str(), "c1");
     }
 
     #[test]

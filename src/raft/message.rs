@@ -18,9 +18,116 @@ pub struct Entry {
     pub index: u64,
     /// The term of the leader that created the entry.
     pub term: u64,
-    /// The state machine command, as text. Shared, so copying an entry into a message
-    /// or into storage never copies the command itself.
-    pub command: Arc<str>,
+    /// The state machine command, as text.
+    pub command: Command,
+}
+
+/// A state machine command: text that is cheap to copy. Short commands (most of
+/// them: `set x 1`, the lab's numbers) are stored inline, so copying an entry into a
+/// message, into storage or to the state machine copies a few bytes and touches no
+/// shared counter; longer ones are shared behind an `Arc`.
+#[derive(Clone)]
+pub struct Command(CommandText);
+
+/// The two representations of a [`Command`].
+#[derive(Clone)]
+enum CommandText {
+    /// Up to [`INLINE`] bytes, stored in place.
+    Inline {
+        /// The text's length.
+        len: u8,
+        /// The text, then zeros.
+        bytes: [u8; INLINE],
+    },
+    /// Longer text, shared.
+    Shared(Arc<str>),
+}
+
+/// How many bytes of text a command stores inline.
+const INLINE: usize = 30;
+
+impl Command {
+    /// The command's text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // SAFETY: `bytes[..len]` was copied from a `&str` in `From<&str>` and never
+            // changed, so it is valid UTF-8.
+            CommandText::Inline { len, bytes } => unsafe {
+                std::str::from_utf8_unchecked(&bytes[..usize::from(*len)])
+            },
+            CommandText::Shared(text) => text,
+        }
+    }
+}
+
+impl From<&str> for Command {
+    fn from(text: &str) -> Command {
+        if text.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            Command(CommandText::Inline {
+                len: text.len() as u8,
+                bytes,
+            })
+        } else {
+            Command(CommandText::Shared(Arc::from(text)))
+        }
+    }
+}
+
+impl From<String> for Command {
+    fn from(text: String) -> Command {
+        Command::from(text.as_str())
+    }
+}
+
+impl std::ops::Deref for Command {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Command {
+    fn eq(&self, other: &Command) -> bool {
+        match (&self.0, &other.0) {
+            (CommandText::Shared(a), CommandText::Shared(b)) if Arc::ptr_eq(a, b) => true,
+            _ => self.as_str() == other.as_str(),
+        }
+    }
+}
+
+impl Eq for Command {}
+
+impl PartialEq<str> for Command {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl std::hash::Hash for Command {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Command {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// A snapshot of the state machine covering every entry up to `last_included_index`
@@ -180,5 +287,31 @@ impl Envelope {
             Message::InstallSnapshotReply { .. } => 2 * WORD,
         };
         header + body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_short_and_long_behave_alike() {
+        let short = Command::from("set x 1");
+        let long = Command::from("y".repeat(5000));
+        assert!(matches!(short.0, CommandText::Inline { .. }));
+        assert!(matches!(long.0, CommandText::Shared(_)));
+        assert_eq!(short.as_str(), "set x 1");
+        assert_eq!(long.len(), 5000);
+        assert_eq!(short, Command::from("set x 1"));
+        assert_ne!(short, Command::from("set x 2"));
+        assert_eq!(long.clone(), long);
+        assert_eq!(
+            Command::from("é".repeat(15)).as_str(),
+            "é".repeat(15),
+            "30 bytes of UTF-8 inline"
+        );
+        assert_eq!(format!("{short} {short:?}"), "set x 1 \"set x 1\"");
+        assert_eq!(serde_json::to_string(&short).unwrap(), "\"set x 1\"");
+        assert_eq!(Command::from(""), *"");
     }
 }

@@ -71,14 +71,13 @@ pub mod replication;
 pub mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
 pub use self::log::Log;
-pub use self::message::{AppendOutcome, ConflictHint, Entry, Envelope, Message, Snapshot};
+pub use self::message::{AppendOutcome, Command, ConflictHint, Entry, Envelope, Message, Snapshot};
 pub use self::ready::{Event, HardState, LogSuffix, PersistentState, Ready};
 
 /// A node's identity. Node ids are 1-based: a cluster of N nodes has ids 1..=N.
@@ -467,7 +466,7 @@ impl Node {
     /// Appends a client command to the leader's log (§5.3) and returns its index and
     /// term. It is replicated with the next [`Ready`]; nothing is promised about it
     /// until it is committed.
-    pub fn propose(&mut self, command: Arc<str>) -> Result<(u64, u64), NotLeader> {
+    pub fn propose(&mut self, command: Command) -> Result<(u64, u64), NotLeader> {
         if self.role != Role::Leader {
             return Err(NotLeader {
                 leader: self.leader,
