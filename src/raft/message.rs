@@ -44,7 +44,7 @@ enum CommandText {
 }
 
 /// How many bytes of text a command stores inline.
-const INLINE: usize = 30;
+const INLINE: usize = 22;
 
 impl Command {
     /// The command's text.
@@ -313,5 +313,8 @@ mod tests {
         assert_eq!(format!("{short} {short:?}"), "set x 1 \"set x 1\"");
         assert_eq!(serde_json::to_string(&short).unwrap(), "\"set x 1\"");
         assert_eq!(Command::from(""), *"");
+        // An entry stays small: index, term and a 24-byte command.
+        assert_eq!(std::mem::size_of::<Command>(), 24);
+        assert_eq!(std::mem::size_of::<Entry>(), 40);
     }
 }
