@@ -185,45 +185,24 @@ fn run_files(files: &[PathBuf], config: &Config, keep_going: bool) -> ExitCode {
         let result = if name == "-" {
             script::run_script("<stdin>", std::io::stdin().lock(), &options, &mut out)
         } else {
-            match std::fs::File::open(file) {
-                Ok(handle) => {
-                    if files.len() > 1 {
-                        let _ = writeln!(out, "{}", format!("=== {name}").bold());
-                    }
-                    script::run_script(&name, BufReader::new(handle), &options, &mut out)
-                }
-                Err(error) => {
-                    let _ = writeln!(
-                        out,
-                        "{}",
-                        format!("{name}: cannot read: {error}").red().bold()
-                    );
-                    failures += 1;
-                    if keep_going {
-                        continue;
-                    }
-                    break;
-                }
+            if files.len() > 1 {
+                let _ = writeln!(out, "{}", format!("=== {name}").bold());
+            }
+            std::fs::File::open(file).and_then(|handle| {
+                script::run_script(&name, BufReader::new(handle), &options, &mut out)
+            })
+        };
+        let failed = match result {
+            Ok(outcome) => outcome.failures,
+            Err(error) => {
+                let text = format!("{name}: cannot read: {error}");
+                let _ = writeln!(out, "{}", text.red().bold());
+                1
             }
         };
-        match result {
-            Ok(outcome) => {
-                failures += outcome.failures;
-                if outcome.failures > 0 && !keep_going {
-                    break;
-                }
-            }
-            Err(error) => {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    format!("{name}: cannot read: {error}").red().bold()
-                );
-                failures += 1;
-                if !keep_going {
-                    break;
-                }
-            }
+        failures += failed;
+        if failed > 0 && !keep_going {
+            break;
         }
     }
     if keep_going {
