@@ -551,21 +551,12 @@ pub fn execute_on(
             let mut rows = Vec::new();
             for id in nodes {
                 let status = cluster.status(id);
-                let (entries, snapshot) = if status.up {
-                    let view = cluster.inspect(id)?;
-                    (view.entries, view.snapshot)
+                let log = if status.up {
+                    cluster.inspect(id)?.log
                 } else {
-                    let log = cluster.persisted_log(id);
-                    (
-                        log.iter().cloned().collect(),
-                        (log.snapshot_index(), log.snapshot_term()),
-                    )
+                    cluster.persisted_log(id)
                 };
-                rows.push(render::LogRow {
-                    status,
-                    snapshot,
-                    entries,
-                });
+                rows.push(render::LogRow { status, log });
             }
             if json {
                 render::json(&rows)
@@ -1048,21 +1039,19 @@ fn logs_match(cluster: &mut Cluster) -> Result<String, ExecError> {
             "expected matching logs, but every node is down".into(),
         ));
     };
-    let last_of =
-        |view: &crate::cluster::node::NodeView| view.snapshot.0 + view.entries.len() as u64;
+    let last = first.log.last_index();
     for (id, view) in &views[1..] {
-        if last_of(view) != last_of(first) {
+        if view.log.last_index() != last {
             return Err(ExecError::Failed(format!(
-                "expected matching logs, but n{first_id} ends at {} and n{id} at {}",
-                last_of(first),
-                last_of(view)
+                "expected matching logs, but n{first_id} ends at {last} and n{id} at {}",
+                view.log.last_index()
             )));
         }
-        for entry in &view.entries {
-            if entry.index <= first.snapshot.0 {
+        for entry in view.log.iter() {
+            // An entry the first node compacted is committed, so it matches.
+            let Some(theirs) = first.log.get(entry.index) else {
                 continue;
-            }
-            let theirs = &first.entries[(entry.index - first.snapshot.0 - 1) as usize];
+            };
             if theirs.term != entry.term || theirs.command != entry.command {
                 return Err(ExecError::Failed(format!(
                     "expected matching logs, but at index {} n{first_id} has t{} `{}` and n{id} has t{} `{}`",
@@ -1072,8 +1061,7 @@ fn logs_match(cluster: &mut Cluster) -> Result<String, ExecError> {
         }
     }
     Ok(format!(
-        "{} logs match through index {}",
-        "✓".green().bold(),
-        last_of(first)
+        "{} logs match through index {last}",
+        "✓".green().bold()
     ))
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cluster::NodeStatus;
 use crate::cluster::router::{InFlight, Stats};
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::raft::{AppendOutcome, Entry, Event, Message, NodeId, Role};
+use crate::raft::{AppendOutcome, Event, Log, Message, NodeId, Role};
 
 /// A role, colored: leader green, candidate yellow, follower plain, down red.
 pub fn role(status: &NodeStatus) -> ColoredString {
@@ -161,10 +161,8 @@ pub fn status_table(rows: &[StatusRow], now: u64, paused: Option<bool>) -> Strin
 pub struct LogRow {
     /// The node's status.
     pub status: NodeStatus,
-    /// The snapshot's last included index and term.
-    pub snapshot: (u64, u64),
-    /// The entries after the snapshot.
-    pub entries: Vec<Entry>,
+    /// Its log.
+    pub log: Log,
 }
 
 /// How many indexes the log grid shows at most.
@@ -202,9 +200,9 @@ pub fn log_grid(rows: &[LogRow]) -> String {
             " ".repeat(12usize.saturating_sub(visible_width(&label)))
         );
         for index in first..=last {
-            let text = if index <= row.snapshot.0 {
+            let text = if index <= row.log.snapshot_index() {
                 "#".repeat(cell).dimmed().to_string()
-            } else if let Some(entry) = row.entries.get((index - row.snapshot.0 - 1) as usize) {
+            } else if let Some(entry) = row.log.get(index) {
                 in_term_color(entry.term, &format!("{:>cell$}", entry.term)).to_string()
             } else {
                 " ".repeat(cell)

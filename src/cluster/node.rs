@@ -15,7 +15,7 @@ use super::checker::LoadedSnapshot;
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{
-    Command, Entry, Envelope, Node, NodeId, NotLeader, PersistentState, RaftConfig, Ready, Status,
+    Command, Envelope, Log, Node, NodeId, NotLeader, PersistentState, RaftConfig, Ready, Status,
 };
 
 /// What a node persisted: it outlives the node's thread and is where a restart starts.
@@ -98,10 +98,8 @@ pub enum Answer {
 /// A node's log and state machine, for views.
 #[derive(Clone, Debug)]
 pub struct NodeView {
-    /// The log entries after the snapshot.
-    pub entries: Vec<Entry>,
-    /// The snapshot's last included index and term.
-    pub snapshot: (u64, u64),
+    /// The log (after the snapshot base), including proposals not yet persisted.
+    pub log: Log,
     /// The state machine.
     pub kv: KvStore,
 }
@@ -309,10 +307,8 @@ impl NodeThread {
                 self.report_without_output(Answer::Done)
             }
             Request::Inspect => {
-                let log = self.core.log();
                 let view = NodeView {
-                    entries: log.iter().cloned().collect(),
-                    snapshot: (log.snapshot_index(), log.snapshot_term()),
+                    log: self.core.log().clone(),
                     kv: self.kv.clone(),
                 };
                 self.report_without_output(Answer::Inspected(Box::new(view)))

@@ -14,7 +14,7 @@ use super::message::Entry;
 ///
 /// Invariant: `entries[i].index == snapshot_index + 1 + i`, and terms never decrease
 /// along the log (a leader only appends entries of its own, newest term).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Log {
     /// Index of the last entry covered by the snapshot (0 if there is none).
     snapshot_index: u64,
