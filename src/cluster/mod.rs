@@ -2,11 +2,12 @@
 //! router and driven by a virtual clock.
 //!
 //! [`Cluster`] is the control surface. Time moves only through [`Cluster::tick`]. At
-//! each tick where something is due (a message arrives or a timer fires) the cluster
-//! hands every node with work its messages for that tick, lets them run in parallel,
-//! and waits for all of them before it routes their output and moves on: lockstep.
-//! Ticks where nothing is due are skipped; a node nobody needs sleeps and catches up
-//! on its timers when next woken. Between ticks the caller may submit commands, crash
+//! each tick where something is due (a message arrives or a timer fires) every node
+//! with work gets its messages for that tick, the nodes run in parallel, and all of
+//! them finish before their output is routed and time moves on: lockstep. The
+//! [`engine`] runs these rounds; the last node thread to finish a round runs the next
+//! one, so no thread sits between them. Ticks where nothing is due are skipped; a node
+//! nobody needs sleeps and catches up on its timers when next woken. Between ticks the caller may submit commands, crash
 //! and restart nodes, cut links and take snapshots; each such call completes before
 //! it returns. The run is therefore a pure function of the seed and the sequence of
 //! calls, whatever the OS scheduler does.
@@ -16,21 +17,24 @@
 
 pub mod checker;
 pub mod clock;
+pub mod engine;
 pub mod node;
 pub mod router;
 pub mod trace;
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 use serde::Serialize;
 
 use self::checker::Checker;
-use self::node::{Answer, NodeHandle, NodeView, Reply, Report, Request, Spawn, Storage};
+use self::engine::{Engine, Shared, Slot, ToCluster};
+use self::node::{Answer, NodeView, Request, Spawn, Storage};
 use self::router::{DropReason, Faults, InFlight, Router, Stats};
 use self::trace::{Trace, TraceEvent, TraceKind};
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{Command, Envelope, NodeId, RaftConfig, Role, Status};
+use crate::raft::{Command, NodeId, RaftConfig, Role, Status};
 
 /// How to build a cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,42 +139,22 @@ pub struct NodeStatus {
     pub connected: bool,
 }
 
-/// A node slot: the thread of its current life, if up, and what outlives it.
-#[derive(Debug)]
-struct Slot {
-    /// The running thread, or `None` while crashed.
-    handle: Option<NodeHandle>,
-    /// What it persisted.
-    storage: Storage,
-    /// Its last reported status.
-    status: Status,
-    /// The tick at which its next timer fires.
-    due_at: u64,
-    /// True if it holds proposals waiting for the next round.
-    pending: bool,
-    /// How many times it was started (seeds each life differently).
-    lives: u64,
-}
-
 /// A running cluster. See the module documentation.
 #[derive(Debug)]
 pub struct Cluster {
     /// How it was built.
     config: Config,
-    /// The current tick.
-    now: u64,
-    /// Nodes by id - 1.
-    slots: Vec<Slot>,
-    /// Messages in flight and the network's faults.
-    router: Router,
-    /// The safety checker.
-    checker: Checker,
-    /// What happened.
-    trace: Trace,
-    /// Replies from node threads.
-    replies: Receiver<Reply>,
-    /// The sending end handed to each node thread.
-    reply_sender: Sender<Reply>,
+    /// Router, checker, trace and what is known of each node. `None` only while a run
+    /// of rounds has it (inside [`Cluster::tick`]).
+    engine: Option<Box<Engine>>,
+    /// What the node threads share with the cluster.
+    shared: Arc<Shared>,
+    /// What node threads tell the cluster.
+    from_nodes: Receiver<ToCluster>,
+    /// Each node's running thread, by id - 1.
+    threads: Vec<Option<JoinHandle<()>>>,
+    /// How many times each node was started (seeds each life differently).
+    lives: Vec<u64>,
     /// Snapshot every this many applied entries, on every node.
     auto_snapshot: Option<u64>,
 }
@@ -192,10 +176,10 @@ impl Cluster {
     /// Starts a cluster: all nodes up and connected, at tick 0.
     pub fn new(config: Config) -> Cluster {
         assert!(config.nodes >= 1, "a cluster needs at least one node");
-        let (reply_sender, replies) = crossbeam_channel::unbounded();
+        let (to_cluster, from_nodes) = crossbeam_channel::unbounded();
         let slots = (1..=config.nodes)
             .map(|id| Slot {
-                handle: None,
+                up: false,
                 storage: Storage::default(),
                 status: Status {
                     id,
@@ -211,17 +195,22 @@ impl Cluster {
                 },
                 due_at: 0,
                 pending: false,
-                lives: 0,
             })
             .collect();
-        let mut cluster = Cluster {
+        let engine = Engine {
+            now: 0,
+            target: 0,
+            slots,
             router: Router::new(config.nodes, derive_seed(config.seed, &[0])),
             checker: Checker::new(config.nodes),
             trace: Trace::new(config.trace_capacity),
-            now: 0,
-            slots,
-            replies,
-            reply_sender,
+        };
+        let mut cluster = Cluster {
+            engine: Some(Box::new(engine)),
+            shared: Arc::new(Shared::new(config.nodes, to_cluster)),
+            from_nodes,
+            threads: (0..config.nodes).map(|_| None).collect(),
+            lives: vec![0; config.nodes],
             auto_snapshot: None,
             config,
         };
@@ -229,6 +218,20 @@ impl Cluster {
             cluster.start(id);
         }
         cluster
+    }
+
+    /// The engine, between runs of rounds.
+    fn engine(&self) -> &Engine {
+        self.engine
+            .as_ref()
+            .expect("the engine is home between ticks")
+    }
+
+    /// The engine, between runs of rounds.
+    fn engine_mut(&mut self) -> &mut Engine {
+        self.engine
+            .as_mut()
+            .expect("the engine is home between ticks")
     }
 
     /// The number of nodes.
@@ -243,7 +246,7 @@ impl Cluster {
 
     /// The current tick.
     pub fn now(&self) -> u64 {
-        self.now
+        self.engine().now
     }
 
     /// Checks that `node` names a node of this cluster.
@@ -269,27 +272,29 @@ impl Cluster {
     }
 
     fn slot(&self, node: NodeId) -> &Slot {
-        &self.slots[node - 1]
-    }
-
-    fn slot_mut(&mut self, node: NodeId) -> &mut Slot {
-        &mut self.slots[node - 1]
+        &self.engine().slots[node - 1]
     }
 
     /// True if the node is running.
     pub fn is_up(&self, node: NodeId) -> bool {
-        self.slot(node).handle.is_some()
+        self.engine().is_up(node)
     }
 
     // ----- time -----
 
     /// Advances virtual time by `ticks`, returning once all work due is done.
     pub fn tick(&mut self, ticks: u64) {
-        let target = self.now.saturating_add(ticks);
-        while let Some(next) = self.next_event().filter(|&next| next <= target) {
-            self.round(next);
+        let mut engine = self
+            .engine
+            .take()
+            .expect("the engine is home between ticks");
+        engine.target = engine.now.saturating_add(ticks);
+        // The rounds run on the node threads; the engine comes back when they are done.
+        self.shared.run(engine);
+        match self.wait_for_nodes() {
+            ToCluster::Done(engine) => self.engine = Some(engine),
+            other => unreachable!("only the round engine talks during rounds, not {other:?}"),
         }
-        self.now = target;
     }
 
     /// Advances one tick at a time until `done` holds or `ticks` have passed; returns
@@ -304,168 +309,28 @@ impl Cluster {
         done(self)
     }
 
-    /// The next tick at which some node has work, if any will.
-    fn next_event(&self) -> Option<u64> {
-        let soonest_node = self
-            .slots
-            .iter()
-            .filter(|slot| slot.handle.is_some())
-            .map(|slot| {
-                if slot.pending {
-                    self.now + 1
-                } else {
-                    slot.due_at
-                }
-            })
-            .min();
-        let next = match (soonest_node, self.router.next_due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        next.map(|next| next.max(self.now + 1))
-    }
-
-    /// Processes tick `now`: delivers what is due and runs every node with work.
-    fn round(&mut self, now: u64) {
-        self.now = now;
-        let mut inboxes: BTreeMap<NodeId, Vec<Envelope>> = BTreeMap::new();
-        for message in self.router.take_due(now) {
-            if let Some(envelope) = self.admit(message) {
-                inboxes.entry(envelope.to).or_default().push(envelope);
+    /// The next message from the node threads (a node thread's panic is re-raised).
+    fn wait_for_nodes(&mut self) -> ToCluster {
+        match node::receive(&self.from_nodes).expect("the cluster holds a sender") {
+            ToCluster::Panicked(id, message) => {
+                panic!("{message} (node n{id}): a bug in raft-playground")
             }
+            other => other,
         }
-        let mut working = Vec::new();
-        for id in 1..=self.config.nodes {
-            let slot = &self.slots[id - 1];
-            let Some(handle) = &slot.handle else {
-                continue;
-            };
-            let inbox = inboxes.remove(&id).unwrap_or_default();
-            if inbox.is_empty() && slot.due_at > now && !slot.pending {
-                continue;
-            }
-            handle
-                .requests
-                .send(Request::Round { now, inbox })
-                .expect("a running node accepts requests");
-            working.push(id);
-        }
-        let mut reports = self.collect(working.len());
-        reports.sort_by_key(|report| report.id);
-        for report in reports {
-            self.absorb(report);
-        }
-    }
-
-    /// A due message reaches its recipient if the link and the recipient are up.
-    fn admit(&mut self, message: InFlight) -> Option<Envelope> {
-        let envelope = message.envelope;
-        let reason = if !self.is_up(envelope.to) {
-            Some(DropReason::Down)
-        } else if !self.router.linked(envelope.from, envelope.to) {
-            Some(DropReason::Cut)
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => {
-                self.router.count_dropped();
-                let message = envelope.message.kind();
-                self.record_drop(envelope.from, envelope.to, message, reason);
-                None
-            }
-            None => {
-                self.router.count_delivered();
-                Some(envelope)
-            }
-        }
-    }
-
-    /// Waits for `count` reports from node threads.
-    fn collect(&mut self, count: usize) -> Vec<Report> {
-        (0..count)
-            .map(
-                |_| match node::receive(&self.replies).expect("the cluster holds a sender") {
-                    Reply::Report(report) => *report,
-                    Reply::Panicked(id, message) => {
-                        panic!("{message} (node n{id}): a bug in raft-playground")
-                    }
-                },
-            )
-            .collect()
     }
 
     /// Sends one request to an up node and handles its report.
     fn request(&mut self, node: NodeId, request: Request) -> Answer {
-        let handle = self.slot(node).handle.as_ref().expect("the node is up");
-        handle
-            .requests
-            .send(request)
-            .expect("a running node accepts requests");
-        let report = self.collect(1).pop().expect("one report");
-        self.absorb(report)
+        self.shared.send(node, request);
+        self.absorb_report()
     }
 
-    /// Takes in a node's report: checks it, records it, routes its messages.
-    fn absorb(&mut self, report: Report) -> Answer {
-        let Report {
-            id,
-            answer,
-            status,
-            clock,
-            ticks_until_due,
-            readies,
-            pending,
-        } = report;
-        let now = self.now;
-        {
-            let slot = self.slot_mut(id);
-            slot.status = status.clone();
-            slot.due_at = clock + ticks_until_due;
-            slot.pending = pending;
+    /// Waits for a node's report outside rounds and takes it in.
+    fn absorb_report(&mut self) -> Answer {
+        match self.wait_for_nodes() {
+            ToCluster::Report(report) => self.engine_mut().absorb(*report),
+            other => unreachable!("between ticks nodes only report, not {other:?}"),
         }
-        self.checker.on_status(now, &status);
-        for (ready, loaded) in readies {
-            let known = self.checker.violations().len();
-            {
-                let guards: Vec<_> = self.slots.iter().map(|slot| slot.storage.lock()).collect();
-                let logs: Vec<&_> = guards.iter().map(|guard| &**guard).collect();
-                self.checker.on_ready(now, id, &ready, &logs, loaded);
-            }
-            for event in ready.events {
-                self.trace.record(now, id, TraceKind::Raft { event });
-            }
-            if let Some(snapshot) = &ready.apply_snapshot {
-                let index = snapshot.last_included_index;
-                self.trace
-                    .record(now, id, TraceKind::SnapshotLoaded { index });
-            }
-            if let (Some(first), Some(last)) = (ready.committed.first(), ready.committed.last()) {
-                let (from, to) = (first.index, last.index);
-                self.trace.record(now, id, TraceKind::Applied { from, to });
-            }
-            for violation in &self.checker.violations()[known..] {
-                let text = violation.text.clone();
-                self.trace.record(now, id, TraceKind::Violation { text });
-            }
-            for envelope in ready.messages {
-                let (from, to, message) = (envelope.from, envelope.to, envelope.message.kind());
-                if let Some(reason) = self.router.send(now, envelope) {
-                    self.record_drop(from, to, message, reason);
-                }
-            }
-        }
-        answer
-    }
-
-    /// Records that a `message` from `from` to `to` was dropped.
-    fn record_drop(&mut self, from: NodeId, to: NodeId, message: &'static str, reason: DropReason) {
-        let kind = TraceKind::Dropped {
-            to,
-            message,
-            reason,
-        };
-        self.trace.record(self.now, from, kind);
     }
 
     // ----- clients -----
@@ -488,7 +353,7 @@ impl Cluster {
         if commands.is_empty() {
             return Err(ClusterError::InvalidSetting("nothing to submit".into()));
         }
-        let now = self.now;
+        let now = self.now();
         let commands = commands
             .iter()
             .map(|command| Command::from(*command))
@@ -510,8 +375,8 @@ impl Cluster {
             panic!("{error}");
         }
         let slot = self.slot(node);
-        let up = slot.handle.is_some();
-        let connected = self.router.is_connected(node);
+        let up = slot.up;
+        let connected = self.engine().router.is_connected(node);
         if up {
             let status = &slot.status;
             NodeStatus {
@@ -558,13 +423,13 @@ impl Cluster {
     /// How many nodes applied `index` (from their log or inside a snapshot; a crashed
     /// node counts with what it applied before the crash), and the command there.
     pub fn applied_count(&self, index: u64) -> (usize, Option<String>) {
-        self.checker.applied_count(index)
+        self.engine().checker.applied_count(index)
     }
 
     /// The command `node` applied at `index`; `None` if it has not applied it itself
     /// (not yet, or it came inside a snapshot).
     pub fn applied(&self, node: NodeId, index: u64) -> Option<String> {
-        self.checker.applied(node, index)
+        self.engine().checker.applied(node, index)
     }
 
     /// The log and state machine of an up node.
@@ -589,12 +454,13 @@ impl Cluster {
 
     /// Traffic counters.
     pub fn stats(&self) -> Stats {
-        self.router.stats()
+        self.engine().router.stats()
     }
 
     /// Every broken invariant so far, one line each with its tick and node.
     pub fn violations(&self) -> Vec<String> {
-        self.checker
+        self.engine()
+            .checker
             .violations()
             .iter()
             .map(|violation| {
@@ -608,29 +474,30 @@ impl Cluster {
 
     /// The checker's records.
     pub fn checker(&self) -> &Checker {
-        &self.checker
+        &self.engine().checker
     }
 
     /// The last `count` trace events, oldest first.
     pub fn events(&self, count: usize) -> Vec<TraceEvent> {
-        self.trace.last(count).cloned().collect()
+        self.engine().trace.last(count).cloned().collect()
     }
 
     /// How many trace events were recorded so far.
     pub fn event_count(&self) -> u64 {
-        self.trace.total()
+        self.engine().trace.total()
     }
 
     /// A digest of every trace event so far: equal digests mean equal histories.
     pub fn history_digest(&self) -> u64 {
-        self.trace.digest()
+        self.engine().trace.digest()
     }
 
     // ----- crashes -----
 
     /// Starts a life of `node` from its storage.
     fn start(&mut self, node: NodeId) {
-        let lives = self.slot(node).lives + 1;
+        self.lives[node - 1] += 1;
+        let lives = self.lives[node - 1];
         let spawn = Spawn {
             id: node,
             members: (1..=self.config.nodes).collect(),
@@ -638,19 +505,19 @@ impl Cluster {
             seed: derive_seed(self.config.seed, &[node as u64, lives]),
             storage: self.slot(node).storage.clone(),
             auto_snapshot: self.auto_snapshot,
-            now: self.now,
+            now: self.now(),
         };
-        let handle = node::spawn(spawn, self.reply_sender.clone());
-        let slot = self.slot_mut(node);
-        slot.lives = lives;
-        slot.handle = Some(handle);
+        self.threads[node - 1] = Some(node::spawn(spawn, self.shared.clone()));
+        let engine = self.engine_mut();
+        let slot = &mut engine.slots[node - 1];
+        slot.up = true;
         slot.pending = false;
-        self.checker.on_restart(node);
+        engine.checker.on_restart(node);
         if lives > 1 {
-            self.trace.record(self.now, node, TraceKind::Restarted);
+            let now = engine.now;
+            engine.trace.record(now, node, TraceKind::Restarted);
         }
-        let report = self.collect(1).pop().expect("a new node reports");
-        self.absorb(report);
+        self.absorb_report();
     }
 
     /// Crashes `node`: its thread stops, everything it did not persist is lost, and so
@@ -661,14 +528,15 @@ impl Cluster {
             return;
         }
         self.request(node, Request::Crash);
-        let handle = self.slot_mut(node).handle.take().expect("the node was up");
-        drop(handle.requests);
-        handle
-            .thread
-            .join()
-            .expect("a crashed node's thread ends cleanly");
-        self.router.forget_node(node);
-        self.trace.record(self.now, node, TraceKind::Crashed);
+        self.shared.set_sender(node, None);
+        if let Some(thread) = self.threads[node - 1].take() {
+            thread.join().expect("a crashed node's thread ends cleanly");
+        }
+        let engine = self.engine_mut();
+        engine.slots[node - 1].up = false;
+        engine.router.forget_node(node);
+        let now = engine.now;
+        engine.trace.record(now, node, TraceKind::Crashed);
     }
 
     /// Restarts `node` from what it persisted (crashing it first if it is up, like the
@@ -686,27 +554,35 @@ impl Cluster {
     /// Cuts `node` from every other node.
     pub fn disconnect(&mut self, node: NodeId) {
         if self.check_node(node).is_ok() {
-            self.router.disconnect(node);
-            self.trace.record(self.now, node, TraceKind::Disconnected);
+            self.engine_mut().router.disconnect(node);
+            {
+                let engine = self.engine_mut();
+                let now = engine.now;
+                engine.trace.record(now, node, TraceKind::Disconnected);
+            }
         }
     }
 
     /// Restores `node`'s links to every connected node.
     pub fn connect(&mut self, node: NodeId) {
         if self.check_node(node).is_ok() {
-            self.router.connect(node);
-            self.trace.record(self.now, node, TraceKind::Connected);
+            self.engine_mut().router.connect(node);
+            {
+                let engine = self.engine_mut();
+                let now = engine.now;
+                engine.trace.record(now, node, TraceKind::Connected);
+            }
         }
     }
 
     /// True unless `node` was disconnected.
     pub fn is_connected(&self, node: NodeId) -> bool {
-        self.router.is_connected(node)
+        self.engine().router.is_connected(node)
     }
 
     /// True if `a` and `b` can exchange messages.
     pub fn linked(&self, a: NodeId, b: NodeId) -> bool {
-        self.router.linked(a, b)
+        self.engine().router.linked(a, b)
     }
 
     /// Splits the nodes into groups that cannot talk to each other; a node named in
@@ -715,39 +591,39 @@ impl Cluster {
         for &node in groups.iter().flatten() {
             self.check_node(node)?;
         }
-        self.router.partition(groups);
+        self.engine_mut().router.partition(groups);
         Ok(())
     }
 
     /// Removes every partition and connects every node.
     pub fn heal(&mut self) {
-        self.router.heal();
+        self.engine_mut().router.heal();
     }
 
     /// The lab's unreliable network: about 10% of messages lost, 0–1 ticks of extra delay.
     pub fn set_unreliable(&mut self, on: bool) {
-        self.router.faults_mut().unreliable = on;
+        self.engine_mut().router.faults_mut().unreliable = on;
     }
 
     /// The lab's long reordering: about 2/3 of replies delayed by 4–44 ticks.
     pub fn set_long_reordering(&mut self, on: bool) {
-        self.router.faults_mut().long_reordering = on;
+        self.engine_mut().router.faults_mut().long_reordering = on;
     }
 
     /// The current fault settings.
     pub fn faults(&self) -> &Faults {
-        self.router.faults()
+        self.engine().router.faults()
     }
 
     /// Drops each message with probability `rate` (0.0–1.0).
     pub fn set_drop_rate(&mut self, rate: f64) -> Result<(), ClusterError> {
-        self.router.faults_mut().drop_rate = check_rate("drop", rate)?;
+        self.engine_mut().router.faults_mut().drop_rate = check_rate("drop", rate)?;
         Ok(())
     }
 
     /// Duplicates each message with probability `rate` (0.0–1.0).
     pub fn set_duplicate_rate(&mut self, rate: f64) -> Result<(), ClusterError> {
-        self.router.faults_mut().duplicate_rate = check_rate("duplicate", rate)?;
+        self.engine_mut().router.faults_mut().duplicate_rate = check_rate("duplicate", rate)?;
         Ok(())
     }
 
@@ -758,7 +634,7 @@ impl Cluster {
                 "latency must be a range MIN..MAX of ticks with 1 ≤ MIN ≤ MAX ≤ 1000000, not {min}..{max}"
             )));
         }
-        let faults = self.router.faults_mut();
+        let faults = self.engine_mut().router.faults_mut();
         faults.latency_min = min;
         faults.latency_max = max;
         Ok(())
@@ -766,18 +642,19 @@ impl Cluster {
 
     /// The messages in flight, in delivery order.
     pub fn in_flight(&self) -> Vec<InFlight> {
-        self.router.in_flight().cloned().collect()
+        self.engine().router.in_flight().cloned().collect()
     }
 
     /// Delivers in-flight message `id` now, ahead of its due time (if its link and
     /// recipient are up; otherwise it is dropped, as it would have been).
     pub fn deliver(&mut self, id: u64) -> Result<(), ClusterError> {
         let message = self
+            .engine_mut()
             .router
             .take(id)
             .ok_or(ClusterError::NoSuchMessage(id))?;
-        let now = self.now;
-        if let Some(envelope) = self.admit(message) {
+        let now = self.now();
+        if let Some(envelope) = self.engine_mut().admit(message) {
             let to = envelope.to;
             self.request(to, Request::Deliver { now, envelope });
         }
@@ -787,20 +664,22 @@ impl Cluster {
     /// Drops in-flight message `id`.
     pub fn drop_message(&mut self, id: u64) -> Result<(), ClusterError> {
         let message = self
+            .engine_mut()
             .router
             .take(id)
             .ok_or(ClusterError::NoSuchMessage(id))?;
-        self.router.count_dropped();
+        let engine = self.engine_mut();
+        engine.router.count_dropped();
         let envelope = &message.envelope;
         let kind = envelope.message.kind();
-        self.record_drop(envelope.from, envelope.to, kind, DropReason::Manual);
+        engine.record_drop(envelope.from, envelope.to, kind, DropReason::Manual);
         Ok(())
     }
 
     /// Makes `node`'s election timer fire now.
     pub fn timeout(&mut self, node: NodeId) -> Result<(), ClusterError> {
         self.check_up(node)?;
-        let now = self.now;
+        let now = self.now();
         match self.request(node, Request::TimeoutNow { now }) {
             Answer::TimedOut(true) => Ok(()),
             Answer::TimedOut(false) => Err(ClusterError::IsLeader(node)),
@@ -820,7 +699,7 @@ impl Cluster {
     /// returns.
     pub fn take_snapshot(&mut self, node: NodeId) -> Result<u64, ClusterError> {
         self.check_up(node)?;
-        let now = self.now;
+        let now = self.now();
         match self.request(node, Request::Snapshot { now }) {
             Answer::Snapshotted(result) => {
                 result.map_err(|reason| ClusterError::Snapshot { node, reason })
@@ -860,11 +739,11 @@ fn check_rate(what: &str, rate: f64) -> Result<f64, ClusterError> {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        for slot in &mut self.slots {
-            if let Some(handle) = slot.handle.take() {
+        for node in 1..=self.config.nodes {
+            if let Some(thread) = self.threads[node - 1].take() {
                 // Hanging up ends the thread's loop.
-                drop(handle.requests);
-                let _ = handle.thread.join();
+                self.shared.set_sender(node, None);
+                let _ = thread.join();
             }
         }
     }

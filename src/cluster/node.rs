@@ -9,9 +9,10 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 
 use super::checker::LoadedSnapshot;
+use super::engine::{Shared, ToCluster};
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{
@@ -123,24 +124,6 @@ pub struct Report {
     pub pending: bool,
 }
 
-/// A reply on the shared channel: a report, or news that the thread died.
-#[derive(Debug)]
-pub enum Reply {
-    /// The node handled a request.
-    Report(Box<Report>),
-    /// The node's thread panicked: a bug, with its message.
-    Panicked(NodeId, String),
-}
-
-/// The cluster's handle on a running node thread.
-#[derive(Debug)]
-pub struct NodeHandle {
-    /// Where requests go.
-    pub requests: Sender<Request>,
-    /// The thread, joined on crash.
-    pub thread: JoinHandle<()>,
-}
-
 /// How many times a thread polls its channel before it blocks on it.
 const SPIN_POLLS: u32 = 300;
 
@@ -175,19 +158,18 @@ struct NodeThread {
     pending: bool,
 }
 
-/// Sends `Reply::Panicked` if the thread unwinds, so the cluster never waits forever.
+/// Tells the cluster if the thread unwinds, so the cluster never waits forever.
 struct PanicGuard {
     id: NodeId,
-    replies: Sender<Reply>,
+    shared: Arc<Shared>,
 }
 
 impl Drop for PanicGuard {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            let _ = self.replies.send(Reply::Panicked(
-                self.id,
-                format!("node n{} panicked", self.id),
-            ));
+            let message = format!("node n{} panicked", self.id);
+            self.shared
+                .tell_cluster(ToCluster::Panicked(self.id, message));
         }
     }
 }
@@ -210,17 +192,19 @@ pub struct Spawn {
     pub now: u64,
 }
 
-/// Starts a node thread; its first report (the snapshot it loads, if any) arrives on
-/// `replies` before any request is handled.
-pub fn spawn(spawn: Spawn, replies: Sender<Reply>) -> NodeHandle {
+/// Starts a node thread and registers its request channel in `shared`; its first
+/// report (the snapshot it loads, if any) reaches the cluster before any request is
+/// handled.
+pub fn spawn(spawn: Spawn, shared: Arc<Shared>) -> JoinHandle<()> {
     let (requests, inbox) = crossbeam_channel::unbounded();
     let id = spawn.id;
-    let thread = std::thread::Builder::new()
+    shared.set_sender(id, Some(requests));
+    std::thread::Builder::new()
         .name(format!("n{id}"))
         .spawn(move || {
             let guard = PanicGuard {
                 id,
-                replies: replies.clone(),
+                shared: shared.clone(),
             };
             let state = spawn.storage.lock().clone();
             let core = Node::restart(id, spawn.members, spawn.config, spawn.seed, state);
@@ -233,23 +217,27 @@ pub fn spawn(spawn: Spawn, replies: Sender<Reply>) -> NodeHandle {
                 pending: false,
             };
             let first = thread.report(Answer::Done);
-            if replies.send(Reply::Report(Box::new(first))).is_err() {
-                return;
-            }
-            thread.serve(&inbox, &replies);
+            shared.tell_cluster(ToCluster::Report(Box::new(first)));
+            thread.serve(&inbox, &shared);
             drop(guard);
         })
-        .expect("the OS can start a thread");
-    NodeHandle { requests, thread }
+        .expect("the OS can start a thread")
 }
 
 impl NodeThread {
-    /// Handles requests until a crash or until the cluster hangs up.
-    fn serve(&mut self, inbox: &Receiver<Request>, replies: &Sender<Reply>) {
+    /// Handles requests until a crash or until the cluster hangs up. A round's report
+    /// goes to the round engine; any other goes straight to the cluster.
+    fn serve(&mut self, inbox: &Receiver<Request>, shared: &Shared) {
         while let Some(request) = receive(inbox) {
+            let round = matches!(request, Request::Round { .. });
             let crash = matches!(request, Request::Crash);
             let report = self.handle(request);
-            if replies.send(Reply::Report(Box::new(report))).is_err() || crash {
+            if round {
+                shared.finished(report);
+            } else {
+                shared.tell_cluster(ToCluster::Report(Box::new(report)));
+            }
+            if crash {
                 return;
             }
         }

@@ -1,0 +1,318 @@
+//! The round engine: what one lockstep tick does, and which thread does it.
+//!
+//! A *round* is one tick at which something is due. The engine takes the messages due
+//! at that tick from the router, hands every node with work its inbox, and waits for
+//! all of them; then it *absorbs* their reports in node-id order (checker, trace,
+//! routing of their messages) and starts the next round.
+//!
+//! The waiting is where time goes, so no thread waits just to pass work on. The
+//! [`Engine`] (router, checker, trace, what is known of each node) is a value that
+//! travels: `Cluster::tick` hands it to [`Shared::run`], which starts a round and
+//! parks the engine; the *last* node thread to finish that round takes it, absorbs
+//! the round and starts the next one itself; when no round is due before the target
+//! tick, the engine goes back to the cluster. A tick thus costs one hand-off between
+//! threads, not two. Reports are absorbed in id order whichever thread finishes last,
+//! so the run stays a pure function of the seed and the calls.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use crossbeam_channel::Sender;
+
+use super::checker::Checker;
+use super::node::{Answer, Report, Request, Storage};
+use super::router::{DropReason, InFlight, Router};
+use super::trace::{Trace, TraceKind};
+use crate::raft::{Envelope, NodeId, Status};
+
+/// What the engine knows of one node.
+#[derive(Debug)]
+pub struct Slot {
+    /// True while the node runs.
+    pub up: bool,
+    /// What it persisted (outlives its threads).
+    pub storage: Storage,
+    /// Its last reported status.
+    pub status: Status,
+    /// The tick at which its next timer fires.
+    pub due_at: u64,
+    /// True if it holds proposals waiting for the next round.
+    pub pending: bool,
+}
+
+/// The state lockstep rounds work on. See the module documentation.
+#[derive(Debug)]
+pub struct Engine {
+    /// The current tick.
+    pub now: u64,
+    /// The tick the current run of rounds stops at.
+    pub target: u64,
+    /// The nodes, by id - 1.
+    pub slots: Vec<Slot>,
+    /// Messages in flight and the network's faults.
+    pub router: Router,
+    /// The safety checker.
+    pub checker: Checker,
+    /// What happened.
+    pub trace: Trace,
+}
+
+/// What node threads tell the cluster's own thread.
+#[derive(Debug)]
+pub enum ToCluster {
+    /// A node handled a request outside a round (a proposal, a crash, ...).
+    Report(Box<Report>),
+    /// A run of rounds reached its target tick: the engine comes back.
+    Done(Box<Engine>),
+    /// A node thread panicked: a bug, with its message.
+    Panicked(NodeId, String),
+}
+
+/// What the cluster and its node threads share.
+#[derive(Debug)]
+pub struct Shared {
+    /// Each node's request channel, by id - 1 (`None` while the node is down).
+    senders: RwLock<Vec<Option<Sender<Request>>>>,
+    /// The engine while a round runs.
+    parked: Mutex<Option<Box<Engine>>>,
+    /// The reports of the round that runs.
+    reports: Mutex<Vec<Report>>,
+    /// How many nodes of the round that runs have not reported yet.
+    remaining: AtomicUsize,
+    /// Where node threads talk to the cluster's thread.
+    to_cluster: Sender<ToCluster>,
+}
+
+/// Locks a mutex; a panic elsewhere is reported through [`ToCluster::Panicked`], so
+/// a poisoned lock is still good to read.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    /// Shared state for `nodes` nodes, none running yet.
+    pub fn new(nodes: usize, to_cluster: Sender<ToCluster>) -> Shared {
+        Shared {
+            senders: RwLock::new(vec![None; nodes]),
+            parked: Mutex::new(None),
+            reports: Mutex::new(Vec::new()),
+            remaining: AtomicUsize::new(0),
+            to_cluster,
+        }
+    }
+
+    /// Tells the cluster's thread something.
+    pub fn tell_cluster(&self, message: ToCluster) {
+        // The cluster outlives its node threads; if it is gone, nobody is listening.
+        let _ = self.to_cluster.send(message);
+    }
+
+    /// Sets (or with `None`, removes) the request channel of `node`.
+    pub fn set_sender(&self, node: NodeId, sender: Option<Sender<Request>>) {
+        let mut senders = self
+            .senders
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        senders[node - 1] = sender;
+    }
+
+    /// Sends a request to a running node.
+    pub fn send(&self, node: NodeId, request: Request) {
+        let senders = self
+            .senders
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        senders[node - 1]
+            .as_ref()
+            .expect("requests go to running nodes")
+            .send(request)
+            .expect("a running node accepts requests");
+    }
+
+    /// Runs rounds until the engine's target tick: starts the next round and parks
+    /// the engine for the node that finishes it last, or, if nothing is due before
+    /// the target, hands the engine back to the cluster.
+    pub fn run(&self, mut engine: Box<Engine>) {
+        match engine.prepare_round() {
+            Some(work) => {
+                self.remaining.store(work.len(), Ordering::SeqCst);
+                *lock(&self.parked) = Some(engine);
+                for (node, request) in work {
+                    self.send(node, request);
+                }
+            }
+            None => self.tell_cluster(ToCluster::Done(engine)),
+        }
+    }
+
+    /// A node thread finished its part of the round. The last one absorbs the round
+    /// and runs the next.
+    pub fn finished(&self, report: Report) {
+        lock(&self.reports).push(report);
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        let mut engine = lock(&self.parked)
+            .take()
+            .expect("the engine is parked while a round runs");
+        let mut reports = std::mem::take(&mut *lock(&self.reports));
+        reports.sort_by_key(|report| report.id);
+        for report in reports {
+            engine.absorb(report);
+        }
+        self.run(engine);
+    }
+}
+
+impl Engine {
+    /// The next tick at which some node has work, if any will.
+    fn next_event(&self) -> Option<u64> {
+        let soonest_node = self
+            .slots
+            .iter()
+            .filter(|slot| slot.up)
+            .map(|slot| {
+                if slot.pending {
+                    self.now + 1
+                } else {
+                    slot.due_at
+                }
+            })
+            .min();
+        let next = match (soonest_node, self.router.next_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        next.map(|next| next.max(self.now + 1))
+    }
+
+    /// Moves time to the next tick with work, up to the target, and says which node
+    /// gets which round request; `None` (time now at the target) if no work is due.
+    fn prepare_round(&mut self) -> Option<Vec<(NodeId, Request)>> {
+        while let Some(now) = self.next_event().filter(|&next| next <= self.target) {
+            self.now = now;
+            let mut inboxes: BTreeMap<NodeId, Vec<Envelope>> = BTreeMap::new();
+            for message in self.router.take_due(now) {
+                if let Some(envelope) = self.admit(message) {
+                    inboxes.entry(envelope.to).or_default().push(envelope);
+                }
+            }
+            let mut work = Vec::new();
+            for (position, slot) in self.slots.iter().enumerate() {
+                let id = position + 1;
+                if !slot.up {
+                    continue;
+                }
+                let inbox = inboxes.remove(&id).unwrap_or_default();
+                if inbox.is_empty() && slot.due_at > now && !slot.pending {
+                    continue;
+                }
+                work.push((id, Request::Round { now, inbox }));
+            }
+            // Messages due only to down nodes give nobody work: on to the next tick.
+            if !work.is_empty() {
+                return Some(work);
+            }
+        }
+        self.now = self.target;
+        None
+    }
+
+    /// True if the node is running.
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.slots[node - 1].up
+    }
+
+    /// A due message reaches its recipient if the link and the recipient are up.
+    pub fn admit(&mut self, message: InFlight) -> Option<Envelope> {
+        let envelope = message.envelope;
+        let reason = if !self.is_up(envelope.to) {
+            Some(DropReason::Down)
+        } else if !self.router.linked(envelope.from, envelope.to) {
+            Some(DropReason::Cut)
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => {
+                self.router.count_dropped();
+                let message = envelope.message.kind();
+                self.record_drop(envelope.from, envelope.to, message, reason);
+                None
+            }
+            None => {
+                self.router.count_delivered();
+                Some(envelope)
+            }
+        }
+    }
+
+    /// Takes in a node's report: checks it, records it, routes its messages.
+    pub fn absorb(&mut self, report: Report) -> Answer {
+        let Report {
+            id,
+            answer,
+            status,
+            clock,
+            ticks_until_due,
+            readies,
+            pending,
+        } = report;
+        let now = self.now;
+        self.checker.on_status(now, &status);
+        let slot = &mut self.slots[id - 1];
+        slot.status = status;
+        slot.due_at = clock + ticks_until_due;
+        slot.pending = pending;
+        for (ready, loaded) in readies {
+            let known = self.checker.violations().len();
+            {
+                let guards: Vec<_> = self.slots.iter().map(|slot| slot.storage.lock()).collect();
+                let logs: Vec<&_> = guards.iter().map(|guard| &**guard).collect();
+                self.checker.on_ready(now, id, &ready, &logs, loaded);
+            }
+            for event in ready.events {
+                self.trace.record(now, id, TraceKind::Raft { event });
+            }
+            if let Some(snapshot) = &ready.apply_snapshot {
+                let index = snapshot.last_included_index;
+                self.trace
+                    .record(now, id, TraceKind::SnapshotLoaded { index });
+            }
+            if let (Some(first), Some(last)) = (ready.committed.first(), ready.committed.last()) {
+                let (from, to) = (first.index, last.index);
+                self.trace.record(now, id, TraceKind::Applied { from, to });
+            }
+            for violation in &self.checker.violations()[known..] {
+                let text = violation.text.clone();
+                self.trace.record(now, id, TraceKind::Violation { text });
+            }
+            for envelope in ready.messages {
+                let (from, to, message) = (envelope.from, envelope.to, envelope.message.kind());
+                if let Some(reason) = self.router.send(now, envelope) {
+                    self.record_drop(from, to, message, reason);
+                }
+            }
+        }
+        answer
+    }
+
+    /// Records that a `message` from `from` to `to` was dropped.
+    pub fn record_drop(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        message: &'static str,
+        reason: DropReason,
+    ) {
+        let kind = TraceKind::Dropped {
+            to,
+            message,
+            reason,
+        };
+        self.trace.record(self.now, from, kind);
+    }
+}
