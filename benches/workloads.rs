@@ -292,6 +292,7 @@ fn lab_suite() -> Result<(Duration, f64), String> {
     let executable = String::from_utf8_lossy(&build.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == "lab3")
         .filter_map(|message| message.get("executable")?.as_str().map(str::to_string))
         .next_back()
         .ok_or("cargo built no lab3 test binary")?;
