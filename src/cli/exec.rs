@@ -150,11 +150,6 @@ impl Session {
         }
     }
 
-    /// The flag Ctrl-C sets.
-    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
-        self.interrupt.clone()
-    }
-
     /// The shared cluster.
     pub fn cluster(&self) -> &SharedCluster {
         &self.cluster

@@ -151,11 +151,6 @@ impl Router {
         self.connected[node - 1]
     }
 
-    /// The partition group of each node, by id (equal numbers talk).
-    pub fn groups(&self) -> &[usize] {
-        &self.group
-    }
-
     /// Cuts `node` from everyone (the lab's `disconnect`).
     pub fn disconnect(&mut self, node: NodeId) {
         self.connected[node - 1] = false;

@@ -527,17 +527,6 @@ impl Node {
         ready
     }
 
-    /// True if [`Node::ready`] would return something (cheap to ask).
-    pub fn has_ready(&self) -> bool {
-        !self.ready.is_empty()
-            || self.hard_state_changed
-            || self.snapshot_changed
-            || self.unstable_from.is_some()
-            || self.snapshot_to_apply
-            || self.last_applied < self.commit_index
-            || (self.role == Role::Leader && self.progress.values().any(|p| self.wants_send(p)))
-    }
-
     /// Queues a message to `to` in the current term.
     fn send(&mut self, to: NodeId, message: Message) {
         self.ready.messages.push(Envelope {

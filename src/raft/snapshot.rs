@@ -62,11 +62,6 @@ impl Node {
         Ok(())
     }
 
-    /// The latest snapshot, if any.
-    pub fn latest_snapshot(&self) -> Option<&Snapshot> {
-        self.snapshot.as_ref()
-    }
-
     /// InstallSnapshot receiver (Figure 13), for a request in our current term.
     pub(super) fn handle_install_snapshot(&mut self, leader: NodeId, snapshot: Snapshot) {
         self.follow_leader_of_current_term(leader);
