@@ -16,7 +16,6 @@ use super::command::{
 };
 use super::render;
 use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
-use crate::cluster::trace::TraceKind;
 use crate::cluster::{Cluster, ClusterError, Config, NodeStatus};
 use crate::raft::{NodeId, Role};
 
@@ -79,13 +78,9 @@ impl Reported {
         let fresh = (total - self.events.min(total)) as usize;
         self.events = total;
         let events = cluster.events(fresh);
-        // Violations are printed apart, all of them, never lost to the cap.
         let notable: Vec<_> = events
             .iter()
-            .filter(|event| {
-                render::is_notable(&event.kind)
-                    && !matches!(event.kind, TraceKind::Violation { .. })
-            })
+            .filter(|event| render::is_notable(&event.kind))
             .collect();
         let mut lines: Vec<String> = notable
             .iter()
@@ -100,6 +95,7 @@ impl Reported {
                     .to_string(),
             );
         }
+        // Violations are printed apart, all of them, never lost to the cap.
         let violations = cluster.violations();
         for violation in &violations[self.violations.min(violations.len())..] {
             lines.push(format!("VIOLATION {violation}").red().bold().to_string());

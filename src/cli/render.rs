@@ -421,7 +421,7 @@ pub fn event_line(event: &TraceEvent) -> String {
 }
 
 /// True for events worth printing as they happen (elections, leaders, crashes,
-/// snapshots installed, violations), not routine traffic.
+/// snapshots installed), not routine traffic. Violations are printed apart, always.
 pub fn is_notable(kind: &TraceKind) -> bool {
     match kind {
         TraceKind::Raft { event } => matches!(
@@ -432,8 +432,9 @@ pub fn is_notable(kind: &TraceKind) -> bool {
                 | Event::Truncated { .. }
                 | Event::SnapshotInstalled { .. }
         ),
-        TraceKind::Crashed | TraceKind::Restarted | TraceKind::Violation { .. } => true,
-        TraceKind::Applied { .. }
+        TraceKind::Crashed | TraceKind::Restarted => true,
+        TraceKind::Violation { .. }
+        | TraceKind::Applied { .. }
         | TraceKind::SnapshotLoaded { .. }
         | TraceKind::Disconnected
         | TraceKind::Connected
