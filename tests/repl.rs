@@ -163,3 +163,30 @@ fn output_is_colored_on_a_terminal_unless_no_color() {
     let plain = status_output(&["--paused", "--nodes", "3", "--no-color"], &history, false);
     assert!(is_plain(&plain), "--no-color: {plain:?}");
 }
+
+#[test]
+fn the_free_running_clock_pauses_resumes_and_changes_speed() {
+    let history = history_file("speed");
+    // One tick a second: without `speed`, waiting 40 ticks would take 40 s.
+    let mut session = start(&["--tick-ms", "1000", "--nodes", "3"], &history, true);
+    session.exp_string("one tick every 1000 ms").unwrap();
+    session.exp_string("raft> ").unwrap();
+    session.send_line("speed 2").unwrap();
+    session.exp_string("one tick every 2 ms").unwrap();
+    session.exp_string("raft> ").unwrap();
+    session.send_line("wait ticks 40").unwrap();
+    session.exp_regex(r"tick \d+ \(after 4\d ticks\)").unwrap();
+    session.send_line("pause").unwrap();
+    let (_, paused) = session.exp_regex(r"paused at tick \d+").unwrap();
+    let tick: u64 = paused.rsplit(' ').next().unwrap().parse().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // Paused: the prompt shows the tick, and it has not moved.
+    session.send_line("status").unwrap();
+    session
+        .exp_string(&format!("tick {tick} (paused)"))
+        .unwrap();
+    session.send_line("resume").unwrap();
+    session.exp_string("running: one tick every 2 ms").unwrap();
+    session.exp_string("raft> ").unwrap();
+    quit(session);
+}

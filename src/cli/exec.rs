@@ -275,17 +275,21 @@ impl Session {
     }
 
     /// Advances time until `until` holds, for at most `within` ticks. While the clock
-    /// runs, it follows the clock in real time instead of ticking itself.
+    /// runs, it follows the clock in real time instead of ticking itself (so `wait
+    /// ticks 20` then takes 20 ticks of real time).
     fn wait(&mut self, until: WaitFor, within: u64) -> Result<Output, ExecError> {
         let start = lock(&self.cluster).now();
-        if let WaitFor::Ticks(ticks) = until {
-            return self.tick(ticks);
-        }
+        let within = match until {
+            // Without a running clock, ticks pass as fast as they can.
+            WaitFor::Ticks(ticks) if !self.is_running() => return self.tick(ticks),
+            WaitFor::Ticks(ticks) => ticks,
+            WaitFor::Leader | WaitFor::Commit { .. } => within,
+        };
         loop {
             {
                 let cluster = lock(&self.cluster);
                 let waited = cluster.now() - start;
-                if let Some(text) = wait_satisfied(&cluster, &until)? {
+                if let Some(text) = wait_satisfied(&cluster, &until, waited)? {
                     return Ok(Output::text(format!("{text} (after {waited} ticks)")));
                 }
                 if waited >= within {
@@ -443,8 +447,12 @@ fn describe_quorum(quorum: &Quorum) -> String {
     }
 }
 
-/// `Some(description)` once the wait's condition holds.
-fn wait_satisfied(cluster: &Cluster, until: &WaitFor) -> Result<Option<String>, ExecError> {
+/// `Some(description)` once the wait's condition holds, `waited` ticks after it began.
+fn wait_satisfied(
+    cluster: &Cluster,
+    until: &WaitFor,
+    waited: u64,
+) -> Result<Option<String>, ExecError> {
     Ok(match until {
         WaitFor::Leader => cluster.leader().map(|leader| {
             format!(
@@ -463,7 +471,7 @@ fn wait_satisfied(cluster: &Cluster, until: &WaitFor) -> Result<Option<String>, 
                 )
             })
         }
-        WaitFor::Ticks(_) => Some(String::new()),
+        WaitFor::Ticks(ticks) => (waited >= *ticks).then(|| format!("tick {}", cluster.now())),
     })
 }
 

@@ -29,7 +29,8 @@ pub type OnTick = Box<dyn FnMut(&mut Cluster) + Send>;
 
 /// Messages to the clock thread.
 enum Control {
-    Pause,
+    /// Stop ticking; the sender hears back once no tick will follow.
+    Pause(Sender<()>),
     Resume,
     Interval(Duration),
     Stop,
@@ -67,7 +68,10 @@ impl FreeRunningClock {
                         commands.recv().map_err(|_| RecvTimeoutError::Disconnected)
                     };
                     match command {
-                        Ok(Control::Pause) => running = false,
+                        Ok(Control::Pause(done)) => {
+                            running = false;
+                            let _ = done.send(());
+                        }
                         Ok(Control::Resume) => {
                             running = true;
                             next = Instant::now() + interval;
@@ -101,10 +105,13 @@ impl FreeRunningClock {
         }
     }
 
-    /// Stops ticking (takes effect between two ticks).
+    /// Stops ticking, between two ticks: when this returns, no tick will follow.
     pub fn pause(&mut self) {
         self.running = false;
-        let _ = self.control.send(Control::Pause);
+        let (done, paused) = crossbeam_channel::bounded(1);
+        if self.control.send(Control::Pause(done)).is_ok() {
+            let _ = paused.recv();
+        }
     }
 
     /// Starts ticking again.
