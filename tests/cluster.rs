@@ -192,3 +192,35 @@ fn the_checker_forgets_commands_every_node_compacted_long_ago() {
         cluster.violations()
     );
 }
+
+#[test]
+fn a_crashed_node_shows_its_persisted_state_and_keeps_its_links() {
+    let mut cluster = Cluster::new(Config::new(3).seed(4));
+    let leader = wait_leader(&mut cluster);
+    let (index, term) = cluster.submit(leader, "set a 1").unwrap();
+    cluster.tick(5);
+    let node = (1..=3).find(|&id| id != leader).unwrap();
+    cluster.disconnect(node);
+    cluster.crash(node);
+    let status = cluster.status(node);
+    assert!(!status.up);
+    assert_eq!(
+        (status.term, status.last_log_index),
+        (term, index),
+        "persisted term and log"
+    );
+    assert!(!status.connected);
+    // Crashing and cutting links are independent: it comes back still cut off.
+    cluster.restart(node);
+    assert!(cluster.status(node).up);
+    assert!(!cluster.is_connected(node) && !cluster.linked(node, leader));
+    cluster.connect(node);
+    assert!(cluster.linked(node, leader));
+    // Crash and restart of a down node and of a bad id are harmless.
+    cluster.crash(node);
+    cluster.crash(node);
+    cluster.crash(99);
+    cluster.restart(99);
+    assert!(cluster.submit(node, "x").is_err());
+    assert!(cluster.violations().is_empty());
+}
