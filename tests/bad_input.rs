@@ -2,8 +2,8 @@
 //! panics, and leaves the cluster exactly as it was.
 
 use raft_playground::Config;
-use raft_playground::cli::command::parse;
 use raft_playground::cli::exec::{ExecError, Session};
+use raft_playground::cli::parse::parse;
 use raft_playground::cluster::clock::lock;
 
 /// Everything observable about the session's cluster.

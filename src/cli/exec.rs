@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use colored::Colorize;
-use serde::Serialize;
 
-use super::command::{
-    COMMANDS, Command, Expectation, Field, Quorum, RoleOrDown, Target, WaitFor, Which, spec_of,
-};
+use super::command::{COMMANDS, Command, WaitFor, Which, spec_of};
+use super::expect::{committed_on, describe_quorum, expect, roles_summary};
 use super::render;
+use super::target::{names, no_leader, resolve, resolve_one};
+use super::views;
 use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
-use crate::cluster::{Cluster, ClusterError, Config, NodeStatus};
+use crate::cluster::{Cluster, ClusterError, Config};
 use crate::raft::{NodeId, Role};
 
 /// The default limit of a `wait`, in ticks.
@@ -355,95 +355,11 @@ pub fn help(topic: Option<&str>) -> Result<String, ExecError> {
     }
 }
 
-/// Resolves targets to node ids, in order, without repeats.
-pub fn resolve(cluster: &Cluster, targets: &[Target]) -> Result<Vec<NodeId>, ExecError> {
-    let size = cluster.size();
-    let mut nodes = Vec::new();
-    for target in targets {
-        let found: Vec<NodeId> = match *target {
-            Target::Node(node) => {
-                if !(1..=size).contains(&node) {
-                    return Err(ExecError::Invalid(format!(
-                        "no node {node}: this cluster has n1 to n{size} (or use leader, followers, all)"
-                    )));
-                }
-                vec![node]
-            }
-            Target::Leader => vec![cluster.leader().ok_or_else(no_leader)?],
-            Target::Followers => {
-                let leader = cluster.leader().ok_or_else(|| {
-                    ExecError::Invalid(
-                        "there is no leader right now, so no followers either".into(),
-                    )
-                })?;
-                (1..=size).filter(|&id| id != leader).collect()
-            }
-            Target::All => (1..=size).collect(),
-        };
-        for node in found {
-            if !nodes.contains(&node) {
-                nodes.push(node);
-            }
-        }
-    }
-    Ok(nodes)
-}
-
-fn no_leader() -> ExecError {
-    ExecError::Invalid("there is no leader right now (try `wait leader`)".into())
-}
-
-/// Resolves targets that must name exactly one node.
-fn resolve_one(cluster: &Cluster, targets: &[Target]) -> Result<NodeId, ExecError> {
-    match resolve(cluster, targets)?.as_slice() {
-        [node] => Ok(*node),
-        nodes => Err(ExecError::Invalid(format!(
-            "this needs exactly one node, but that names {}",
-            names(nodes)
-        ))),
-    }
-}
-
-/// `n1, n2 and n3`.
-fn names(nodes: &[NodeId]) -> String {
-    let names: Vec<String> = nodes.iter().map(|id| format!("n{id}")).collect();
-    match names.as_slice() {
-        [] => "no node".to_string(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// Every node's role and term in one line, for failure messages.
-fn roles_summary(cluster: &Cluster) -> String {
-    let parts: Vec<String> = (1..=cluster.size())
-        .map(|id| {
-            let status = cluster.status(id);
-            let role = if !status.up {
-                "down".to_string()
-            } else {
-                format!("{:?}", status.role).to_lowercase()
-            };
-            format!("n{id} {role} t{} c{}", status.term, status.commit_index)
-        })
-        .collect();
-    parts.join(", ")
-}
-
 fn describe_wait(until: &WaitFor) -> String {
     match until {
         WaitFor::Leader => "leader".to_string(),
         WaitFor::Commit { index, on } => format!("commit {index} {}", describe_quorum(on)),
         WaitFor::Ticks(ticks) => format!("ticks {ticks}"),
-    }
-}
-
-fn describe_quorum(quorum: &Quorum) -> String {
-    match quorum {
-        Quorum::All => "on all up nodes".to_string(),
-        Quorum::Majority => "on a majority".to_string(),
-        Quorum::AtLeast(count) => format!("on {count} nodes"),
-        Quorum::Nodes(_) => "on the named nodes".to_string(),
     }
 }
 
@@ -475,42 +391,6 @@ fn wait_satisfied(
     })
 }
 
-/// Whether `index` is committed on the nodes `quorum` asks for, and who has it.
-fn committed_on(
-    cluster: &Cluster,
-    index: u64,
-    quorum: &Quorum,
-) -> Result<(bool, String), ExecError> {
-    let size = cluster.size();
-    let statuses: Vec<NodeStatus> = (1..=size).map(|id| cluster.status(id)).collect();
-    let have: Vec<NodeId> = statuses
-        .iter()
-        .filter(|status| status.up && status.commit_index >= index)
-        .map(|status| status.id)
-        .collect();
-    let holds = match quorum {
-        Quorum::All => {
-            let up: Vec<NodeId> = statuses.iter().filter(|s| s.up).map(|s| s.id).collect();
-            !up.is_empty() && up.iter().all(|id| have.contains(id))
-        }
-        Quorum::Majority => have.len() > size / 2,
-        Quorum::AtLeast(count) => have.len() >= *count,
-        Quorum::Nodes(targets) => resolve(cluster, targets)?
-            .iter()
-            .all(|id| have.contains(id)),
-    };
-    let seen = if have.is_empty() {
-        "no node has it".to_string()
-    } else {
-        format!(
-            "{} {} it",
-            names(&have),
-            if have.len() == 1 { "has" } else { "have" }
-        )
-    };
-    Ok((holds, seen))
-}
-
 /// Everything but time and the session's own settings: runs on a locked cluster.
 /// `running` is the free-running clock's state, if there is a clock.
 pub fn execute_on(
@@ -519,116 +399,12 @@ pub fn execute_on(
     running: Option<bool>,
 ) -> Result<Output, ExecError> {
     let text = match command {
-        Command::Status { json } => {
-            let rows: Vec<render::StatusRow> = (1..=cluster.size())
-                .map(|id| render::StatusRow {
-                    status: cluster.status(id),
-                    links: (1..=cluster.size())
-                        .filter(|&other| other != id && cluster.linked(id, other))
-                        .collect(),
-                })
-                .collect();
-            if json {
-                #[derive(Serialize)]
-                struct StatusView<'a> {
-                    tick: u64,
-                    nodes: &'a [render::StatusRow],
-                }
-                render::json(&StatusView {
-                    tick: cluster.now(),
-                    nodes: &rows,
-                })
-            } else {
-                render::status_table(&rows, cluster.now(), running.map(|running| !running))
-            }
-        }
-        Command::Log { nodes, json } => {
-            let nodes = match nodes {
-                Some(targets) => resolve(cluster, &targets)?,
-                None => (1..=cluster.size()).collect(),
-            };
-            let mut rows = Vec::new();
-            for id in nodes {
-                let status = cluster.status(id);
-                let log = if status.up {
-                    cluster.inspect(id)?.log
-                } else {
-                    cluster.persisted_log(id)
-                };
-                rows.push(render::LogRow { status, log });
-            }
-            if json {
-                render::json(&rows)
-            } else {
-                render::log_grid(&rows)
-            }
-        }
-        Command::Kv { node, json } => {
-            let id = match node {
-                Some(targets) => resolve_one(cluster, &targets)?,
-                None => cluster
-                    .leader()
-                    .or_else(|| (1..=cluster.size()).find(|&id| cluster.is_up(id)))
-                    .ok_or_else(|| ExecError::Invalid("every node is down".into()))?,
-            };
-            let view = cluster.inspect(id)?;
-            let map = view.kv.entries();
-            if json {
-                #[derive(Serialize)]
-                struct KvView {
-                    node: NodeId,
-                    applied_index: u64,
-                    map: std::collections::BTreeMap<String, String>,
-                }
-                render::json(&KvView {
-                    node: id,
-                    applied_index: view.kv.applied_index(),
-                    map,
-                })
-            } else {
-                render::kv_view(id, view.kv.applied_index(), &map)
-            }
-        }
-        Command::Events { count, json } => {
-            let events = cluster.events(count);
-            if json {
-                render::json(&events)
-            } else if events.is_empty() {
-                "nothing has happened yet".dimmed().to_string()
-            } else {
-                events
-                    .iter()
-                    .map(render::event_line)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            }
-        }
-        Command::Stats { json } => {
-            let stats = cluster.stats();
-            let in_flight = cluster.in_flight().len();
-            if json {
-                #[derive(Serialize)]
-                struct StatsView {
-                    #[serde(flatten)]
-                    stats: crate::cluster::router::Stats,
-                    messages_in_flight: usize,
-                }
-                render::json(&StatsView {
-                    stats,
-                    messages_in_flight: in_flight,
-                })
-            } else {
-                render::stats_view(&stats, in_flight)
-            }
-        }
-        Command::Messages { json } => {
-            let messages = cluster.in_flight();
-            if json {
-                render::json(&messages)
-            } else {
-                render::messages_view(&messages, cluster.now())
-            }
-        }
+        Command::Status { json } => views::status(cluster, json, running),
+        Command::Log { nodes, json } => views::log(cluster, nodes.as_deref(), json)?,
+        Command::Kv { node, json } => views::kv(cluster, node.as_deref(), json)?,
+        Command::Events { count, json } => views::events(cluster, count, json),
+        Command::Stats { json } => views::stats(cluster, json),
+        Command::Messages { json } => views::messages(cluster, json),
         Command::Submit { node, text } => {
             let id = match node {
                 Some(targets) => resolve_one(cluster, &targets)?,
@@ -867,200 +643,4 @@ fn each(nodes: &[NodeId], mut action: impl FnMut(NodeId) -> String) -> String {
         .map(|&id| action(id))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Checks an expectation: `Ok` with a check mark, or `Failed` with what was seen.
-fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String, ExecError> {
-    let fail = |text: String| Err(ExecError::Failed(text));
-    let ok = |text: String| Ok(format!("{} {text}", "✓".green().bold()));
-    match expectation {
-        Expectation::Leader(target) => {
-            let leader = cluster.leader();
-            match (leader, target) {
-                (None, _) => fail(format!(
-                    "expected a leader, saw none ({})",
-                    roles_summary(cluster)
-                )),
-                (Some(leader), None) => ok(format!(
-                    "n{leader} leads term {}",
-                    cluster.status(leader).term
-                )),
-                (Some(leader), Some(targets)) => {
-                    let wanted = resolve_one(cluster, targets)?;
-                    if wanted == leader {
-                        ok(format!(
-                            "n{leader} leads term {}",
-                            cluster.status(leader).term
-                        ))
-                    } else {
-                        fail(format!(
-                            "expected n{wanted} to lead, but n{leader} leads term {}",
-                            cluster.status(leader).term
-                        ))
-                    }
-                }
-            }
-        }
-        Expectation::NoLeader => match cluster.leader() {
-            None => ok("no node leads".to_string()),
-            Some(leader) => fail(format!(
-                "expected no leader, but n{leader} leads term {}",
-                cluster.status(leader).term
-            )),
-        },
-        Expectation::Role(targets, wanted) => {
-            let nodes = resolve(cluster, targets)?;
-            let wanted_text = match wanted {
-                RoleOrDown::Down => "down".to_string(),
-                RoleOrDown::Role(role) => format!("{role:?}").to_lowercase(),
-            };
-            for &id in &nodes {
-                let status = cluster.status(id);
-                let matches = match wanted {
-                    RoleOrDown::Down => !status.up,
-                    RoleOrDown::Role(role) => status.up && status.role == *role,
-                };
-                if !matches {
-                    let seen = if status.up {
-                        format!("{:?}", status.role).to_lowercase()
-                    } else {
-                        "down".into()
-                    };
-                    return fail(format!(
-                        "expected n{id} to be {wanted_text}, saw {seen} (term {})",
-                        status.term
-                    ));
-                }
-            }
-            ok(format!("{} {wanted_text}", names(&nodes)))
-        }
-        Expectation::Field(field, targets, op, value) => {
-            let nodes = resolve(cluster, targets)?;
-            let name = field.name();
-            for &id in &nodes {
-                let status = cluster.status(id);
-                let seen = match field {
-                    Field::Term => status.term,
-                    Field::Commit => status.commit_index,
-                    Field::Snapshot => status.snapshot_index,
-                    Field::LastIndex => status.last_log_index,
-                };
-                if !op.holds(seen, *value) {
-                    return fail(format!(
-                        "expected n{id}'s {name} {} {value}, saw {seen}",
-                        op.symbol()
-                    ));
-                }
-            }
-            ok(format!(
-                "{name} {} {value} on {}",
-                op.symbol(),
-                names(&nodes)
-            ))
-        }
-        Expectation::Committed(index, quorum) => {
-            let (holds, seen) = committed_on(cluster, *index, quorum)?;
-            if holds {
-                ok(format!(
-                    "index {index} committed {} ({seen})",
-                    describe_quorum(quorum)
-                ))
-            } else {
-                fail(format!(
-                    "expected index {index} committed {}, but {seen}",
-                    describe_quorum(quorum)
-                ))
-            }
-        }
-        Expectation::Applied(targets, index) => {
-            let nodes = resolve(cluster, targets)?;
-            for &id in &nodes {
-                let applied = cluster.status(id).last_applied;
-                if applied < *index {
-                    return fail(format!(
-                        "expected n{id} to have applied {index}, but it applied through {applied}"
-                    ));
-                }
-            }
-            ok(format!("{} applied through {index}", names(&nodes)))
-        }
-        Expectation::Kv(targets, key, value) => {
-            let nodes = resolve(cluster, targets)?;
-            for &id in &nodes {
-                let view = cluster.inspect(id)?;
-                let seen = view.kv.get(key).map(str::to_string);
-                if seen != *value {
-                    let show = |value: &Option<String>| {
-                        value
-                            .as_ref()
-                            .map_or("no value".to_string(), |v| format!("`{v}`"))
-                    };
-                    return fail(format!(
-                        "expected n{id}'s {key} to be {}, saw {}",
-                        show(value),
-                        show(&seen)
-                    ));
-                }
-            }
-            ok(match value {
-                Some(value) => format!("{key} = {value} on {}", names(&nodes)),
-                None => format!("no {key} on {}", names(&nodes)),
-            })
-        }
-        Expectation::LogsMatch => logs_match(cluster),
-        Expectation::NoViolations => {
-            let violations = cluster.violations();
-            if violations.is_empty() {
-                ok("no safety violations".to_string())
-            } else {
-                fail(format!(
-                    "{} violation(s): {}",
-                    violations.len(),
-                    violations.join("; ")
-                ))
-            }
-        }
-    }
-}
-
-/// Every up node's log holds the same entries as every other wherever both hold one,
-/// and all end at the same index.
-fn logs_match(cluster: &mut Cluster) -> Result<String, ExecError> {
-    let up: Vec<NodeId> = (1..=cluster.size())
-        .filter(|&id| cluster.is_up(id))
-        .collect();
-    let mut views = Vec::new();
-    for &id in &up {
-        views.push((id, cluster.inspect(id)?));
-    }
-    let Some((first_id, first)) = views.first() else {
-        return Err(ExecError::Failed(
-            "expected matching logs, but every node is down".into(),
-        ));
-    };
-    let last = first.log.last_index();
-    for (id, view) in &views[1..] {
-        if view.log.last_index() != last {
-            return Err(ExecError::Failed(format!(
-                "expected matching logs, but n{first_id} ends at {last} and n{id} at {}",
-                view.log.last_index()
-            )));
-        }
-        for entry in view.log.iter() {
-            // An entry the first node compacted is committed, so it matches.
-            let Some(theirs) = first.log.get(entry.index) else {
-                continue;
-            };
-            if theirs.term != entry.term || theirs.command != entry.command {
-                return Err(ExecError::Failed(format!(
-                    "expected matching logs, but at index {} n{first_id} has t{} `{}` and n{id} has t{} `{}`",
-                    entry.index, theirs.term, theirs.command, entry.term, entry.command
-                )));
-            }
-        }
-    }
-    Ok(format!(
-        "{} logs match through index {last}",
-        "✓".green().bold()
-    ))
 }

@@ -1,13 +1,18 @@
 //! The binary's text side: arguments, the interactive prompt, the script runner and
-//! rendering. One grammar ([`command`]) and one executor ([`exec`]) serve both the
-//! prompt ([`repl`]) and scripts ([`script`]), so a demo is exactly what a person
-//! could type.
+//! rendering. One grammar ([`command`], parsed by [`parse`]) and one executor
+//! ([`exec`], with [`target`] resolution, [`views`] and [`expect`]ations) serve both
+//! the prompt ([`repl`]) and scripts ([`script`]), so a demo is exactly what a person
+//! could type. [`render`] turns data into colored text or JSON.
 
 pub mod command;
 pub mod exec;
+pub mod expect;
+pub mod parse;
 pub mod render;
 pub mod repl;
 pub mod script;
+pub mod target;
+pub mod views;
 
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::PathBuf;

@@ -20,8 +20,9 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Config as EditorConfig, Context, Editor, ExternalPrinter, Helper};
 
-use super::command::{COMMANDS, EXPECT_FORMS, WAIT_FORMS, parse, spec_of};
+use super::command::{COMMANDS, EXPECT_FORMS, WAIT_FORMS, spec_of};
 use super::exec::{ExecError, Reported, Session};
+use super::parse::parse;
 use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
 use crate::cluster::{Cluster, Config};
 

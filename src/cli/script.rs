@@ -11,8 +11,8 @@ use std::io::{BufRead, Write};
 
 use colored::Colorize;
 
-use super::command::parse;
 use super::exec::{ExecError, Session};
+use super::parse::parse;
 use crate::cluster::Config;
 
 /// How to run scripts.

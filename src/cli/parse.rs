@@ -1,0 +1,697 @@
+//! The parser: one line of text into a [`Command`], or a [`ParseError`] that says in
+//! one line what was expected (and shows the command's usage and an example).
+
+use super::command::{
+    COMMANDS, Command, EXPECT_FORMS, Expectation, Field, MAX_NODES, MAX_TICKS, Op, Quorum,
+    RoleOrDown, Target, Targets, WAIT_FORMS, WaitFor, Which, spec_of,
+};
+use crate::raft::Role;
+
+/// A line that does not parse, with a message that says what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+/// Builds the error for a command used wrongly: what was wrong, then its usage.
+fn usage(name: &str, problem: impl std::fmt::Display) -> ParseError {
+    let spec = spec_of(name).expect("every parsed command has a spec");
+    ParseError(format!(
+        "{name}: {problem} (usage: {}, e.g. `{}`)",
+        spec.usage, spec.example
+    ))
+}
+
+/// Parses one line. Blank lines and `#` comments are `Ok(None)`.
+pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    if line.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(ParseError(
+            "the line contains control characters; type plain text (help lists the commands)"
+                .into(),
+        ));
+    }
+    let (name, rest) = split_word(line);
+    let mut words: Vec<&str> = rest.split_whitespace().collect();
+    let json = take_flag(&mut words, "--json");
+    let command = match name {
+        "help" | "?" => Command::Help(one_optional(name, &words)?.map(str::to_string)),
+        "cluster" => parse_cluster(&words)?,
+        "status" => view(name, &words, Command::Status { json })?,
+        "stats" => view(name, &words, Command::Stats { json })?,
+        "messages" => view(name, &words, Command::Messages { json })?,
+        "log" => Command::Log {
+            nodes: one_optional(name, &words)?
+                .map(|text| parse_targets(name, text))
+                .transpose()?,
+            json,
+        },
+        "kv" => Command::Kv {
+            node: one_optional(name, &words)?
+                .map(|text| parse_targets(name, text))
+                .transpose()?,
+            json,
+        },
+        "events" => Command::Events {
+            count: match one_optional(name, &words)? {
+                Some(text) => parse_number(name, text, "a count of events")?.min(100_000) as usize,
+                None => 20,
+            },
+            json,
+        },
+        _ if json => {
+            return Err(ParseError(format!(
+                "{name}: --json is for views (status, log, kv, events, stats, messages)"
+            )));
+        }
+        "submit" => parse_submit(rest)?,
+        "crash" => Command::Crash(one_targets(name, &words)?),
+        "restart" => Command::Restart(one_targets(name, &words)?),
+        "disconnect" => Command::Disconnect(one_targets(name, &words)?),
+        "connect" => Command::Connect(one_targets(name, &words)?),
+        "snapshot" => Command::Snapshot(one_targets(name, &words)?),
+        "timeout" => Command::Timeout(one_targets(name, &words)?),
+        "partition" => parse_partition(rest)?,
+        "heal" => none(name, &words, Command::Heal)?,
+        "drop" => Command::Drop(parse_rate(name, one(name, &words)?)?),
+        "duplicate" => Command::Duplicate(parse_rate(name, one(name, &words)?)?),
+        "delay" => {
+            let (min, max) = parse_range(name, one(name, &words)?)?;
+            Command::Delay(min, max)
+        }
+        "unreliable" => Command::Unreliable(parse_switch(name, one(name, &words)?)?),
+        "reorder" => Command::Reorder(parse_switch(name, one(name, &words)?)?),
+        "autosnapshot" => Command::AutoSnapshot(match one(name, &words)? {
+            "off" => None,
+            text => match parse_number(name, text, "a number of entries or `off`")? {
+                0 => return Err(usage(name, "the interval must be at least 1 (or `off`)")),
+                every => Some(every),
+            },
+        }),
+        "pause" => none(name, &words, Command::Pause)?,
+        "resume" => none(name, &words, Command::Resume)?,
+        "tick" => Command::Tick(match one_optional(name, &words)? {
+            Some(text) => parse_ticks(name, text)?,
+            None => 1,
+        }),
+        "speed" => {
+            let ms = parse_number(name, one(name, &words)?, "milliseconds per tick")?;
+            if !(1..=60_000).contains(&ms) {
+                return Err(usage(
+                    name,
+                    format!("milliseconds per tick must be 1 to 60000, not {ms}"),
+                ));
+            }
+            Command::Speed(ms)
+        }
+        "deliver" => Command::Deliver(match one(name, &words)? {
+            "all" => Which::All,
+            text => Which::Id(parse_number(
+                name,
+                text,
+                "a message id (see `messages`) or `all`",
+            )?),
+        }),
+        "drop-msg" => Command::DropMessage(parse_number(
+            name,
+            one(name, &words)?,
+            "a message id (see `messages`)",
+        )?),
+        "wait" => parse_wait(&words)?,
+        "expect" => Command::Expect(parse_expect(rest)?),
+        "quit" | "exit" => none(name, &words, Command::Quit)?,
+        _ => return Err(unknown_command(name)),
+    };
+    Ok(Some(command))
+}
+
+/// The error for a word that is no command, suggesting the closest one.
+fn unknown_command(name: &str) -> ParseError {
+    let closest = COMMANDS
+        .iter()
+        .map(|spec| (edit_distance(name, spec.name), spec.name))
+        .min()
+        .filter(|&(distance, _)| distance <= 2);
+    let shown: String = name.chars().take(40).collect();
+    match closest {
+        Some((_, suggestion)) => ParseError(format!(
+            "unknown command `{shown}`; did you mean `{suggestion}`? (help lists them all)"
+        )),
+        None => ParseError(format!("unknown command `{shown}` (help lists them all)")),
+    }
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Splits off the first word; the rest keeps its inner spacing.
+fn split_word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.find(char::is_whitespace) {
+        Some(end) => (&text[..end], text[end..].trim_start()),
+        None => (text, ""),
+    }
+}
+
+/// Removes `flag` from `words`, saying whether it was there.
+fn take_flag(words: &mut Vec<&str>, flag: &str) -> bool {
+    let before = words.len();
+    words.retain(|word| *word != flag);
+    words.len() != before
+}
+
+fn none(name: &str, words: &[&str], command: Command) -> Result<Command, ParseError> {
+    match words {
+        [] => Ok(command),
+        [extra, ..] => Err(usage(name, format!("unexpected `{extra}`"))),
+    }
+}
+
+fn view(name: &str, words: &[&str], command: Command) -> Result<Command, ParseError> {
+    none(name, words, command)
+}
+
+fn one<'a>(name: &str, words: &[&'a str]) -> Result<&'a str, ParseError> {
+    match words {
+        [word] => Ok(word),
+        [] => Err(usage(name, "missing argument")),
+        [_, extra, ..] => Err(usage(name, format!("unexpected `{extra}`"))),
+    }
+}
+
+fn one_optional<'a>(name: &str, words: &[&'a str]) -> Result<Option<&'a str>, ParseError> {
+    match words {
+        [] => Ok(None),
+        [word] => Ok(Some(word)),
+        [_, extra, ..] => Err(usage(name, format!("unexpected `{extra}`"))),
+    }
+}
+
+fn one_targets(name: &str, words: &[&str]) -> Result<Targets, ParseError> {
+    parse_targets(name, one(name, words)?)
+}
+
+/// Parses a number, with an error that says what it was for.
+fn parse_number(name: &str, text: &str, what: &str) -> Result<u64, ParseError> {
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
+        text.parse::<u64>()
+            .map_err(|_| usage(name, format!("`{text}` is too large for {what}")))
+    } else {
+        Err(usage(
+            name,
+            format!("expected {what}, got `{}`", shorten(text)),
+        ))
+    }
+}
+
+/// A tick count: 1 to [`MAX_TICKS`].
+fn parse_ticks(name: &str, text: &str) -> Result<u64, ParseError> {
+    let ticks = parse_number(name, text, "a number of ticks")?;
+    if (1..=MAX_TICKS).contains(&ticks) {
+        Ok(ticks)
+    } else {
+        Err(usage(
+            name,
+            format!("ticks must be 1 to {MAX_TICKS}, not {ticks}"),
+        ))
+    }
+}
+
+/// Cuts long junk short for error messages.
+fn shorten(text: &str) -> String {
+    let mut short: String = text.chars().take(24).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
+/// One target: `3`, `n3`, `leader`, `followers`, `all`.
+pub fn parse_target(text: &str) -> Option<Target> {
+    match text {
+        "leader" => Some(Target::Leader),
+        "followers" => Some(Target::Followers),
+        "all" => Some(Target::All),
+        _ => {
+            let digits = text.strip_prefix('n').unwrap_or(text);
+            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 6
+            {
+                return None;
+            }
+            digits.parse().ok().map(Target::Node)
+        }
+    }
+}
+
+/// A comma-separated list of targets.
+fn parse_targets(name: &str, text: &str) -> Result<Targets, ParseError> {
+    text.split(',')
+        .map(|part| {
+            parse_target(part.trim()).ok_or_else(|| {
+                usage(
+                    name,
+                    format!(
+                        "expected a node (3 or n3), leader, followers or all, got `{}`",
+                        shorten(part)
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn parse_cluster(words: &[&str]) -> Result<Command, ParseError> {
+    let name = "cluster";
+    let (count, seed) = match words {
+        [count] => (count, None),
+        [count, "seed", seed] => (count, Some(parse_number(name, seed, "a seed")?)),
+        [_, "seed"] => return Err(usage(name, "missing the seed after `seed`")),
+        [_, extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
+        [] => return Err(usage(name, "missing the number of nodes")),
+    };
+    let nodes = parse_number(name, count, "a number of nodes")?;
+    if !(1..=MAX_NODES as u64).contains(&nodes) {
+        return Err(usage(
+            name,
+            format!("a cluster has 1 to {MAX_NODES} nodes, not {nodes}"),
+        ));
+    }
+    Ok(Command::Cluster {
+        nodes: nodes as usize,
+        seed,
+    })
+}
+
+fn parse_submit(rest: &str) -> Result<Command, ParseError> {
+    let name = "submit";
+    let (node, text) = match rest.strip_prefix('@') {
+        Some(after) => {
+            let (target, text) = split_word(after);
+            (Some(parse_targets(name, target)?), text)
+        }
+        None => (None, rest),
+    };
+    if text.trim().is_empty() {
+        return Err(usage(name, "missing the command text"));
+    }
+    Ok(Command::Submit {
+        node,
+        text: text.trim().to_string(),
+    })
+}
+
+fn parse_partition(rest: &str) -> Result<Command, ParseError> {
+    let name = "partition";
+    if !rest.contains('|') {
+        return Err(usage(name, "expected groups separated by `|`"));
+    }
+    let groups = rest
+        .split('|')
+        .map(|group| {
+            let group: String = group.split_whitespace().collect::<Vec<_>>().join("");
+            if group.is_empty() {
+                Err(usage(name, "a group is empty"))
+            } else {
+                parse_targets(name, &group)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Command::Partition(groups))
+}
+
+/// A probability: `0.1`, `.1`, `10%`, `0`, `1`.
+fn parse_rate(name: &str, text: &str) -> Result<f64, ParseError> {
+    let (number, scale) = match text.strip_suffix('%') {
+        Some(number) => (number, 100.0),
+        None => (text, 1.0),
+    };
+    let valid = !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && number.chars().filter(|&c| c == '.').count() <= 1
+        && number != ".";
+    let rate = valid
+        .then(|| number.parse::<f64>().ok())
+        .flatten()
+        .map(|value| value / scale)
+        .filter(|rate| (0.0..=1.0).contains(rate));
+    rate.ok_or_else(|| {
+        usage(
+            name,
+            format!(
+                "expected a rate between 0 and 1 (like 0.1 or 10%), got `{}`",
+                shorten(text)
+            ),
+        )
+    })
+}
+
+/// `MIN` or `MIN..MAX` ticks.
+fn parse_range(name: &str, text: &str) -> Result<(u64, u64), ParseError> {
+    let (min, max) = match text.split_once("..") {
+        Some((min, max)) => (min, max),
+        None => (text, text),
+    };
+    let what = "ticks of latency (a number, at least 1)";
+    let min = parse_number(name, min, what)?;
+    let max = parse_number(name, max, what)?;
+    if min == 0 || max < min || max > 1_000_000 {
+        return Err(usage(
+            name,
+            format!("latency must be 1 ≤ MIN ≤ MAX ≤ 1000000 ticks, not {min}..{max}"),
+        ));
+    }
+    Ok((min, max))
+}
+
+fn parse_switch(name: &str, text: &str) -> Result<bool, ParseError> {
+    match text {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(usage(
+            name,
+            format!("expected on or off, got `{}`", shorten(other)),
+        )),
+    }
+}
+
+/// Splits `within N` off the end of a wait's words.
+fn split_within<'a>(
+    name: &str,
+    words: &'a [&'a str],
+) -> Result<(&'a [&'a str], Option<u64>), ParseError> {
+    match words {
+        [head @ .., "within", limit] => Ok((head, Some(parse_ticks(name, limit)?))),
+        [.., "within"] => Err(usage(name, "missing the number of ticks after `within`")),
+        _ => Ok((words, None)),
+    }
+}
+
+/// `on all|majority|N|NODES`, or nothing (majority).
+fn parse_quorum(name: &str, words: &[&str]) -> Result<Quorum, ParseError> {
+    match words {
+        [] => Ok(Quorum::Majority),
+        ["on", "all"] => Ok(Quorum::All),
+        ["on", "majority"] => Ok(Quorum::Majority),
+        ["on", spec] if spec.chars().all(|c| c.is_ascii_digit()) => {
+            let count = parse_number(name, spec, "a number of nodes")?;
+            if count == 0 || count > MAX_NODES as u64 {
+                return Err(usage(
+                    name,
+                    format!("a node count is 1 to {MAX_NODES}, not {count}"),
+                ));
+            }
+            Ok(Quorum::AtLeast(count as usize))
+        }
+        ["on", spec] => Ok(Quorum::Nodes(parse_targets(name, spec)?)),
+        ["on"] => Err(usage(
+            name,
+            "missing what follows `on` (all, majority, a count or nodes)",
+        )),
+        [extra, ..] => Err(usage(name, format!("unexpected `{extra}`"))),
+    }
+}
+
+fn parse_wait(words: &[&str]) -> Result<Command, ParseError> {
+    let name = "wait";
+    let (words, within) = split_within(name, words)?;
+    let until = match words {
+        ["leader"] => WaitFor::Leader,
+        ["commit", index, rest @ ..] => WaitFor::Commit {
+            index: parse_number(name, index, "a log index")?,
+            on: parse_quorum(name, rest)?,
+        },
+        ["ticks", count] => WaitFor::Ticks(parse_ticks(name, count)?),
+        [form, ..] if WAIT_FORMS.contains(form) => {
+            return Err(usage(name, format!("wrong arguments for `wait {form}`")));
+        }
+        [form, ..] => {
+            return Err(usage(
+                name,
+                format!("expected leader, commit or ticks, got `{}`", shorten(form)),
+            ));
+        }
+        [] => return Err(usage(name, "missing what to wait for")),
+    };
+    Ok(Command::Wait { until, within })
+}
+
+fn parse_role(name: &str, text: &str) -> Result<RoleOrDown, ParseError> {
+    match text {
+        "leader" => Ok(RoleOrDown::Role(Role::Leader)),
+        "candidate" => Ok(RoleOrDown::Role(Role::Candidate)),
+        "follower" => Ok(RoleOrDown::Role(Role::Follower)),
+        "down" => Ok(RoleOrDown::Down),
+        other => Err(usage(
+            name,
+            format!(
+                "expected leader, candidate, follower or down, got `{}`",
+                shorten(other)
+            ),
+        )),
+    }
+}
+
+fn parse_op(name: &str, text: &str) -> Result<Op, ParseError> {
+    match text {
+        "=" | "==" => Ok(Op::Eq),
+        "!=" => Ok(Op::Ne),
+        "<" => Ok(Op::Lt),
+        "<=" => Ok(Op::Le),
+        ">" => Ok(Op::Gt),
+        ">=" => Ok(Op::Ge),
+        other => Err(usage(
+            name,
+            format!("expected one of = != < <= > >=, got `{}`", shorten(other)),
+        )),
+    }
+}
+
+fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
+    let name = "expect";
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let expectation = match words.as_slice() {
+        ["leader"] => Expectation::Leader(None),
+        ["leader", node] => Expectation::Leader(Some(parse_targets(name, node)?)),
+        ["no-leader"] => Expectation::NoLeader,
+        ["role", nodes, role] => {
+            Expectation::Role(parse_targets(name, nodes)?, parse_role(name, role)?)
+        }
+        [
+            field @ ("term" | "commit" | "snapshot" | "last-index"),
+            nodes,
+            op,
+            value,
+        ] => {
+            let field = match *field {
+                "term" => Field::Term,
+                "commit" => Field::Commit,
+                "snapshot" => Field::Snapshot,
+                _ => Field::LastIndex,
+            };
+            Expectation::Field(
+                field,
+                parse_targets(name, nodes)?,
+                parse_op(name, op)?,
+                parse_number(name, value, "a number")?,
+            )
+        }
+        ["committed", index, rest @ ..] => Expectation::Committed(
+            parse_number(name, index, "a log index")?,
+            parse_quorum(name, rest)?,
+        ),
+        ["applied", nodes, index] => Expectation::Applied(
+            parse_targets(name, nodes)?,
+            parse_number(name, index, "a log index")?,
+        ),
+        ["kv", nodes, key, ..] => {
+            // The value is the rest of the line, spaces included.
+            let after_nodes = split_word(split_word(rest).1).1;
+            let value = split_word(after_nodes).1.trim();
+            Expectation::Kv(
+                parse_targets(name, nodes)?,
+                key.to_string(),
+                (!value.is_empty()).then(|| value.to_string()),
+            )
+        }
+        ["logs-match"] => Expectation::LogsMatch,
+        ["no-violations"] => Expectation::NoViolations,
+        [form, ..] if EXPECT_FORMS.contains(form) => {
+            return Err(usage(name, format!("wrong arguments for `expect {form}`")));
+        }
+        [form, ..] => {
+            return Err(usage(
+                name,
+                format!(
+                    "expected one of {}, got `{}`",
+                    EXPECT_FORMS.join(", "),
+                    shorten(form)
+                ),
+            ));
+        }
+        [] => return Err(usage(name, "missing what to expect")),
+    };
+    Ok(expectation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(line: &str) -> Command {
+        parse(line)
+            .unwrap_or_else(|error| panic!("{line}: {error}"))
+            .unwrap()
+    }
+
+    fn err(line: &str) -> String {
+        parse(line).expect_err(line).0
+    }
+
+    #[test]
+    fn parses_every_example() {
+        for spec in COMMANDS {
+            assert!(
+                parse(spec.example).is_ok(),
+                "{}: {:?}",
+                spec.example,
+                parse(spec.example)
+            );
+        }
+    }
+
+    #[test]
+    fn targets_and_lists() {
+        assert_eq!(ok("crash 3"), Command::Crash(vec![Target::Node(3)]));
+        assert_eq!(
+            ok("crash n3,leader"),
+            Command::Crash(vec![Target::Node(3), Target::Leader])
+        );
+        assert_eq!(
+            ok("partition leader | followers"),
+            Command::Partition(vec![vec![Target::Leader], vec![Target::Followers]])
+        );
+        assert_eq!(
+            ok("partition 1, 2 | 3,4,5"),
+            Command::Partition(vec![
+                vec![Target::Node(1), Target::Node(2)],
+                vec![Target::Node(3), Target::Node(4), Target::Node(5)]
+            ])
+        );
+        assert!(err("crash x").contains("expected a node"));
+        assert!(err("partition 1 2").contains("`|`"));
+    }
+
+    #[test]
+    fn submit_keeps_the_text() {
+        assert_eq!(
+            ok("submit set x  hello world"),
+            Command::Submit {
+                node: None,
+                text: "set x  hello world".into()
+            }
+        );
+        assert_eq!(
+            ok("submit @n2 del x"),
+            Command::Submit {
+                node: Some(vec![Target::Node(2)]),
+                text: "del x".into()
+            }
+        );
+        assert!(err("submit").contains("missing"));
+        assert!(err("submit @2").contains("missing"));
+    }
+
+    #[test]
+    fn rates_ranges_and_numbers() {
+        assert_eq!(ok("drop 10%"), Command::Drop(0.1));
+        assert_eq!(ok("drop .5"), Command::Drop(0.5));
+        assert_eq!(ok("duplicate 1"), Command::Duplicate(1.0));
+        assert!(err("drop 7").contains("between 0 and 1"));
+        assert!(err("drop -1").contains("between 0 and 1"));
+        assert!(err("drop NaN").contains("between 0 and 1"));
+        assert_eq!(ok("delay 3"), Command::Delay(3, 3));
+        assert_eq!(ok("delay 1..4"), Command::Delay(1, 4));
+        assert!(err("delay 4..1").contains("MIN ≤ MAX"));
+        assert!(err("delay 0").contains("1 ≤ MIN"));
+        assert!(err("tick 99999999999999999999999").contains("too large"));
+        assert!(err("tick 0").contains("1 to"));
+    }
+
+    #[test]
+    fn waits_and_expectations() {
+        assert_eq!(
+            ok("wait leader within 50"),
+            Command::Wait {
+                until: WaitFor::Leader,
+                within: Some(50)
+            }
+        );
+        assert_eq!(
+            ok("wait commit 3 on all"),
+            Command::Wait {
+                until: WaitFor::Commit {
+                    index: 3,
+                    on: Quorum::All
+                },
+                within: None
+            }
+        );
+        assert_eq!(
+            ok("expect committed 2 on 1,2"),
+            Command::Expect(Expectation::Committed(
+                2,
+                Quorum::Nodes(vec![Target::Node(1), Target::Node(2)])
+            ))
+        );
+        assert_eq!(
+            ok("expect term all >= 2"),
+            Command::Expect(Expectation::Field(
+                Field::Term,
+                vec![Target::All],
+                Op::Ge,
+                2
+            ))
+        );
+        assert_eq!(
+            ok("expect kv 1 greeting hello  world"),
+            Command::Expect(Expectation::Kv(
+                vec![Target::Node(1)],
+                "greeting".into(),
+                Some("hello  world".into())
+            ))
+        );
+        assert_eq!(
+            ok("expect kv 1 gone"),
+            Command::Expect(Expectation::Kv(vec![Target::Node(1)], "gone".into(), None))
+        );
+        assert!(err("expect role 1 king").contains("leader, candidate"));
+        assert!(err("wait forever").contains("leader, commit or ticks"));
+        assert!(err("expect").contains("missing"));
+    }
+
+    #[test]
+    fn unknown_commands_get_suggestions() {
+        assert!(err("partiton 1 | 2").contains("did you mean `partition`"));
+        assert!(err("xyzzy").contains("unknown command"));
+        assert!(err("status --json extra").contains("unexpected"));
+        assert!(err("crash 1 --json").contains("--json is for views"));
+    }
+}

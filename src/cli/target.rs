@@ -1,0 +1,66 @@
+//! Targets: `3`, `n3`, `leader`, `followers`, `all` and lists of them, resolved to
+//! node ids when a command runs.
+
+use super::command::Target;
+use super::exec::ExecError;
+use crate::cluster::Cluster;
+use crate::raft::NodeId;
+
+/// Resolves targets to node ids, in order, without repeats.
+pub fn resolve(cluster: &Cluster, targets: &[Target]) -> Result<Vec<NodeId>, ExecError> {
+    let size = cluster.size();
+    let mut nodes = Vec::new();
+    for target in targets {
+        let found: Vec<NodeId> = match *target {
+            Target::Node(node) => {
+                if !(1..=size).contains(&node) {
+                    return Err(ExecError::Invalid(format!(
+                        "no node {node}: this cluster has n1 to n{size} (or use leader, followers, all)"
+                    )));
+                }
+                vec![node]
+            }
+            Target::Leader => vec![cluster.leader().ok_or_else(no_leader)?],
+            Target::Followers => {
+                let leader = cluster.leader().ok_or_else(|| {
+                    ExecError::Invalid(
+                        "there is no leader right now, so no followers either".into(),
+                    )
+                })?;
+                (1..=size).filter(|&id| id != leader).collect()
+            }
+            Target::All => (1..=size).collect(),
+        };
+        for node in found {
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
+        }
+    }
+    Ok(nodes)
+}
+
+pub fn no_leader() -> ExecError {
+    ExecError::Invalid("there is no leader right now (try `wait leader`)".into())
+}
+
+/// Resolves targets that must name exactly one node.
+pub fn resolve_one(cluster: &Cluster, targets: &[Target]) -> Result<NodeId, ExecError> {
+    match resolve(cluster, targets)?.as_slice() {
+        [node] => Ok(*node),
+        nodes => Err(ExecError::Invalid(format!(
+            "this needs exactly one node, but that names {}",
+            names(nodes)
+        ))),
+    }
+}
+
+/// `n1, n2 and n3`.
+pub fn names(nodes: &[NodeId]) -> String {
+    let names: Vec<String> = nodes.iter().map(|id| format!("n{id}")).collect();
+    match names.as_slice() {
+        [] => "no node".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,143 @@
+//! The views (`status`, `log`, `kv`, `events`, `stats`, `messages`): each gathers
+//! its data from the cluster once and renders it as colored text or as JSON.
+
+use std::collections::BTreeMap;
+
+use colored::Colorize;
+use serde::Serialize;
+
+use super::command::Target;
+use super::exec::ExecError;
+use super::render;
+use super::target::{resolve, resolve_one};
+use crate::cluster::Cluster;
+use crate::cluster::router::Stats;
+use crate::raft::NodeId;
+
+/// `status`: every node's role, term, vote, leader, indexes, up/down and links.
+/// `running` is the free-running clock's state, if there is a clock.
+pub fn status(cluster: &Cluster, json: bool, running: Option<bool>) -> String {
+    let rows: Vec<render::StatusRow> = (1..=cluster.size())
+        .map(|id| render::StatusRow {
+            status: cluster.status(id),
+            links: (1..=cluster.size())
+                .filter(|&other| other != id && cluster.linked(id, other))
+                .collect(),
+        })
+        .collect();
+    if json {
+        #[derive(Serialize)]
+        struct StatusView<'a> {
+            tick: u64,
+            nodes: &'a [render::StatusRow],
+        }
+        render::json(&StatusView {
+            tick: cluster.now(),
+            nodes: &rows,
+        })
+    } else {
+        render::status_table(&rows, cluster.now(), running.map(|running| !running))
+    }
+}
+
+/// `log [NODES]`: the logs side by side (all nodes by default). A down node shows
+/// what it persisted.
+pub fn log(
+    cluster: &mut Cluster,
+    nodes: Option<&[Target]>,
+    json: bool,
+) -> Result<String, ExecError> {
+    let nodes = match nodes {
+        Some(targets) => resolve(cluster, targets)?,
+        None => (1..=cluster.size()).collect(),
+    };
+    let mut rows = Vec::new();
+    for id in nodes {
+        let status = cluster.status(id);
+        let log = if status.up {
+            cluster.inspect(id)?.log
+        } else {
+            cluster.persisted_log(id)
+        };
+        rows.push(render::LogRow { status, log });
+    }
+    Ok(if json {
+        render::json(&rows)
+    } else {
+        render::log_grid(&rows)
+    })
+}
+
+/// `kv [NODE]`: one node's state machine (the leader's, else the first up node's).
+pub fn kv(cluster: &mut Cluster, node: Option<&[Target]>, json: bool) -> Result<String, ExecError> {
+    let id = match node {
+        Some(targets) => resolve_one(cluster, targets)?,
+        None => cluster
+            .leader()
+            .or_else(|| (1..=cluster.size()).find(|&id| cluster.is_up(id)))
+            .ok_or_else(|| ExecError::Invalid("every node is down".into()))?,
+    };
+    let view = cluster.inspect(id)?;
+    let map = view.kv.entries();
+    Ok(if json {
+        #[derive(Serialize)]
+        struct KvView {
+            node: NodeId,
+            applied_index: u64,
+            map: BTreeMap<String, String>,
+        }
+        render::json(&KvView {
+            node: id,
+            applied_index: view.kv.applied_index(),
+            map,
+        })
+    } else {
+        render::kv_view(id, view.kv.applied_index(), &map)
+    })
+}
+
+/// `events [N]`: the last N trace events, one line each.
+pub fn events(cluster: &Cluster, count: usize, json: bool) -> String {
+    let events = cluster.events(count);
+    if json {
+        render::json(&events)
+    } else if events.is_empty() {
+        "nothing has happened yet".dimmed().to_string()
+    } else {
+        events
+            .iter()
+            .map(render::event_line)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// `stats`: the network's counters.
+pub fn stats(cluster: &Cluster, json: bool) -> String {
+    let stats = cluster.stats();
+    let in_flight = cluster.in_flight().len();
+    if json {
+        #[derive(Serialize)]
+        struct StatsView {
+            #[serde(flatten)]
+            stats: Stats,
+            messages_in_flight: usize,
+        }
+        render::json(&StatsView {
+            stats,
+            messages_in_flight: in_flight,
+        })
+    } else {
+        render::stats_view(&stats, in_flight)
+    }
+}
+
+/// `messages`: what is in flight, with ids for `deliver` and `drop-msg`.
+pub fn messages(cluster: &Cluster, json: bool) -> String {
+    let messages = cluster.in_flight();
+    if json {
+        render::json(&messages)
+    } else {
+        render::messages_view(&messages, cluster.now())
+    }
+}
