@@ -71,6 +71,15 @@ fn views_in_text_show_the_same_facts() {
     );
     let log = run(&mut session, "log");
     assert!(log.contains("n2 down"), "{log}");
+    assert!(
+        !log.contains("set color blue"),
+        "the grid alone shows terms: {log}"
+    );
+    let one = run(&mut session, "log 1");
+    assert!(
+        one.contains("t1  set color blue"),
+        "one node's log lists its commands: {one}"
+    );
     let kv = run(&mut session, "kv 1");
     assert!(kv.contains("color") && kv.contains("blue"), "{kv}");
     let help = run(&mut session, "help");

@@ -170,6 +170,7 @@ const GRID_WIDTH: u64 = 24;
 
 /// The `log` grid: one row per node, one column per index, each entry shown by its
 /// term in the term's color; `▏` follows the commit index, `#` marks compacted entries.
+/// For a single node, its commands are listed below the grid.
 pub fn log_grid(rows: &[LogRow]) -> String {
     let last = rows
         .iter()
@@ -216,6 +217,16 @@ pub fn log_grid(rows: &[LogRow]) -> String {
             line.push_str(&text);
         }
         lines.push(line.trim_end().to_string());
+    }
+    // One node: its commands too, a line per entry.
+    if let [row] = rows {
+        for index in first..=last {
+            if let Some(entry) = row.log.get(index) {
+                let term = in_term_color(entry.term, &format!("t{}", entry.term));
+                let width = last.to_string().len();
+                lines.push(format!("entry {index:>width$}  {term}  {}", entry.command));
+            }
+        }
     }
     if first > 1 {
         lines.push(
