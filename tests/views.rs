@@ -36,6 +36,12 @@ fn every_view_has_a_json_form() {
     );
     assert_eq!(nodes[2]["connected"], false);
     assert_eq!(nodes[2]["links"].as_array().unwrap().len(), 0);
+    let now = status["tick"].as_u64().unwrap();
+    assert!(
+        nodes
+            .iter()
+            .all(|node| node["timer_due"].as_u64().unwrap() > now)
+    );
 
     let log = json(&mut session, "log leader --json");
     assert_eq!(log[0]["log"]["entries"][0]["command"], "set color blue");

@@ -290,7 +290,10 @@ impl Session {
                 let cluster = lock(&self.cluster);
                 let waited = cluster.now() - start;
                 if let Some(text) = wait_satisfied(&cluster, &until, waited)? {
-                    return Ok(Output::text(format!("{text} (after {waited} ticks)")));
+                    let plural = if waited == 1 { "" } else { "s" };
+                    return Ok(Output::text(format!(
+                        "{text} (after {waited} tick{plural})"
+                    )));
                 }
                 if waited >= within {
                     return Err(ExecError::Failed(format!(

@@ -125,6 +125,14 @@ pub fn status_table(rows: &[StatusRow], now: u64, paused: Option<bool>) -> Strin
             } else {
                 format!("{}..{}", status.snapshot_index + 1, status.last_log_index)
             };
+            // When its timer fires: an election timeout, or a leader's next heartbeat.
+            let timer = match status.timer_due {
+                Some(due) if status.role == Role::Leader => {
+                    format!("hb in {}", due.saturating_sub(now))
+                }
+                Some(due) => format!("in {}", due.saturating_sub(now)),
+                None => "-".to_string(),
+            };
             vec![
                 node_name(status).to_string(),
                 role(status).to_string(),
@@ -140,13 +148,14 @@ pub fn status_table(rows: &[StatusRow], now: u64, paused: Option<bool>) -> Strin
                 } else {
                     "down".red().to_string()
                 },
+                timer,
                 links,
             ]
         })
         .collect();
     let header = [
         "node", "role", "term", "voted", "leader", "commit", "applied", "log", "snap", "up",
-        "links",
+        "timer", "links",
     ];
     let clock = match paused {
         Some(true) => format!("tick {now} (paused)"),

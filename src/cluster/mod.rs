@@ -137,6 +137,9 @@ pub struct NodeStatus {
     pub up: bool,
     /// False while disconnected.
     pub connected: bool,
+    /// The tick at which its next timer fires: the election timeout of a follower or
+    /// candidate, the next heartbeat of a leader. `None` while down.
+    pub timer_due: Option<u64>,
 }
 
 /// A running cluster. See the module documentation.
@@ -392,6 +395,7 @@ impl Cluster {
                 snapshot_index: status.snapshot_index,
                 up,
                 connected,
+                timer_due: Some(slot.due_at),
             }
         } else {
             let state = slot.storage.lock();
@@ -409,6 +413,7 @@ impl Cluster {
                 snapshot_index,
                 up,
                 connected,
+                timer_due: None,
             }
         }
     }
