@@ -16,6 +16,7 @@ use super::render;
 use super::target::{names, no_leader, resolve, resolve_one};
 use super::views;
 use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
+use crate::cluster::trace::TraceEvent;
 use crate::cluster::{Cluster, ClusterError, Config};
 use crate::raft::{NodeId, Role};
 
@@ -78,31 +79,37 @@ impl Reported {
         let fresh = (total - self.events.min(total)) as usize;
         self.events = total;
         let events = cluster.events(fresh);
-        let notable: Vec<_> = events
-            .iter()
-            .filter(|event| render::is_notable(&event.kind))
-            .collect();
-        let mut lines: Vec<String> = notable
-            .iter()
-            .take(limit)
-            .map(|event| render::event_line(event))
-            .collect();
-        if notable.len() > limit {
-            let more = notable.len() - limit;
-            lines.push(
-                format!("… and {more} more (see `events`)")
-                    .dimmed()
-                    .to_string(),
-            );
-        }
-        // Violations are printed apart, all of them, never lost to the cap.
         let violations = cluster.violations();
-        for violation in &violations[self.violations.min(violations.len())..] {
-            lines.push(format!("VIOLATION {violation}").red().bold().to_string());
-        }
+        let new_violations = &violations[self.violations.min(violations.len())..];
         self.violations = violations.len();
-        lines
+        news_lines(&events, new_violations, limit)
     }
+}
+
+/// Lines for new events (the notable ones, at most `limit`) and every new violation,
+/// in red: a violation is never lost to the limit.
+fn news_lines(events: &[TraceEvent], violations: &[String], limit: usize) -> Vec<String> {
+    let notable: Vec<&TraceEvent> = events
+        .iter()
+        .filter(|event| render::is_notable(&event.kind))
+        .collect();
+    let mut lines: Vec<String> = notable
+        .iter()
+        .take(limit)
+        .map(|event| render::event_line(event))
+        .collect();
+    if notable.len() > limit {
+        let more = notable.len() - limit;
+        lines.push(
+            format!("… and {more} more (see `events`)")
+                .dimmed()
+                .to_string(),
+        );
+    }
+    for violation in violations {
+        lines.push(format!("VIOLATION {violation}").red().bold().to_string());
+    }
+    lines
 }
 
 /// A playground session: the cluster, its clock if free-running, and what was reported.
@@ -646,4 +653,48 @@ fn each(nodes: &[NodeId], mut action: impl FnMut(NodeId) -> String) -> String {
         .map(|&id| action(id))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::trace::TraceKind;
+    use crate::raft::Event;
+
+    fn event(tick: u64, kind: TraceKind) -> TraceEvent {
+        TraceEvent {
+            tick,
+            node: 1,
+            kind,
+        }
+    }
+
+    #[test]
+    fn news_keeps_notable_events_and_every_violation() {
+        let elected = TraceKind::Raft {
+            event: Event::BecameLeader { term: 2 },
+        };
+        let applied = TraceKind::Applied { from: 1, to: 3 };
+        let events: Vec<TraceEvent> = (0..5)
+            .map(|tick| event(tick, elected.clone()))
+            .chain([event(6, applied)])
+            .collect();
+        let violations = vec![
+            "tick 7: n1: Election Safety: n1 and n2 both won term 2".to_string(),
+            "tick 7: n2: Log Matching: ...".to_string(),
+        ];
+        let lines = render::with_colors(|| news_lines(&events, &violations, 3));
+        // Three elections, a note about the other two, the routine apply left out,
+        // then both violations in red, though the limit was reached.
+        assert_eq!(lines.len(), 6, "{lines:?}");
+        assert!(lines[0].contains("becomes leader of term 2"));
+        assert!(lines[3].contains("and 2 more"));
+        assert!(lines[4].contains("VIOLATION tick 7: n1: Election Safety"));
+        assert!(
+            lines[4].contains("\u{1b}[1;31m") || lines[4].contains("\u{1b}[31"),
+            "red: {:?}",
+            lines[4]
+        );
+        assert!(lines[5].contains("Log Matching"));
+    }
 }

@@ -467,21 +467,33 @@ pub fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("view data always serializes")
 }
 
+/// Runs `f` with colors forced on (tests only; one at a time, as the setting is global).
+#[cfg(test)]
+pub(crate) fn with_colors<T>(f: impl FnOnce() -> T) -> T {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    colored::control::set_override(true);
+    let result = f();
+    colored::control::unset_override();
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn tables_align_colored_cells() {
-        colored::control::set_override(true);
-        let text = table(
-            &["a", "b"],
-            &[
-                vec!["x".red().to_string(), "1".into()],
-                vec!["long".into(), "2".into()],
-            ],
-        );
-        colored::control::unset_override();
+        let text = with_colors(|| {
+            table(
+                &["a", "b"],
+                &[
+                    vec!["x".red().to_string(), "1".into()],
+                    vec!["long".into(), "2".into()],
+                ],
+            )
+        });
+        assert!(text.contains('\u{1b}'), "colored: {text:?}");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(visible_width(lines[1]), visible_width(lines[2]));
     }
