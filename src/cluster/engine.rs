@@ -300,6 +300,11 @@ impl Engine {
         answer
     }
 
+    /// Records in the trace, at the current tick, that `kind` happened to `node`.
+    pub fn record(&mut self, node: NodeId, kind: TraceKind) {
+        self.trace.record(self.now, node, kind);
+    }
+
     /// Records that a `message` from `from` to `to` was dropped.
     pub fn record_drop(
         &mut self,
@@ -313,6 +318,6 @@ impl Engine {
             message,
             reason,
         };
-        self.trace.record(self.now, from, kind);
+        self.record(from, kind);
     }
 }

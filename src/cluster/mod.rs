@@ -519,8 +519,7 @@ impl Cluster {
         slot.pending = false;
         engine.checker.on_restart(node);
         if lives > 1 {
-            let now = engine.now;
-            engine.trace.record(now, node, TraceKind::Restarted);
+            engine.record(node, TraceKind::Restarted);
         }
         self.absorb_report();
     }
@@ -540,8 +539,7 @@ impl Cluster {
         let engine = self.engine_mut();
         engine.slots[node - 1].up = false;
         engine.router.forget_node(node);
-        let now = engine.now;
-        engine.trace.record(now, node, TraceKind::Crashed);
+        engine.record(node, TraceKind::Crashed);
     }
 
     /// Restarts `node` from what it persisted (crashing it first if it is up, like the
@@ -559,24 +557,18 @@ impl Cluster {
     /// Cuts `node` from every other node.
     pub fn disconnect(&mut self, node: NodeId) {
         if self.check_node(node).is_ok() {
-            self.engine_mut().router.disconnect(node);
-            {
-                let engine = self.engine_mut();
-                let now = engine.now;
-                engine.trace.record(now, node, TraceKind::Disconnected);
-            }
+            let engine = self.engine_mut();
+            engine.router.disconnect(node);
+            engine.record(node, TraceKind::Disconnected);
         }
     }
 
     /// Restores `node`'s links to every connected node.
     pub fn connect(&mut self, node: NodeId) {
         if self.check_node(node).is_ok() {
-            self.engine_mut().router.connect(node);
-            {
-                let engine = self.engine_mut();
-                let now = engine.now;
-                engine.trace.record(now, node, TraceKind::Connected);
-            }
+            let engine = self.engine_mut();
+            engine.router.connect(node);
+            engine.record(node, TraceKind::Connected);
         }
     }
 
