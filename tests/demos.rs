@@ -170,3 +170,30 @@ fn run_takes_nodes_and_seed() {
         text(&output)
     );
 }
+
+#[test]
+fn version_and_help_say_what_the_binary_is() {
+    let output = binary().arg("--version").output().unwrap();
+    assert!(output.status.success());
+    assert!(
+        text(&output).contains(env!("CARGO_PKG_VERSION")),
+        "{}",
+        text(&output)
+    );
+    let output = binary().arg("--help").output().unwrap();
+    let help = text(&output);
+    assert!(output.status.success());
+    for flag in [
+        "--nodes",
+        "--seed",
+        "--tick-ms",
+        "--paused",
+        "--no-color",
+        "Examples:",
+        "run demos/",
+    ] {
+        assert!(help.contains(flag), "--help mentions {flag}: {help}");
+    }
+    let output = binary().args(["--tick-ms", "0"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+}

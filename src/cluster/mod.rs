@@ -378,29 +378,13 @@ impl Cluster {
             panic!("{error}");
         }
         let slot = self.slot(node);
-        let up = slot.up;
-        let connected = self.engine().router.is_connected(node);
-        if up {
-            let status = &slot.status;
-            NodeStatus {
-                id: node,
-                role: status.role,
-                term: status.term,
-                voted_for: status.voted_for,
-                leader: status.leader,
-                commit_index: status.commit_index,
-                last_applied: status.last_applied,
-                last_log_index: status.last_log_index,
-                last_log_term: status.last_log_term,
-                snapshot_index: status.snapshot_index,
-                up,
-                connected,
-                timer_due: Some(slot.due_at),
-            }
+        // A down node shows what it persisted, and what a restart would begin with.
+        let (status, timer_due) = if slot.up {
+            (slot.status.clone(), Some(slot.due_at))
         } else {
             let state = slot.storage.lock();
             let snapshot_index = state.log.snapshot_index();
-            NodeStatus {
+            let status = Status {
                 id: node,
                 role: Role::Follower,
                 term: state.hard_state.current_term,
@@ -411,10 +395,23 @@ impl Cluster {
                 last_log_index: state.log.last_index(),
                 last_log_term: state.log.last_term(),
                 snapshot_index,
-                up,
-                connected,
-                timer_due: None,
-            }
+            };
+            (status, None)
+        };
+        NodeStatus {
+            id: node,
+            role: status.role,
+            term: status.term,
+            voted_for: status.voted_for,
+            leader: status.leader,
+            commit_index: status.commit_index,
+            last_applied: status.last_applied,
+            last_log_index: status.last_log_index,
+            last_log_term: status.last_log_term,
+            snapshot_index: status.snapshot_index,
+            up: slot.up,
+            connected: self.engine().router.is_connected(node),
+            timer_due,
         }
     }
 
@@ -642,14 +639,18 @@ impl Cluster {
         self.engine().router.in_flight().cloned().collect()
     }
 
+    /// Takes in-flight message `id` out of the router.
+    fn take_in_flight(&mut self, id: u64) -> Result<InFlight, ClusterError> {
+        self.engine_mut()
+            .router
+            .take(id)
+            .ok_or(ClusterError::NoSuchMessage(id))
+    }
+
     /// Delivers in-flight message `id` now, ahead of its due time (if its link and
     /// recipient are up; otherwise it is dropped, as it would have been).
     pub fn deliver(&mut self, id: u64) -> Result<(), ClusterError> {
-        let message = self
-            .engine_mut()
-            .router
-            .take(id)
-            .ok_or(ClusterError::NoSuchMessage(id))?;
+        let message = self.take_in_flight(id)?;
         let now = self.now();
         if let Some(envelope) = self.engine_mut().admit(message) {
             let to = envelope.to;
@@ -660,11 +661,7 @@ impl Cluster {
 
     /// Drops in-flight message `id`.
     pub fn drop_message(&mut self, id: u64) -> Result<(), ClusterError> {
-        let message = self
-            .engine_mut()
-            .router
-            .take(id)
-            .ok_or(ClusterError::NoSuchMessage(id))?;
+        let message = self.take_in_flight(id)?;
         let engine = self.engine_mut();
         engine.router.count_dropped();
         let envelope = &message.envelope;
