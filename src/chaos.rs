@@ -73,6 +73,8 @@ pub struct ChaosReport {
     pub submitted: u64,
     /// Commands seen committed with the text submitted.
     pub committed: u64,
+    /// The cluster's history digest at the end: equal digests mean equal runs.
+    pub digest: u64,
     /// `None` if the seed passed; otherwise a report of what failed (problems,
     /// violations, the schedule, the last events) and how to replay it.
     pub failure: Option<String>,
@@ -562,7 +564,9 @@ pub fn run(seed: u64) -> ChaosReport {
         }
     };
     let (ticks, submitted, committed) = counts;
+    let digest = cluster.history_digest();
     ChaosReport {
+        digest,
         seed,
         setup: journal.setup,
         steps: journal.steps,
