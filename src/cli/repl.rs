@@ -157,18 +157,17 @@ impl Validator for PromptHelper {}
 
 impl Helper for PromptHelper {}
 
-/// Where the prompt's history lives: `$RAFT_PLAYGROUND_HISTORY`, else the user's data
-/// directory (`$XDG_DATA_HOME` or `~/.local/share`) under `raft-playground/history`.
+/// Where the prompt's history lives: `$RAFT_PLAYGROUND_HISTORY`, else `history` in
+/// the platform's data directory for the application, as the `directories` crate
+/// knows it (Linux: `$XDG_DATA_HOME/raft-playground` or
+/// `~/.local/share/raft-playground`; macOS: `~/Library/Application
+/// Support/raft-playground`; Windows: `%APPDATA%\raft-playground\data`).
 pub fn history_path() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("RAFT_PLAYGROUND_HISTORY") {
         return Some(PathBuf::from(path));
     }
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
-        })?;
-    Some(data.join("raft-playground").join("history"))
+    let dirs = directories::ProjectDirs::from("", "", "raft-playground")?;
+    Some(dirs.data_dir().join("history"))
 }
 
 /// How the interactive playground starts.
@@ -324,6 +323,22 @@ mod tests {
         assert_eq!(complete("wait c"), vec!["commit"]);
         assert_eq!(complete("unreliable o"), vec!["on", "off"]);
         assert_eq!(complete("submit @n"), vec!["n1", "n2", "n3"]);
+    }
+
+    #[test]
+    fn history_lives_in_the_platform_data_directory() {
+        // The override wins; without it, the path ends in the application's folder.
+        let path = history_path().expect("a home directory exists here");
+        let expected = std::env::var_os("RAFT_PLAYGROUND_HISTORY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                directories::ProjectDirs::from("", "", "raft-playground")
+                    .unwrap()
+                    .data_dir()
+                    .join("history")
+            });
+        assert_eq!(path, expected);
+        assert!(path.ends_with("history"));
     }
 
     #[test]
