@@ -58,9 +58,10 @@ fn propose_persist_send(bencher: Bencher, size: usize) {
     let payload = "x".repeat(size);
     let snapshot: Arc<[u8]> = Arc::from(&b"{}"[..]);
     bencher.counter(BytesCount::new(size)).bench_local(|| {
-        let (index, _) = node
+        let index = node
             .propose(Command::from(payload.as_str()))
-            .expect("leader");
+            .expect("leader")
+            .index;
         let ready = node.ready();
         storage.persist(&ready);
         assert_eq!(ready.messages.len(), 2, "one AppendEntries per follower");

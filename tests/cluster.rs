@@ -1,7 +1,7 @@
 //! Integration tests of the cluster runtime through its public surface: elections,
 //! crashes, partitions, snapshots and the checker, beyond the lab's scenarios.
 
-use raft_playground::raft::Message;
+use raft_playground::raft::{Message, Proposal};
 use raft_playground::{Cluster, Config, Role};
 
 fn leader(cluster: &Cluster) -> Option<usize> {
@@ -132,7 +132,7 @@ fn submit_batch_takes_contiguous_indexes_in_one_message() {
         cluster.submit_batch(leader, &[]).is_err(),
         "nothing to submit"
     );
-    let (first, term) = cluster.submit_batch(leader, &["a", "b", "c"]).unwrap();
+    let Proposal { index: first, term } = cluster.submit_batch(leader, &["a", "b", "c"]).unwrap();
     cluster.tick(1);
     // One AppendEntries per follower carries all three.
     let carrying: Vec<_> = cluster

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cluster::NodeStatus;
 use crate::cluster::router::{InFlight, Stats};
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::raft::{AppendOutcome, Event, Log, Message, NodeId, Role};
+use crate::raft::{AppendOutcome, Event, Index, Log, Message, NodeId, Role, Term};
 
 /// A role, colored: leader green, candidate yellow, follower plain, down red.
 pub fn role(status: &NodeStatus) -> ColoredString {
@@ -38,7 +38,7 @@ pub fn node_name(status: &NodeStatus) -> ColoredString {
 }
 
 /// Text in a term's color (terms cycle through six colors, so neighbours differ).
-pub fn in_term_color(term: u64, text: &str) -> ColoredString {
+pub fn in_term_color(term: Term, text: &str) -> ColoredString {
     match term % 6 {
         0 => text.white(),
         1 => text.blue(),
@@ -253,7 +253,7 @@ pub fn log_grid(rows: &[LogRow]) -> String {
 }
 
 /// The `kv` view.
-pub fn kv_view(node: NodeId, applied: u64, entries: &BTreeMap<String, String>) -> String {
+pub fn kv_view(node: NodeId, applied: Index, entries: &BTreeMap<String, String>) -> String {
     let title = format!("n{node}'s state machine, through index {applied}");
     if entries.is_empty() {
         return format!("{}\n{}", title.dimmed(), "(empty)".dimmed());

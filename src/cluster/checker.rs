@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::Serialize;
 
 use crate::kv::fold_digest;
-use crate::raft::{Command, Event, NodeId, PersistentState, Ready, Status};
+use crate::raft::{Command, Event, Index, NodeId, PersistentState, Ready, Status};
 
 /// A broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -43,9 +43,9 @@ pub struct Violation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoadedSnapshot {
     /// The snapshot's last included index (from Raft).
-    pub index: u64,
+    pub index: Index,
     /// The index the state machine says it reflects, or `None` if the data did not decode.
-    pub state_index: Option<u64>,
+    pub state_index: Option<Index>,
     /// The state machine's digest of all commands it reflects.
     pub digest: u64,
 }
@@ -157,13 +157,13 @@ impl Checker {
     }
 
     /// The highest index any node applied.
-    pub fn max_applied(&self) -> u64 {
+    pub fn max_applied(&self) -> Index {
         self.history.last_index()
     }
 
     /// How many nodes applied `index` (from their log or inside a snapshot; a crashed
     /// node counts with what it had applied), and the command there.
-    pub fn applied_count(&self, index: u64) -> (usize, Option<String>) {
+    pub fn applied_count(&self, index: Index) -> (usize, Option<String>) {
         if index == 0 {
             return (0, None);
         }
@@ -180,7 +180,7 @@ impl Checker {
     }
 
     /// The command `node` applied at `index` from its log in its current life.
-    pub fn applied(&self, node: NodeId, index: u64) -> Option<String> {
+    pub fn applied(&self, node: NodeId, index: Index) -> Option<String> {
         let record = &self.nodes[node - 1];
         record
             .applied_ranges
@@ -192,7 +192,7 @@ impl Checker {
     }
 
     /// The highest index reflected in `node`'s state machine.
-    pub fn last_applied(&self, node: NodeId) -> u64 {
+    pub fn last_applied(&self, node: NodeId) -> Index {
         self.nodes[node - 1].last_applied
     }
 

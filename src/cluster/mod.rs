@@ -34,7 +34,7 @@ use self::node::{Answer, NodeView, Request, Spawn, Storage};
 use self::router::{DropReason, Faults, InFlight, Router, Stats};
 use self::trace::{Trace, TraceEvent, TraceKind};
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{Command, NodeId, RaftConfig, Role, Status};
+use crate::raft::{Command, Index, NodeId, Proposal, RaftConfig, Role, Status, Term};
 
 /// How to build a cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,21 +118,21 @@ pub struct NodeStatus {
     /// Its role (a crashed node is shown as a follower).
     pub role: Role,
     /// Its current term.
-    pub term: u64,
+    pub term: Term,
     /// Whom it voted for in `term`.
     pub voted_for: Option<NodeId>,
     /// The leader it knows of.
     pub leader: Option<NodeId>,
     /// Highest index known committed.
-    pub commit_index: u64,
+    pub commit_index: Index,
     /// Highest index applied to its state machine.
-    pub last_applied: u64,
+    pub last_applied: Index,
     /// Index of its last log entry (the snapshot index if the log is empty).
-    pub last_log_index: u64,
+    pub last_log_index: Index,
     /// Term of its last log entry.
-    pub last_log_term: u64,
+    pub last_log_term: Term,
     /// Its snapshot's last included index (0 if none).
-    pub snapshot_index: u64,
+    pub snapshot_index: Index,
     /// False while crashed.
     pub up: bool,
     /// False while disconnected.
@@ -342,16 +342,17 @@ impl Cluster {
     /// command is then replicated with the next tick); otherwise why not.
     pub fn submit(&mut self, node: NodeId, command: &str) -> Result<(u64, u64), ClusterError> {
         self.submit_batch(node, &[command])
+            .map(|proposal| (proposal.index, proposal.term))
     }
 
     /// Submits several commands to `node` at once (one request to its thread, as fast
-    /// as a leader can take them). `Ok((index, term))` gives the first command's index;
-    /// the others follow it in order.
+    /// as a leader can take them). The [`Proposal`] gives the first command's index;
+    /// the others follow it in order, in the same term.
     pub fn submit_batch(
         &mut self,
         node: NodeId,
         commands: &[&str],
-    ) -> Result<(u64, u64), ClusterError> {
+    ) -> Result<Proposal, ClusterError> {
         self.check_up(node)?;
         if commands.is_empty() {
             return Err(ClusterError::InvalidSetting("nothing to submit".into()));
@@ -424,13 +425,13 @@ impl Cluster {
 
     /// How many nodes applied `index` (from their log or inside a snapshot; a crashed
     /// node counts with what it applied before the crash), and the command there.
-    pub fn applied_count(&self, index: u64) -> (usize, Option<String>) {
+    pub fn applied_count(&self, index: Index) -> (usize, Option<String>) {
         self.engine().checker.applied_count(index)
     }
 
     /// The command `node` applied at `index`; `None` if it has not applied it itself
     /// (not yet, or it came inside a snapshot).
-    pub fn applied(&self, node: NodeId, index: u64) -> Option<String> {
+    pub fn applied(&self, node: NodeId, index: Index) -> Option<String> {
         self.engine().checker.applied(node, index)
     }
 
@@ -691,7 +692,7 @@ impl Cluster {
 
     /// Makes `node` snapshot its state machine at its last applied index, which it
     /// returns.
-    pub fn take_snapshot(&mut self, node: NodeId) -> Result<u64, ClusterError> {
+    pub fn take_snapshot(&mut self, node: NodeId) -> Result<Index, ClusterError> {
         self.check_up(node)?;
         let now = self.now();
         match self.request(node, Request::Snapshot { now }) {

@@ -16,7 +16,8 @@ use super::engine::{Shared, ToCluster};
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{
-    Command, Envelope, Log, Node, NodeId, NotLeader, PersistentState, RaftConfig, Ready, Status,
+    Command, Envelope, Index, Log, Node, NodeId, NotLeader, PersistentState, Proposal, RaftConfig,
+    Ready, Status,
 };
 
 /// What a node persisted: it outlives the node's thread and is where a restart starts.
@@ -83,13 +84,13 @@ pub enum Request {
 pub enum Answer {
     /// Nothing beyond the report.
     Done,
-    /// The result of a proposal: the first command's index and the term (the others
-    /// follow it), or who leads.
-    Proposed(Result<(u64, u64), NotLeader>),
+    /// The result of a proposal: where the first command went (the others follow it),
+    /// or who leads.
+    Proposed(Result<Proposal, NotLeader>),
     /// Whether the election timer fired (false for a leader).
     TimedOut(bool),
     /// The snapshot index, or why there was none.
-    Snapshotted(Result<u64, SnapshotError>),
+    Snapshotted(Result<Index, SnapshotError>),
     /// The node's log and state machine.
     Inspected(Box<NodeView>),
     /// The thread has ended.

@@ -7,12 +7,12 @@
 //! majority becomes leader; one that hears from a leader of its term (or sees a newer
 //! term) becomes a follower; one whose timer fires again starts a new election.
 
-use std::collections::BTreeMap;
-
 use super::log::Log;
 use super::message::Message;
+use super::quorum::is_quorum;
 use super::ready::Event;
-use super::{Node, NodeId, Progress, Role};
+use super::role::{Candidate, Follower, Leader, RoleState};
+use super::{Index, Node, NodeId, Role, Term};
 
 /// Why a vote was refused, or `None` if it is granted: Figure 2, RequestVote receiver
 /// rule 2 ("If votedFor is null or candidateId, and candidate's log is at least as
@@ -22,8 +22,8 @@ pub fn vote_refusal(
     voted_for: Option<NodeId>,
     candidate: NodeId,
     log: &Log,
-    last_log_index: u64,
-    last_log_term: u64,
+    last_log_index: Index,
+    last_log_term: Term,
 ) -> Option<String> {
     if let Some(voted) = voted_for.filter(|&voted| voted != candidate) {
         return Some(format!("already voted for n{voted}"));
@@ -43,22 +43,21 @@ impl Node {
     /// §5.2: "On conversion to candidate, start election: increment currentTerm, vote
     /// for self, reset election timer, send RequestVote RPCs to all other servers."
     pub(super) fn start_election(&mut self) {
-        let was = self.role;
+        debug_assert_ne!(
+            self.role(),
+            Role::Leader,
+            "a leader's election timer does not run"
+        );
         self.current_term += 1;
         self.voted_for = Some(self.id);
         self.hard_state_changed = true;
-        self.role = Role::Candidate;
-        self.leader = None;
-        self.progress.clear();
-        self.votes.clear();
-        self.votes.insert(self.id);
+        self.role = RoleState::Candidate(Candidate::new(self.id));
         self.reset_election_timer();
         self.record(Event::ElectionTimeout {
             term: self.current_term,
         });
-        debug_assert_ne!(was, Role::Leader, "a leader's election timer does not run");
-        if self.votes.len() >= self.quorum_size() {
-            self.become_leader();
+        // A single-node cluster is its own majority.
+        if self.become_leader_if_elected() {
             return;
         }
         let last_log_index = self.log.last_index();
@@ -78,8 +77,8 @@ impl Node {
     pub(super) fn handle_request_vote(
         &mut self,
         candidate: NodeId,
-        last_log_index: u64,
-        last_log_term: u64,
+        last_log_index: Index,
+        last_log_term: Term,
     ) {
         let refusal = vote_refusal(
             self.voted_for,
@@ -109,41 +108,38 @@ impl Node {
         self.send(candidate, Message::RequestVoteReply { vote_granted });
     }
 
-    /// A candidate counts the votes of its term; a majority makes it leader (§5.2).
+    /// A candidate counts the votes of its term (§5.2).
     pub(super) fn handle_request_vote_reply(&mut self, from: NodeId, vote_granted: bool) {
-        if self.role != Role::Candidate || !vote_granted {
+        let RoleState::Candidate(candidate) = &mut self.role else {
+            return;
+        };
+        if !vote_granted {
             return;
         }
-        self.votes.insert(from);
-        if self.votes.len() >= self.quorum_size() {
-            self.become_leader();
+        candidate.votes.insert(from);
+        self.become_leader_if_elected();
+    }
+
+    /// §5.2: "A candidate wins an election if it receives votes from a majority of the
+    /// servers in the full cluster for the same term." Becomes leader if this
+    /// candidate has; returns true if so.
+    fn become_leader_if_elected(&mut self) -> bool {
+        let RoleState::Candidate(candidate) = &self.role else {
+            return false;
+        };
+        if !is_quorum(candidate.votes.len(), self.members.len()) {
+            return false;
         }
+        self.become_leader();
+        true
     }
 
     /// Becomes leader of the current term. Figure 2: nextIndex starts just after the
     /// leader's last entry and matchIndex at 0; "upon election: send initial empty
     /// AppendEntries RPCs (heartbeat) to each server" (they go out with the next Ready).
     pub(super) fn become_leader(&mut self) {
-        debug_assert_eq!(self.role, Role::Candidate);
-        self.role = Role::Leader;
-        self.leader = Some(self.id);
-        self.heartbeat_elapsed = 0;
-        let next_index = self.log.last_index() + 1;
-        self.progress = self
-            .peers()
-            .map(|peer| {
-                (
-                    peer,
-                    Progress {
-                        next_index,
-                        match_index: 0,
-                        probing: true,
-                        probe_sent: false,
-                        heartbeat_due: true,
-                    },
-                )
-            })
-            .collect::<BTreeMap<_, _>>();
+        debug_assert_eq!(self.role(), Role::Candidate, "only a candidate is elected");
+        self.role = RoleState::Leader(Leader::new(self.peers(), self.log.last_index()));
         self.record(Event::BecameLeader {
             term: self.current_term,
         });
@@ -153,18 +149,15 @@ impl Node {
 
     /// Becomes a follower in `term` (which must not be older than ours), following
     /// `leader` if known. A newer term clears the vote (§5.1).
-    pub(super) fn become_follower(&mut self, term: u64, leader: Option<NodeId>) {
+    pub(super) fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
         assert!(term >= self.current_term, "terms never go back");
         if term > self.current_term {
             self.current_term = term;
             self.voted_for = None;
             self.hard_state_changed = true;
         }
-        let was = self.role;
-        self.role = Role::Follower;
-        self.leader = leader;
-        self.votes.clear();
-        self.progress.clear();
+        let was = self.role();
+        self.role = RoleState::Follower(Follower { leader });
         if was != Role::Follower {
             // A leader's election timer was not running; give it a fresh one.
             self.reset_election_timer();

@@ -8,6 +8,7 @@
 use std::collections::VecDeque;
 
 use super::message::Entry;
+use super::{Index, Term};
 
 /// The log of one node: a snapshot base (`last_included_index`/`last_included_term`
 /// in Figure 13) followed by the entries after it.
@@ -17,9 +18,9 @@ use super::message::Entry;
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Log {
     /// Index of the last entry covered by the snapshot (0 if there is none).
-    snapshot_index: u64,
+    snapshot_index: Index,
     /// Term of that entry (0 if there is none).
-    snapshot_term: u64,
+    snapshot_term: Term,
     /// The entries after the snapshot, in index order.
     entries: VecDeque<Entry>,
 }
@@ -31,7 +32,7 @@ impl Log {
     }
 
     /// An empty log that starts after a snapshot of `1..=index` whose last entry had `term`.
-    pub fn after_snapshot(index: u64, term: u64) -> Log {
+    pub fn after_snapshot(index: Index, term: Term) -> Log {
         Log {
             snapshot_index: index,
             snapshot_term: term,
@@ -40,22 +41,22 @@ impl Log {
     }
 
     /// The index of the last entry the snapshot covers (0 if none).
-    pub fn snapshot_index(&self) -> u64 {
+    pub fn snapshot_index(&self) -> Index {
         self.snapshot_index
     }
 
     /// The term of the last entry the snapshot covers (0 if none).
-    pub fn snapshot_term(&self) -> u64 {
+    pub fn snapshot_term(&self) -> Term {
         self.snapshot_term
     }
 
     /// The index of the last entry, or the snapshot index if no entry follows it.
-    pub fn last_index(&self) -> u64 {
+    pub fn last_index(&self) -> Index {
         self.snapshot_index + self.entries.len() as u64
     }
 
     /// The term of the last entry, or the snapshot term if no entry follows it.
-    pub fn last_term(&self) -> u64 {
+    pub fn last_term(&self) -> Term {
         self.entries
             .back()
             .map_or(self.snapshot_term, |entry| entry.term)
@@ -72,7 +73,7 @@ impl Log {
     }
 
     /// The position of `index` in `entries`, if the log holds that entry.
-    fn position(&self, index: u64) -> Option<usize> {
+    fn position(&self, index: Index) -> Option<usize> {
         if index <= self.snapshot_index || index > self.last_index() {
             return None;
         }
@@ -82,7 +83,7 @@ impl Log {
     /// The term of the entry at `index`: the snapshot term at the snapshot index (and 0
     /// at index 0 of an uncompacted log), `None` if the entry was compacted away or does
     /// not exist yet.
-    pub fn term_at(&self, index: u64) -> Option<u64> {
+    pub fn term_at(&self, index: Index) -> Option<Term> {
         if index == self.snapshot_index {
             return Some(self.snapshot_term);
         }
@@ -91,7 +92,7 @@ impl Log {
     }
 
     /// The entry at `index`, if the log holds it (not compacted, not past the end).
-    pub fn get(&self, index: u64) -> Option<&Entry> {
+    pub fn get(&self, index: Index) -> Option<&Entry> {
         self.position(index).map(|position| &self.entries[position])
     }
 
@@ -104,7 +105,7 @@ impl Log {
     /// batch would hold more than `max_entries` entries or `max_bytes` bytes of commands.
     ///
     /// Panics if `from` was compacted away: callers send a snapshot instead.
-    pub fn batch_from(&self, from: u64, max_entries: usize, max_bytes: usize) -> Vec<Entry> {
+    pub fn batch_from(&self, from: Index, max_entries: usize, max_bytes: usize) -> Vec<Entry> {
         assert!(
             from > self.snapshot_index,
             "log entry {from} was compacted (snapshot index {})",
@@ -128,7 +129,7 @@ impl Log {
     }
 
     /// The entries in `from..=to` (both must be held).
-    pub fn slice(&self, from: u64, to: u64) -> impl Iterator<Item = &Entry> {
+    pub fn slice(&self, from: Index, to: Index) -> impl Iterator<Item = &Entry> {
         let range = match (self.position(from), self.position(to)) {
             (Some(start), Some(end)) if start <= end => start..end + 1,
             _ => 0..0,
@@ -152,7 +153,7 @@ impl Log {
 
     /// Removes every entry at `index` and after. `index` must follow the snapshot:
     /// snapshotted entries are committed and never conflict.
-    pub fn truncate_from(&mut self, index: u64) {
+    pub fn truncate_from(&mut self, index: Index) {
         assert!(
             index > self.snapshot_index,
             "cannot truncate committed entry {index} (snapshot index {})",
@@ -166,7 +167,7 @@ impl Log {
     /// Replaces everything from `first` on with `entries` (which start at `first`),
     /// skipping any that a snapshot already covers. Storage uses this to mirror the
     /// core's log.
-    pub fn replace_from(&mut self, first: u64, entries: &[Entry]) {
+    pub fn replace_from(&mut self, first: Index, entries: &[Entry]) {
         let first = first.max(self.snapshot_index + 1);
         self.truncate_from(first);
         for entry in entries.iter().filter(|entry| entry.index >= first) {
@@ -178,7 +179,7 @@ impl Log {
     /// (Figure 13, InstallSnapshot steps 6–7, also used for local snapshots): if the
     /// log holds that entry, the entries after it are kept; otherwise the whole log is
     /// discarded. Entries dropped here are freed. Returns true if a suffix was kept.
-    pub fn compact(&mut self, index: u64, term: u64) -> bool {
+    pub fn compact(&mut self, index: Index, term: Term) -> bool {
         let keep_suffix = self.term_at(index) == Some(term);
         if keep_suffix {
             let drop = (index - self.snapshot_index) as usize;
@@ -197,7 +198,7 @@ impl Log {
 
     /// The first index of the run of entries with the same term as the entry at
     /// `index`, not looking before the snapshot (used for the conflict hint's XIndex).
-    pub fn first_index_of_term_at(&self, index: u64) -> u64 {
+    pub fn first_index_of_term_at(&self, index: Index) -> Index {
         let Some(term) = self.term_at(index) else {
             return index;
         };
@@ -209,7 +210,7 @@ impl Log {
 
     /// The index of this log's last entry with `term`, if it holds any (used when a
     /// leader backs up over a conflict: §5.3 optimisation).
-    pub fn last_index_of_term(&self, term: u64) -> Option<u64> {
+    pub fn last_index_of_term(&self, term: Term) -> Option<Index> {
         let end = self.entries.partition_point(|entry| entry.term <= term);
         if end > 0 && self.entries[end - 1].term == term {
             Some(self.snapshot_index + end as u64)
@@ -223,7 +224,7 @@ impl Log {
     /// §5.4.1 election restriction: is a log ending at (`last_log_index`,
     /// `last_log_term`) at least as up-to-date as this one? Logs with later last terms
     /// are more up-to-date; with equal last terms, the longer log is.
-    pub fn is_up_to_date(&self, last_log_index: u64, last_log_term: u64) -> bool {
+    pub fn is_up_to_date(&self, last_log_index: Index, last_log_term: Term) -> bool {
         (last_log_term, last_log_index) >= (self.last_term(), self.last_index())
     }
 }

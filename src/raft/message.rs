@@ -8,16 +8,16 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::NodeId;
+use super::{Index, NodeId, Term};
 
 /// One entry of the replicated log (Figure 2: "each entry contains command for state
 /// machine, and term when entry was received by leader").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// The entry's position in the log; the first entry has index 1.
-    pub index: u64,
+    pub index: Index,
     /// The term of the leader that created the entry.
-    pub term: u64,
+    pub term: Term,
     /// The state machine command, as text.
     pub command: Command,
 }
@@ -135,9 +135,9 @@ impl Serialize for Command {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Snapshot {
     /// The index of the last entry the snapshot replaces.
-    pub last_included_index: u64,
+    pub last_included_index: Index,
     /// The term of that entry.
-    pub last_included_term: u64,
+    pub last_included_term: Term,
     /// The state machine's own encoding of its state at `last_included_index`.
     #[serde(skip)]
     pub data: Arc<[u8]>,
@@ -150,12 +150,12 @@ pub struct Snapshot {
 pub struct ConflictHint {
     /// The term of the follower's entry at `prev_log_index` (XTerm), or `None` if the
     /// follower's log has no entry there because it is too short.
-    pub term: Option<u64>,
+    pub term: Option<Term>,
     /// The first index the follower holds with that term (XIndex); meaningless when
     /// `term` is `None`.
-    pub first_index: u64,
+    pub first_index: Index,
     /// One past the follower's last log index (XLen): where a too-short log ends.
-    pub log_end: u64,
+    pub log_end: Index,
 }
 
 /// The outcome of an AppendEntries request, as the follower reports it.
@@ -164,7 +164,7 @@ pub enum AppendOutcome {
     /// The follower's log now matches the leader's up to and including `match_index`.
     Accepted {
         /// The highest index known to match the leader's log.
-        match_index: u64,
+        match_index: Index,
     },
     /// The consistency check failed at `prev_log_index` (§5.3).
     Conflict(ConflictHint),
@@ -179,9 +179,9 @@ pub enum Message {
     /// A candidate asks for a vote (§5.2).
     RequestVote {
         /// Index of the candidate's last log entry (§5.4.1).
-        last_log_index: u64,
+        last_log_index: Index,
         /// Term of the candidate's last log entry (§5.4.1).
-        last_log_term: u64,
+        last_log_term: Term,
     },
     /// The answer to a RequestVote.
     RequestVoteReply {
@@ -191,19 +191,19 @@ pub enum Message {
     /// A leader replicates entries, or sends a heartbeat when `entries` is empty (§5.3).
     AppendEntries {
         /// Index of the log entry immediately preceding the new ones.
-        prev_log_index: u64,
+        prev_log_index: Index,
         /// Term of the entry at `prev_log_index`.
-        prev_log_term: u64,
+        prev_log_term: Term,
         /// The entries to store, starting at `prev_log_index + 1`.
         entries: Vec<Entry>,
         /// The leader's commit index.
-        leader_commit: u64,
+        leader_commit: Index,
     },
     /// The answer to an AppendEntries.
     AppendEntriesReply {
         /// The request's `prev_log_index`, echoed so the leader can recognise the reply
         /// to a request it has since superseded.
-        prev_log_index: u64,
+        prev_log_index: Index,
         /// What the follower did with the request.
         outcome: AppendOutcome,
     },
@@ -217,7 +217,7 @@ pub enum Message {
     InstallSnapshotReply {
         /// The `last_included_index` of the snapshot the follower now holds (or already
         /// held); `None` when the request came from an older term and was ignored.
-        installed_index: Option<u64>,
+        installed_index: Option<Index>,
     },
 }
 
@@ -255,7 +255,7 @@ pub struct Envelope {
     /// The recipient.
     pub to: NodeId,
     /// The sender's `current_term` when it sent the message.
-    pub term: u64,
+    pub term: Term,
     /// The message itself.
     pub message: Message,
 }

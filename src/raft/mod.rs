@@ -27,20 +27,34 @@
 //! applies the term rule of §5.1 once, for every message: a higher term makes this
 //! node a follower of that term; a message from a lower term is stale (requests get a
 //! rejection that tells the sender the newer term, replies are dropped). Only then
-//! does a handler for the particular message run, in the file named for its rule:
-//!
-//! - `election.rs`: election timeout, RequestVote and the vote decision, becoming
-//!   leader or follower (§5.2, §5.4.1);
-//! - `replication.rs`: AppendEntries on both sides, fast backup over conflicting
-//!   logs, and the commit rule (§5.3, §5.4.2);
-//! - `snapshot.rs`: local snapshots and InstallSnapshot (§7, Figure 13).
+//! does a handler for the particular message run, in the file named for its rule.
 //!
 //! A leader sends AppendEntries when it has entries a follower lacks and, empty or
-//! not, every `heartbeat_interval` ticks. A follower that answered is *replicating*:
-//! the leader streams new entries to it without waiting for acknowledgements and
-//! assumes they arrive. A follower whose log did not match is *probing*: the leader
-//! sends one request at a time, moved back by the follower's conflict hint, until a
-//! request matches (or it sends the snapshot, if the entries it needs are gone).
+//! not, every `heartbeat_interval` ticks. How it talks to each follower is a small
+//! state machine ([`progress`]): a follower whose log matched is in *Replicate*, and
+//! the leader streams new entries to it without waiting for acknowledgements; one
+//! whose log did not match is in *Probe*, and the leader sends one request at a time,
+//! moved back by the follower's conflict hint, until a request matches; one that needs
+//! entries the leader compacted is sent the snapshot (*Snapshot*).
+//!
+//! # Where each part lives
+//!
+//! | file | what it holds |
+//! |------|---------------|
+//! | `mod.rs` | this essay; [`Term`], [`Index`], [`Role`], [`RaftConfig`]; [`Node`]: its Figure 2 state, the inputs (`tick`, `step` with the §5.1 term rule, `propose`) and [`Node::ready`] |
+//! | `role.rs` | state held only in one role: a follower's leader, a candidate's votes, a leader's progress and heartbeat timer |
+//! | `election.rs` | §5.2 elections and the §5.4.1 vote decision ([`election::vote_refusal`]); becoming candidate, leader, follower |
+//! | `replication.rs` | §5.3 AppendEntries on both sides, fast backup ([`replication::conflict_hint`], [`replication::next_index_after_conflict`]), the §5.4.2 commit rule and the apply rule |
+//! | `progress.rs` | a leader's view of one follower: `next_index`, `match_index` and the Probe / Replicate / Snapshot state with its transitions |
+//! | `quorum.rs` | what a majority is, for votes and for commits |
+//! | `snapshot.rs` | §7 local snapshots and Figure 13 InstallSnapshot on both sides |
+//! | `log.rs` | the log over a snapshot base, addressed by Raft index |
+//! | `message.rs` | the envelope and the messages of Figures 2 and 13 |
+//! | `ready.rs` | the output ([`Ready`]), the trace [`Event`]s, what is persisted ([`PersistentState`]) |
+//!
+//! Each rule of Figures 2 and 13 is one function or method, named for what it does
+//! and citing its section; a change to one rule (or a switch that breaks it on
+//! purpose) has one place to go.
 //!
 //! # What is persisted, and when
 //!
@@ -66,8 +80,11 @@
 pub mod election;
 pub mod log;
 pub mod message;
+pub mod progress;
+pub mod quorum;
 pub mod ready;
 pub mod replication;
+mod role;
 pub mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,10 +95,20 @@ use serde::Serialize;
 
 pub use self::log::Log;
 pub use self::message::{AppendOutcome, Command, ConflictHint, Entry, Envelope, Message, Snapshot};
+pub use self::progress::{ProgressState, ProgressView};
 pub use self::ready::{Event, HardState, LogSuffix, PersistentState, Ready};
+use self::role::{Follower, RoleState};
 
 /// A node's identity. Node ids are 1-based: a cluster of N nodes has ids 1..=N.
 pub type NodeId = usize;
+
+/// A term (§5.1): a number that only grows, naming one election and the reign of at
+/// most one leader. 0 before the first election.
+pub type Term = u64;
+
+/// A position in the log (§5.3). The first entry has index 1; 0 means "before the
+/// first entry".
+pub type Index = u64;
 
 /// The three roles of Figure 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -132,21 +159,32 @@ pub struct Status {
     /// Its role.
     pub role: Role,
     /// Its `current_term`.
-    pub term: u64,
+    pub term: Term,
     /// Whom it voted for in `term`.
     pub voted_for: Option<NodeId>,
     /// The leader it last heard from in `term` (itself if it leads).
     pub leader: Option<NodeId>,
     /// Highest index known to be committed.
-    pub commit_index: u64,
+    pub commit_index: Index,
     /// Highest index handed to the state machine.
-    pub last_applied: u64,
+    pub last_applied: Index,
     /// Index of the last log entry (the snapshot index if no entry follows it).
-    pub last_log_index: u64,
+    pub last_log_index: Index,
     /// Term of the last log entry.
-    pub last_log_term: u64,
+    pub last_log_term: Term,
     /// The snapshot's last included index (0 if none).
-    pub snapshot_index: u64,
+    pub snapshot_index: Index,
+}
+
+/// Where [`Node::propose`] put a command: the index of its new entry and the leader's
+/// term. The command is committed only if the entry at `index` still has `term` when
+/// that index commits (a later leader may overwrite an uncommitted entry, §5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Proposal {
+    /// The log index of the new entry.
+    pub index: Index,
+    /// The term of the entry: the leader's `current_term`.
+    pub term: Term,
 }
 
 /// Why [`Node::propose`] refused a command.
@@ -155,23 +193,6 @@ pub struct Status {
 pub struct NotLeader {
     /// The leader this node knows of, if any.
     pub leader: Option<NodeId>,
-}
-
-/// The leader's view of one follower (Figure 2 "volatile state on leaders").
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Progress {
-    /// Index of the next log entry to send to that follower.
-    next_index: u64,
-    /// Index of the highest log entry known to be replicated on that follower.
-    match_index: u64,
-    /// True while the leader does not know where the follower's log matches: it sends
-    /// one request at a time and backs up on each conflict. False once a request
-    /// matched: it streams entries, advancing `next_index` as it sends.
-    probing: bool,
-    /// True when a probe is in flight, so no other is sent until a reply or heartbeat.
-    probe_sent: bool,
-    /// True when the heartbeat timer asks for a message to this follower.
-    heartbeat_due: bool,
 }
 
 /// One Raft server: Figure 2's state and rules. See the module documentation.
@@ -188,7 +209,7 @@ pub struct Node {
 
     // Persistent state (Figure 2), saved through `Ready` before dependent messages go out.
     /// Latest term this node has seen.
-    current_term: u64,
+    current_term: Term,
     /// Candidate that received this node's vote in `current_term`.
     voted_for: Option<NodeId>,
     /// The log, after the snapshot base.
@@ -197,30 +218,24 @@ pub struct Node {
     snapshot: Option<Snapshot>,
 
     // Volatile state on all servers (Figure 2).
-    /// This node's role.
-    role: Role,
-    /// The leader of `current_term`, when known.
-    leader: Option<NodeId>,
+    /// This node's role, with the state that only that role has (a follower's leader,
+    /// a candidate's votes, a leader's progress per follower).
+    role: RoleState,
     /// Highest log index known to be committed.
-    commit_index: u64,
+    commit_index: Index,
     /// Highest log index handed to the state machine.
-    last_applied: u64,
-    /// Ticks since the election timer was last reset (followers and candidates).
+    last_applied: Index,
+    /// Ticks since the election timer was last reset (followers and candidates; a
+    /// leader's election timer does not run).
     election_elapsed: u64,
     /// This term's randomized election timeout (§5.2).
     election_timeout: u64,
-    /// Ticks since the last heartbeat (leaders).
-    heartbeat_elapsed: u64,
-    /// Votes received in the current election (candidates).
-    votes: BTreeSet<NodeId>,
-    /// Per-follower replication state (leaders; Figure 2 `nextIndex[]`, `matchIndex[]`).
-    progress: BTreeMap<NodeId, Progress>,
 
     // Output accumulated for the next `Ready`.
     /// `current_term` or `voted_for` changed.
     hard_state_changed: bool,
     /// The lowest log index changed since the last `Ready`.
-    unstable_from: Option<u64>,
+    unstable_from: Option<Index>,
     /// A snapshot was taken or installed since the last `Ready`.
     snapshot_changed: bool,
     /// The state machine must load `snapshot` before applying more entries.
@@ -273,15 +288,11 @@ impl Node {
             log,
             snapshot_to_apply: snapshot.is_some(),
             snapshot,
-            role: Role::Follower,
-            leader: None,
+            role: RoleState::Follower(Follower { leader: None }),
             commit_index: snapshot_index,
             last_applied: snapshot_index,
             election_elapsed: 0,
             election_timeout: 0,
-            heartbeat_elapsed: 0,
-            votes: BTreeSet::new(),
-            progress: BTreeMap::new(),
             hard_state_changed: false,
             unstable_from: None,
             snapshot_changed: false,
@@ -298,12 +309,22 @@ impl Node {
 
     /// Its current role.
     pub fn role(&self) -> Role {
-        self.role
+        self.role.role()
     }
 
     /// Its `current_term`.
-    pub fn term(&self) -> u64 {
+    pub fn term(&self) -> Term {
         self.current_term
+    }
+
+    /// The leader of `current_term` as far as this node knows: itself if it leads,
+    /// the leader it last heard from if it follows, nobody while it campaigns.
+    pub fn leader(&self) -> Option<NodeId> {
+        match &self.role {
+            RoleState::Follower(follower) => follower.leader,
+            RoleState::Candidate(_) => None,
+            RoleState::Leader(_) => Some(self.id),
+        }
     }
 
     /// Its log.
@@ -315,10 +336,10 @@ impl Node {
     pub fn status(&self) -> Status {
         Status {
             id: self.id,
-            role: self.role,
+            role: self.role(),
             term: self.current_term,
             voted_for: self.voted_for,
-            leader: self.leader,
+            leader: self.leader(),
             commit_index: self.commit_index,
             last_applied: self.last_applied,
             last_log_index: self.log.last_index(),
@@ -327,9 +348,33 @@ impl Node {
         }
     }
 
-    /// The number of votes (or matching logs) that make a majority.
+    /// A leader's view of every follower (`next_index`, `match_index` and replication
+    /// state), in id order; `None` unless this node leads.
+    pub fn progress(&self) -> Option<BTreeMap<NodeId, ProgressView>> {
+        match &self.role {
+            RoleState::Leader(leader) => Some(
+                leader
+                    .progress
+                    .iter()
+                    .map(|(&peer, progress)| (peer, progress.view()))
+                    .collect(),
+            ),
+            RoleState::Follower(_) | RoleState::Candidate(_) => None,
+        }
+    }
+
+    /// A candidate's votes in its current election (itself included); `None` unless
+    /// this node is a candidate. It wins with [`Node::quorum_size`] of them.
+    pub fn votes_received(&self) -> Option<&BTreeSet<NodeId>> {
+        match &self.role {
+            RoleState::Candidate(candidate) => Some(&candidate.votes),
+            RoleState::Follower(_) | RoleState::Leader(_) => None,
+        }
+    }
+
+    /// The number of votes (or matching logs) that make a majority of the cluster.
     pub fn quorum_size(&self) -> usize {
-        self.members.len() / 2 + 1
+        quorum::quorum_size(self.members.len())
     }
 
     /// The other members of the cluster.
@@ -345,25 +390,20 @@ impl Node {
     /// heartbeat). A caller may skip calling [`Node::tick`] for fewer ticks than this
     /// and catch up later: no tick before then can produce output.
     pub fn ticks_until_due(&self) -> u64 {
-        match self.role {
-            Role::Leader => self.config.heartbeat_interval - self.heartbeat_elapsed,
-            Role::Follower | Role::Candidate => self.election_timeout - self.election_elapsed,
+        match &self.role {
+            RoleState::Leader(leader) => self.config.heartbeat_interval - leader.heartbeat_elapsed,
+            RoleState::Follower(_) | RoleState::Candidate(_) => {
+                self.election_timeout - self.election_elapsed
+            }
         }
     }
 
-    /// Advances virtual time by one tick (§5.2 timers).
+    /// Advances virtual time by one tick (§5.2 timers): a leader's heartbeat timer, or
+    /// a follower's or candidate's election timer.
     pub fn tick(&mut self) {
-        match self.role {
-            Role::Leader => {
-                self.heartbeat_elapsed += 1;
-                if self.heartbeat_elapsed >= self.config.heartbeat_interval {
-                    self.heartbeat_elapsed = 0;
-                    for progress in self.progress.values_mut() {
-                        progress.heartbeat_due = true;
-                    }
-                }
-            }
-            Role::Follower | Role::Candidate => {
+        match &mut self.role {
+            RoleState::Leader(leader) => leader.tick(self.config.heartbeat_interval),
+            RoleState::Follower(_) | RoleState::Candidate(_) => {
                 self.election_elapsed += 1;
                 if self.election_elapsed >= self.election_timeout {
                     self.start_election();
@@ -376,7 +416,7 @@ impl Node {
     /// timeout had just expired). Returns false if it is the leader, whose timer does
     /// not run.
     pub fn timeout_now(&mut self) -> bool {
-        if self.role == Role::Leader {
+        if self.role() == Role::Leader {
             return false;
         }
         self.start_election();
@@ -463,13 +503,13 @@ impl Node {
         }
     }
 
-    /// Appends a client command to the leader's log (§5.3) and returns its index and
-    /// term. It is replicated with the next [`Ready`]; nothing is promised about it
-    /// until it is committed.
-    pub fn propose(&mut self, command: Command) -> Result<(u64, u64), NotLeader> {
-        if self.role != Role::Leader {
+    /// Appends a client command to the leader's log (§5.3) and says where it went. It
+    /// is replicated with the next [`Ready`]; nothing is promised about it until it is
+    /// committed.
+    pub fn propose(&mut self, command: Command) -> Result<Proposal, NotLeader> {
+        if self.role() != Role::Leader {
             return Err(NotLeader {
-                leader: self.leader,
+                leader: self.leader(),
             });
         }
         let index = self.log.last_index() + 1;
@@ -482,15 +522,13 @@ impl Node {
         self.log_changed_from(index);
         // A single-node cluster commits on its own.
         self.maybe_advance_commit_index();
-        Ok((index, term))
+        Ok(Proposal { index, term })
     }
 
     /// Takes everything produced since the last call: see [`Ready`] for the order in
     /// which the caller must handle it.
     pub fn ready(&mut self) -> Ready {
-        if self.role == Role::Leader {
-            self.send_appends();
-        }
+        self.send_appends();
         let mut ready = std::mem::take(&mut self.ready);
         if std::mem::take(&mut self.hard_state_changed) {
             ready.hard_state = Some(HardState {
@@ -512,18 +550,7 @@ impl Node {
         if std::mem::take(&mut self.snapshot_to_apply) {
             ready.apply_snapshot = self.snapshot.clone();
         }
-        if self.last_applied < self.commit_index {
-            ready.committed = self
-                .log
-                .slice(self.last_applied + 1, self.commit_index)
-                .cloned()
-                .collect();
-            debug_assert_eq!(
-                ready.committed.len() as u64,
-                self.commit_index - self.last_applied
-            );
-            self.last_applied = self.commit_index;
-        }
+        ready.committed = self.apply_committed();
         ready
     }
 
@@ -543,7 +570,7 @@ impl Node {
     }
 
     /// Notes that the log changed from `index` on, so the next `Ready` persists it.
-    fn log_changed_from(&mut self, index: u64) {
+    fn log_changed_from(&mut self, index: Index) {
         self.unstable_from = Some(self.unstable_from.map_or(index, |from| from.min(index)));
     }
 

@@ -4,15 +4,15 @@
 
 use serde::Serialize;
 
-use super::NodeId;
 use super::log::Log;
 use super::message::{Entry, Envelope, Snapshot};
+use super::{Index, NodeId, Term};
 
 /// The part of Figure 2's persistent state that is not the log.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HardState {
     /// The latest term this node has seen.
-    pub current_term: u64,
+    pub current_term: Term,
     /// The candidate that received this node's vote in `current_term`, if any.
     pub voted_for: Option<NodeId>,
 }
@@ -22,7 +22,7 @@ pub struct HardState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogSuffix {
     /// The lowest index that changed.
-    pub first: u64,
+    pub first: Index,
     /// The entries now held from `first` on (entries a snapshot covers are left out).
     pub entries: Vec<Entry>,
 }
@@ -77,63 +77,63 @@ pub enum Event {
     /// The election timer fired and the node became a candidate in `term` (§5.2).
     ElectionTimeout {
         /// The new term.
-        term: u64,
+        term: Term,
     },
     /// The node voted for `candidate` in `term`.
     VoteGranted {
         /// Who received the vote.
         candidate: NodeId,
         /// The election's term.
-        term: u64,
+        term: Term,
     },
     /// The node refused its vote to `candidate`.
     VoteDenied {
         /// Who asked.
         candidate: NodeId,
         /// The election's term.
-        term: u64,
+        term: Term,
         /// Why, in words: "already voted for n2" or "candidate's log is behind".
         reason: String,
     },
     /// The node won the election for `term` (§5.2).
     BecameLeader {
         /// The term it leads.
-        term: u64,
+        term: Term,
     },
     /// The node stopped being leader or candidate.
     SteppedDown {
         /// The term it is now a follower in.
-        term: u64,
+        term: Term,
         /// The role it left, for the trace.
         was: &'static str,
     },
     /// A follower stored entries `from..=to` sent by its leader.
     Appended {
         /// First new index.
-        from: u64,
+        from: Index,
         /// Last new index.
-        to: u64,
+        to: Index,
     },
     /// A follower discarded its entries from `from` on because they conflicted with
     /// the leader's (§5.3).
     Truncated {
         /// The first discarded index.
-        from: u64,
+        from: Index,
     },
     /// The commit index advanced to `index`.
     Committed {
         /// The new commit index.
-        index: u64,
+        index: Index,
     },
     /// The node compacted its log into a snapshot through `index` (§7).
     SnapshotTaken {
         /// The snapshot's last included index.
-        index: u64,
+        index: Index,
     },
     /// The node installed a snapshot through `index` from its leader (Figure 13).
     SnapshotInstalled {
         /// The snapshot's last included index.
-        index: u64,
+        index: Index,
     },
 }
 

@@ -1,24 +1,30 @@
-//! Log replication (§5.3), fast backup over conflicting logs, and the commit rule
-//! (§5.4.2).
+//! Log replication (§5.3), fast backup over conflicting logs, the commit rule
+//! (§5.4.2) and the apply rule.
 //!
 //! The leader sends AppendEntries carrying the entries a follower lacks, preceded by
 //! `prev_log_index`/`prev_log_term`. The follower accepts only if its log holds that
 //! entry (the consistency check, which by induction gives the Log Matching property);
 //! otherwise it answers with a [`ConflictHint`] and the leader moves `next_index` back
-//! by a whole term at a time ([`next_index_after_conflict`]). An entry is committed
-//! once a majority stores it and it belongs to the leader's current term.
+//! by a whole term at a time ([`next_index_after_conflict`]). What an answer does to
+//! the leader's view of the follower is [`super::progress`]'s business; this file
+//! decides what to send and reads the answers. An entry is committed once a majority
+//! stores it and it belongs to the leader's current term; every server then applies
+//! committed entries in index order.
 
 use super::log::Log;
-use super::message::{AppendOutcome, ConflictHint, Entry, Message};
+use super::message::{AppendOutcome, ConflictHint, Entry, Envelope, Message};
+use super::progress::Progress;
+use super::quorum::quorum_match_index;
 use super::ready::Event;
-use super::{Node, NodeId, Progress, Role};
+use super::role::RoleState;
+use super::{Index, Node, NodeId, Role, Term};
 
 /// Follower side of fast backup: describes where the follower's log disagrees with a
 /// request whose `prev_log_index` did not match (the lab's XTerm, XIndex and XLen).
 ///
 /// `prev_log_index` must not be compacted (callers move it up to the snapshot index
 /// first, since snapshotted entries are committed and always match).
-pub fn conflict_hint(log: &Log, prev_log_index: u64) -> ConflictHint {
+pub fn conflict_hint(log: &Log, prev_log_index: Index) -> ConflictHint {
     let log_end = log.last_index() + 1;
     match log.term_at(prev_log_index) {
         // The log is too short to hold prev_log_index.
@@ -50,7 +56,7 @@ pub fn conflict_hint(log: &Log, prev_log_index: u64) -> ConflictHint {
 /// `{term: 4, first_index: 3, log_end: 8}`. The leader's last term-4 entry is index
 /// 4, so the next try has `next_index = 5`, `prev_log_index = 4`, which matches: one
 /// round trip instead of two.
-pub fn next_index_after_conflict(log: &Log, hint: &ConflictHint) -> u64 {
+pub fn next_index_after_conflict(log: &Log, hint: &ConflictHint) -> Index {
     match hint.term {
         None => hint.log_end,
         Some(term) => match log.last_index_of_term(term) {
@@ -60,122 +66,105 @@ pub fn next_index_after_conflict(log: &Log, hint: &ConflictHint) -> u64 {
     }
 }
 
-/// The highest index stored on a majority: with the match indexes of every node (the
-/// leader's own last index included) sorted from high to low, the `quorum`-th one.
-pub fn quorum_match_index(match_indexes: &mut [u64], quorum: usize) -> u64 {
-    assert!(
-        quorum >= 1 && quorum <= match_indexes.len(),
-        "a quorum needs voters"
-    );
-    match_indexes.sort_unstable_by(|a, b| b.cmp(a));
-    match_indexes[quorum - 1]
-}
-
 impl Node {
-    /// True if the leader has something to send this follower now.
-    pub(super) fn wants_send(&self, progress: &Progress) -> bool {
-        if progress.probing {
-            !progress.probe_sent || progress.heartbeat_due
-        } else {
-            progress.next_index <= self.log.last_index() || progress.heartbeat_due
-        }
-    }
-
-    /// Sends every follower what it needs: new entries, a probe, a heartbeat or the
-    /// snapshot. Called when the leader's output is collected, so all commands proposed
-    /// since the last call travel in the same AppendEntries.
+    /// Sends every follower what it needs, if this node leads: new entries, a probe, a
+    /// heartbeat or the snapshot. Called when the leader's output is collected, so all
+    /// commands proposed since the last call travel in the same AppendEntries.
     pub(super) fn send_appends(&mut self) {
-        let peers: Vec<NodeId> = self.progress.keys().copied().collect();
-        for peer in peers {
-            self.send_appends_to(peer);
-        }
-    }
-
-    /// See [`Node::send_appends`].
-    fn send_appends_to(&mut self, peer: NodeId) {
-        let progress = &self.progress[&peer];
-        if !self.wants_send(progress) {
+        // Borrow the leader's progress beside the log and the outbox, field by field.
+        let Node {
+            role: RoleState::Leader(leader),
+            id,
+            current_term,
+            commit_index,
+            log,
+            snapshot,
+            config,
+            ready,
+            ..
+        } = self
+        else {
             return;
-        }
-        let progress = self.progress.get_mut(&peer).expect("peer has progress");
-        progress.heartbeat_due = false;
-        let next_index = progress.next_index;
-        // The entry before next_index is needed for the consistency check; if the
-        // snapshot swallowed it, the follower gets the snapshot instead (Figure 13).
-        if next_index <= self.log.snapshot_index() {
-            progress.probing = true;
-            progress.probe_sent = true;
-            let snapshot = self
-                .snapshot
-                .clone()
-                .expect("a compacted log has a snapshot");
-            self.send(peer, Message::InstallSnapshot { snapshot });
-            return;
-        }
-        if progress.probing {
-            progress.probe_sent = true;
-            let entries = self.batch_from(next_index);
-            self.send_append(peer, next_index, entries);
-            return;
-        }
-        // Replicating: stream everything new, assuming it arrives.
-        let mut next_index = next_index;
-        loop {
-            let entries = self.batch_from(next_index);
-            let sent = entries.len() as u64;
-            self.send_append(peer, next_index, entries);
-            next_index += sent;
-            if sent == 0 || next_index > self.log.last_index() {
-                break;
-            }
-        }
-        self.progress
-            .get_mut(&peer)
-            .expect("peer has progress")
-            .next_index = next_index;
-    }
-
-    /// The entries to send from `next_index` on, within the batching limits.
-    fn batch_from(&self, next_index: u64) -> Vec<Entry> {
-        self.log.batch_from(
-            next_index,
-            self.config.max_entries_per_append,
-            self.config.max_bytes_per_append,
-        )
-    }
-
-    /// Sends one AppendEntries whose entries start at `next_index`.
-    fn send_append(&mut self, peer: NodeId, next_index: u64, entries: Vec<Entry>) {
-        let prev_log_index = next_index - 1;
-        let prev_log_term = self
-            .log
-            .term_at(prev_log_index)
-            .expect("prev_log_index is not compacted");
-        self.send(
-            peer,
+        };
+        let mut send = |to: NodeId, message: Message| {
+            ready.messages.push(Envelope {
+                from: *id,
+                to,
+                term: *current_term,
+                message,
+            })
+        };
+        // The entries to send from `next_index` on, within the batching limits.
+        let batch_from = |next_index: Index| {
+            log.batch_from(
+                next_index,
+                config.max_entries_per_append,
+                config.max_bytes_per_append,
+            )
+        };
+        // One AppendEntries whose `entries` start at `next_index`.
+        let append = |next_index: Index, entries: Vec<Entry>| {
+            let prev_log_index = next_index - 1;
+            let prev_log_term = log
+                .term_at(prev_log_index)
+                .expect("prev_log_index is not compacted");
             Message::AppendEntries {
                 prev_log_index,
                 prev_log_term,
                 entries,
-                leader_commit: self.commit_index,
-            },
-        );
+                leader_commit: *commit_index,
+            }
+        };
+        for (&peer, progress) in leader.progress.iter_mut() {
+            if !progress.wants_send(log.last_index()) {
+                continue;
+            }
+            let next_index = progress.next_index();
+            // The entry before next_index is needed for the consistency check; if the
+            // snapshot swallowed it, the follower gets the snapshot instead (Figure 13).
+            if next_index <= log.snapshot_index() {
+                let snapshot = snapshot.clone().expect("a compacted log has a snapshot");
+                progress.snapshot_sent(snapshot.last_included_index);
+                send(peer, Message::InstallSnapshot { snapshot });
+            } else if progress.is_replicating() {
+                // Stream everything new, assuming it arrives.
+                let mut next_index = next_index;
+                loop {
+                    let entries = batch_from(next_index);
+                    let sent = entries.len() as u64;
+                    send(peer, append(next_index, entries));
+                    next_index += sent;
+                    if sent == 0 || next_index > log.last_index() {
+                        break;
+                    }
+                }
+                progress.sent_entries_through(next_index - 1);
+            } else {
+                // Probing: one request at a time, with entries in case it matches.
+                progress.probe_sent();
+                send(peer, append(next_index, batch_from(next_index)));
+            }
+        }
     }
 
     /// Hearing from the leader of our term: a candidate concedes (§5.2), and everyone
     /// restarts the election timer.
     pub(super) fn follow_leader_of_current_term(&mut self, leader: NodeId) {
+        // Only a leader sends AppendEntries and InstallSnapshot, and §5.2 elects at most
+        // one per term: a leader hearing from another of its own term means two won.
         assert_ne!(
-            self.role,
+            self.role(),
             Role::Leader,
-            "Election Safety: n{leader} and n{} both lead term {}",
+            "at most one leader per term (Election Safety, §5.2): n{} leads term {} and got a leader's request from n{leader}",
             self.id,
             self.current_term
         );
-        if self.role == Role::Candidate {
+        if self.role() == Role::Candidate {
             self.become_follower(self.current_term, Some(leader));
         }
-        self.leader = Some(leader);
+        self.role = RoleState::Follower(super::role::Follower {
+            leader: Some(leader),
+        });
         self.reset_election_timer();
     }
 
@@ -183,10 +172,10 @@ impl Node {
     pub(super) fn handle_append_entries(
         &mut self,
         leader: NodeId,
-        mut prev_log_index: u64,
-        mut prev_log_term: u64,
+        mut prev_log_index: Index,
+        mut prev_log_term: Term,
         mut entries: Vec<Entry>,
-        leader_commit: u64,
+        leader_commit: Index,
     ) {
         self.follow_leader_of_current_term(leader);
         let request_prev_log_index = prev_log_index;
@@ -230,11 +219,14 @@ impl Node {
             match self.log.term_at(entry.index) {
                 Some(term) if term == entry.term => continue,
                 Some(_) => {
+                    // A leader holds every committed entry (Leader Completeness, §5.4), so
+                    // it never sends one that conflicts with a committed entry here.
                     assert!(
                         entry.index > self.commit_index,
-                        "State Machine Safety: n{} would truncate committed entry {}",
+                        "committed entries are never overwritten (Leader Completeness, §5.4): n{} was sent a conflicting entry {} at or below its commit index {}",
                         self.id,
-                        entry.index
+                        entry.index,
+                        self.commit_index
                     );
                     self.log.truncate_from(entry.index);
                     self.record(Event::Truncated { from: entry.index });
@@ -268,37 +260,23 @@ impl Node {
     pub(super) fn handle_append_entries_reply(
         &mut self,
         from: NodeId,
-        prev_log_index: u64,
+        prev_log_index: Index,
         outcome: AppendOutcome,
     ) {
-        if self.role != Role::Leader {
+        // A reply that reaches a node that no longer leads is ignored.
+        let RoleState::Leader(leader) = &mut self.role else {
             return;
-        }
-        let log = &self.log;
-        let Some(progress) = self.progress.get_mut(&from) else {
+        };
+        let Some(progress) = leader.progress.get_mut(&from) else {
             return;
         };
         match outcome {
             AppendOutcome::Accepted { match_index } => {
-                progress.match_index = progress.match_index.max(match_index);
-                progress.next_index = progress.next_index.max(match_index + 1);
-                progress.probing = false;
-                progress.probe_sent = false;
+                progress.accepted(match_index);
                 self.maybe_advance_commit_index();
             }
             AppendOutcome::Conflict(hint) => {
-                // A rejection of a request we have already moved past is stale: the
-                // follower matched beyond it, or we probe somewhere else now.
-                let stale = prev_log_index < progress.match_index
-                    || (progress.probing && prev_log_index + 1 != progress.next_index);
-                if stale {
-                    return;
-                }
-                progress.next_index = next_index_after_conflict(log, &hint)
-                    .min(prev_log_index)
-                    .max(progress.match_index + 1);
-                progress.probing = true;
-                progress.probe_sent = false;
+                progress.rejected(prev_log_index, next_index_after_conflict(&self.log, &hint));
             }
             // The reply's newer term already made us a follower in `step`; one that
             // reaches a leader of that same term answers a request from before it was
@@ -312,16 +290,16 @@ impl Node {
     /// term condition is Figure 8's lesson: an entry from an older term is never
     /// committed by counting replicas, only along with one of the current term.
     pub(super) fn maybe_advance_commit_index(&mut self) {
-        if self.role != Role::Leader {
+        let RoleState::Leader(leader) = &self.role else {
             return;
-        }
-        let mut match_indexes: Vec<u64> = self
+        };
+        let mut match_indexes: Vec<Index> = leader
             .progress
             .values()
-            .map(|progress| progress.match_index)
+            .map(Progress::match_index)
             .chain(std::iter::once(self.log.last_index()))
             .collect();
-        let majority_index = quorum_match_index(&mut match_indexes, self.quorum_size());
+        let majority_index = quorum_match_index(&mut match_indexes);
         if majority_index > self.commit_index
             && self.log.term_at(majority_index) == Some(self.current_term)
         {
@@ -330,5 +308,27 @@ impl Node {
                 index: majority_index,
             });
         }
+    }
+
+    /// Figure 2, rules for all servers: "If commitIndex > lastApplied: increment
+    /// lastApplied, apply log[lastApplied] to state machine." Returns the entries to
+    /// apply, in index order, and counts them as applied (the caller applies them from
+    /// the [`super::Ready`] before taking the next one).
+    pub(super) fn apply_committed(&mut self) -> Vec<Entry> {
+        if self.last_applied >= self.commit_index {
+            return Vec::new();
+        }
+        let committed: Vec<Entry> = self
+            .log
+            .slice(self.last_applied + 1, self.commit_index)
+            .cloned()
+            .collect();
+        debug_assert_eq!(
+            committed.len() as u64,
+            self.commit_index - self.last_applied,
+            "every entry between last_applied and commit_index is in the log"
+        );
+        self.last_applied = self.commit_index;
+        committed
     }
 }

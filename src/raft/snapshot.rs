@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use super::message::{Message, Snapshot};
 use super::ready::Event;
-use super::{Node, NodeId, Role};
+use super::role::RoleState;
+use super::{Index, Node, NodeId};
 
 /// Why [`Node::snapshot`] refused a snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -19,15 +20,15 @@ pub enum SnapshotError {
     #[error("index {index} is not applied yet (last applied: {last_applied})")]
     NotApplied {
         /// The requested snapshot index.
-        index: u64,
+        index: Index,
         /// The node's last applied index.
-        last_applied: u64,
+        last_applied: Index,
     },
     /// The log is already compacted through this index.
     #[error("the log is already compacted through {snapshot_index}")]
     AlreadyCompacted {
         /// The current snapshot index.
-        snapshot_index: u64,
+        snapshot_index: Index,
     },
 }
 
@@ -35,7 +36,7 @@ impl Node {
     /// The state machine captured every entry through `index` in `data`: keep that as
     /// the snapshot and drop the log up to it (§7). The new snapshot is persisted with
     /// the next [`super::Ready`].
-    pub fn snapshot(&mut self, index: u64, data: Arc<[u8]>) -> Result<(), SnapshotError> {
+    pub fn snapshot(&mut self, index: Index, data: Arc<[u8]>) -> Result<(), SnapshotError> {
         if index > self.last_applied {
             return Err(SnapshotError::NotApplied {
                 index,
@@ -87,26 +88,25 @@ impl Node {
         );
     }
 
-    /// The leader learns that a follower holds everything through `installed_index`.
+    /// The leader learns that a follower holds everything through `installed_index`:
+    /// its log now matches the leader's there, as if it had accepted an AppendEntries.
     pub(super) fn handle_install_snapshot_reply(
         &mut self,
         from: NodeId,
-        installed_index: Option<u64>,
+        installed_index: Option<Index>,
     ) {
-        if self.role != Role::Leader {
+        // A reply that reaches a node that no longer leads is ignored.
+        let RoleState::Leader(leader) = &mut self.role else {
             return;
-        }
+        };
         // None answers a request from an older term and says nothing about this one.
         let Some(index) = installed_index else {
             return;
         };
-        let Some(progress) = self.progress.get_mut(&from) else {
+        let Some(progress) = leader.progress.get_mut(&from) else {
             return;
         };
-        progress.match_index = progress.match_index.max(index);
-        progress.next_index = progress.next_index.max(index + 1);
-        progress.probing = false;
-        progress.probe_sent = false;
+        progress.accepted(index);
         self.maybe_advance_commit_index();
     }
 }

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::election::vote_refusal;
-use super::replication::{conflict_hint, next_index_after_conflict, quorum_match_index};
+use super::replication::{conflict_hint, next_index_after_conflict};
+use super::role::Candidate;
 use super::*;
 
 /// A log (no snapshot) whose entry i has term `terms[i - 1]` and command `t{term}.{i}`.
@@ -125,7 +126,7 @@ impl Net {
         panic!("n{id} could not win an election among {group:?}");
     }
 
-    fn propose(&mut self, id: NodeId, command: &str) -> (u64, u64) {
+    fn propose(&mut self, id: NodeId, command: &str) -> Proposal {
         let result = self
             .node_mut(id)
             .propose(command.into())
@@ -340,20 +341,13 @@ fn fast_backup_across_a_snapshot() {
 }
 
 #[test]
-fn quorum_match_index_is_the_majority_floor() {
-    assert_eq!(quorum_match_index(&mut [5, 3, 9], 2), 5);
-    assert_eq!(quorum_match_index(&mut [1, 2, 3, 4, 5], 3), 3);
-    assert_eq!(quorum_match_index(&mut [7], 1), 7);
-}
-
-#[test]
 fn a_single_node_elects_itself_and_commits_alone() {
     let mut node = Node::new(1, vec![1], RaftConfig::default(), 7);
     for _ in 0..20 {
         node.tick();
     }
     assert_eq!(node.role(), Role::Leader);
-    assert_eq!(node.propose("x".into()), Ok((1, 1)));
+    assert_eq!(node.propose("x".into()), Ok(Proposal { index: 1, term: 1 }));
     let ready = node.ready();
     assert!(ready.log.is_some(), "the entry is persisted");
     assert_eq!(ready.committed.len(), 1);
@@ -476,7 +470,7 @@ fn figure_7_follower_logs_converge_to_the_leaders() {
             Node::restart(2, members, RaftConfig::default(), 2, state(follower_terms));
         // Make n1 leader of term 8 directly (in the figure, other servers elected it).
         leader.current_term = 8;
-        leader.role = Role::Candidate;
+        leader.role = RoleState::Candidate(Candidate::new(1));
         leader.become_leader();
         let mut round_trips = 0;
         let mut exchange = |leader: &mut Node, follower: &mut Node| {
@@ -537,12 +531,12 @@ fn figure_8_old_term_entry_is_not_committed_by_counting() {
             .values()
             .all(|node| node.status().commit_index == 1)
     );
-    assert_eq!(net.propose(1, "b"), (2, 1));
+    assert_eq!(net.propose(1, "b"), Proposal { index: 2, term: 1 });
     net.deliver_within(&[1, 2]);
     // (b) n1 crashes; n5 wins term 2 with votes of n3, n4 and appends "c" at index 2.
     net.crash(1);
     net.elect(5, &[3, 4, 5]);
-    assert_eq!(net.propose(5, "c"), (2, 2));
+    assert_eq!(net.propose(5, "c"), Proposal { index: 2, term: 2 });
     net.crash(5);
     // (c) n1 comes back, wins a later term and replicates "b" to n3: now n1, n2 and n3
     // (a majority) store index 2 from term 1.

@@ -1,0 +1,97 @@
+//! What a node holds only while it has one role (Figure 2's followers, candidates
+//! and leaders), so no handler has to clear another role's leftovers by hand: the
+//! state is created when the role is entered and dropped when it is left.
+//!
+//! - A follower remembers the leader it last heard from in its term.
+//! - A candidate counts the votes of its election (§5.2).
+//! - A leader keeps a [`Progress`] per follower (Figure 2 `nextIndex[]` and
+//!   `matchIndex[]`, reinitialized after each election) and its heartbeat timer.
+//!
+//! The election timer is not here: followers and candidates both run it (a
+//! candidate whose election times out starts another), and a leader ignores it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::progress::Progress;
+use super::{Index, NodeId, Role};
+
+/// The role-specific state of a node; the variant is its [`Role`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum RoleState {
+    /// Answers leaders and candidates.
+    Follower(Follower),
+    /// Asks for votes.
+    Candidate(Candidate),
+    /// Replicates its log.
+    Leader(Leader),
+}
+
+impl RoleState {
+    /// Which role this is.
+    pub(super) fn role(&self) -> Role {
+        match self {
+            RoleState::Follower(_) => Role::Follower,
+            RoleState::Candidate(_) => Role::Candidate,
+            RoleState::Leader(_) => Role::Leader,
+        }
+    }
+}
+
+/// A follower's own state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Follower {
+    /// The leader of the current term, once heard from (clients are redirected to it).
+    pub(super) leader: Option<NodeId>,
+}
+
+/// A candidate's own state: its election (§5.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Candidate {
+    /// The nodes that granted their vote in this election, the candidate included.
+    pub(super) votes: BTreeSet<NodeId>,
+}
+
+impl Candidate {
+    /// A new election in which `id` has voted for itself (§5.2).
+    pub(super) fn new(id: NodeId) -> Candidate {
+        Candidate {
+            votes: BTreeSet::from([id]),
+        }
+    }
+}
+
+/// A leader's own state: its view of every follower and its heartbeat timer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Leader {
+    /// Per-follower replication state (Figure 2 `nextIndex[]`, `matchIndex[]`).
+    pub(super) progress: BTreeMap<NodeId, Progress>,
+    /// Ticks since the last heartbeat round.
+    pub(super) heartbeat_elapsed: u64,
+}
+
+impl Leader {
+    /// A new leader's state (Figure 2, "reinitialized after election"): every peer's
+    /// `next_index` just after the leader's `last_index`, each with the initial
+    /// heartbeat due.
+    pub(super) fn new(peers: impl Iterator<Item = NodeId>, last_index: Index) -> Leader {
+        Leader {
+            progress: peers
+                .map(|peer| (peer, Progress::new(last_index + 1)))
+                .collect(),
+            heartbeat_elapsed: 0,
+        }
+    }
+
+    /// One tick of the heartbeat timer: every `heartbeat_interval` ticks, every
+    /// follower is due a message, empty or not, so its election timer does not fire
+    /// (§5.2, "repeat during idle periods to prevent election timeouts").
+    pub(super) fn tick(&mut self, heartbeat_interval: u64) {
+        self.heartbeat_elapsed += 1;
+        if self.heartbeat_elapsed >= heartbeat_interval {
+            self.heartbeat_elapsed = 0;
+            for progress in self.progress.values_mut() {
+                progress.heartbeat();
+            }
+        }
+    }
+}
