@@ -39,18 +39,25 @@
 //!
 //! # Where each part lives
 //!
-//! | file | what it holds |
-//! |------|---------------|
-//! | `mod.rs` | this essay; [`Term`], [`Index`], [`Role`], [`RaftConfig`]; [`Node`]: its Figure 2 state, the inputs (`tick`, `step` with the §5.1 term rule, `propose`) and [`Node::ready`] |
-//! | `role.rs` | state held only in one role: a follower's leader, a candidate's votes, a leader's progress and heartbeat timer |
-//! | `election.rs` | §5.2 elections and the §5.4.1 vote decision ([`election::vote_refusal`]); becoming candidate, leader, follower |
-//! | `replication.rs` | §5.3 AppendEntries on both sides, fast backup ([`replication::conflict_hint`], [`replication::next_index_after_conflict`]), the §5.4.2 commit rule and the apply rule |
-//! | `progress.rs` | a leader's view of one follower: `next_index`, `match_index` and the Probe / Replicate / Snapshot state with its transitions |
-//! | `quorum.rs` | what a majority is, for votes and for commits |
-//! | `snapshot.rs` | §7 local snapshots and Figure 13 InstallSnapshot on both sides |
-//! | `log.rs` | the log over a snapshot base, addressed by Raft index |
-//! | `message.rs` | the envelope and the messages of Figures 2 and 13 |
-//! | `ready.rs` | the output ([`Ready`]), the trace [`Event`]s, what is persisted ([`PersistentState`]) |
+//! - `mod.rs`: this essay; [`Term`], [`Index`], [`Role`], [`RaftConfig`], and
+//!   [`Node`] with its Figure 2 state, its inputs (`tick`, `step` with the §5.1 term
+//!   rule, `propose`) and [`Node::ready`].
+//! - `role.rs`: state held only in one role, created on entering it and dropped on
+//!   leaving it: a follower's leader, a candidate's votes, a leader's progress per
+//!   follower and heartbeat timer.
+//! - `election.rs`: §5.2 elections and the §5.4.1 vote decision
+//!   ([`election::vote_refusal`]); becoming candidate, leader or follower.
+//! - `replication.rs`: §5.3 AppendEntries on both sides, fast backup
+//!   ([`replication::conflict_hint`], [`replication::next_index_after_conflict`]),
+//!   the §5.4.2 commit rule and the apply rule.
+//! - `progress.rs`: a leader's view of one follower: `next_index`, `match_index` and
+//!   the Probe / Replicate / Snapshot state, with its transitions.
+//! - `quorum.rs`: what a majority is, for votes and for commits.
+//! - `snapshot.rs`: §7 local snapshots and Figure 13 InstallSnapshot on both sides.
+//! - `log.rs`: the log over a snapshot base, addressed by Raft index.
+//! - `message.rs`: the envelope and the messages of Figures 2 and 13.
+//! - `ready.rs`: the output ([`Ready`]), the trace [`Event`]s, and what is persisted
+//!   ([`PersistentState`]).
 //!
 //! Each rule of Figures 2 and 13 is one function or method, named for what it does
 //! and citing its section; a change to one rule (or a switch that breaks it on

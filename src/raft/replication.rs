@@ -162,9 +162,10 @@ impl Node {
         if self.role() == Role::Candidate {
             self.become_follower(self.current_term, Some(leader));
         }
-        self.role = RoleState::Follower(super::role::Follower {
-            leader: Some(leader),
-        });
+        let RoleState::Follower(follower) = &mut self.role else {
+            unreachable!("a leader panicked above and a candidate became a follower");
+        };
+        follower.leader = Some(leader);
         self.reset_election_timer();
     }
 
@@ -286,7 +287,7 @@ impl Node {
     }
 
     /// §5.3/§5.4.2: "If there exists an N such that N > commitIndex, a majority of
-    /// matchIndex[i] ≥ N, and log[N].term == currentTerm: set commitIndex = N." The
+    /// `matchIndex[i] ≥ N`, and `log[N].term == currentTerm`: set commitIndex = N." The
     /// term condition is Figure 8's lesson: an entry from an older term is never
     /// committed by counting replicas, only along with one of the current term.
     pub(super) fn maybe_advance_commit_index(&mut self) {
@@ -311,7 +312,7 @@ impl Node {
     }
 
     /// Figure 2, rules for all servers: "If commitIndex > lastApplied: increment
-    /// lastApplied, apply log[lastApplied] to state machine." Returns the entries to
+    /// lastApplied, apply `log[lastApplied]` to state machine." Returns the entries to
     /// apply, in index order, and counts them as applied (the caller applies them from
     /// the [`super::Ready`] before taking the next one).
     pub(super) fn apply_committed(&mut self) -> Vec<Entry> {

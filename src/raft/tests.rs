@@ -11,10 +11,10 @@ use super::role::Candidate;
 use super::*;
 
 /// A log (no snapshot) whose entry i has term `terms[i - 1]` and command `t{term}.{i}`.
-fn log_with_terms(terms: &[u64]) -> Log {
+fn log_with_terms(terms: &[Term]) -> Log {
     let mut log = Log::new();
     for (position, &term) in terms.iter().enumerate() {
-        let index = position as u64 + 1;
+        let index = position as Index + 1;
         log.push(Entry {
             index,
             term,
@@ -24,7 +24,7 @@ fn log_with_terms(terms: &[u64]) -> Log {
     log
 }
 
-fn terms_of(log: &Log) -> Vec<u64> {
+fn terms_of(log: &Log) -> Vec<Term> {
     log.iter().map(|entry| entry.term).collect()
 }
 
@@ -35,7 +35,7 @@ struct Net {
     storage: BTreeMap<NodeId, PersistentState>,
     queue: Vec<Envelope>,
     /// Every command each node applied, by index.
-    applied: BTreeMap<NodeId, BTreeMap<u64, Command>>,
+    applied: BTreeMap<NodeId, BTreeMap<Index, Command>>,
     members: Vec<NodeId>,
 }
 
@@ -151,8 +151,8 @@ fn vote_decision_table() {
     struct Case {
         voted_for: Option<NodeId>,
         candidate: NodeId,
-        last_log_index: u64,
-        last_log_term: u64,
+        last_log_index: Index,
+        last_log_term: Term,
         grant: bool,
     }
     let cases = [
@@ -239,11 +239,11 @@ fn vote_decision_table() {
 fn fast_backup_table() {
     struct Case {
         name: &'static str,
-        leader: &'static [u64],
-        follower: &'static [u64],
-        prev_log_index: u64,
+        leader: &'static [Term],
+        follower: &'static [Term],
+        prev_log_index: Index,
         hint: ConflictHint,
-        next_index: u64,
+        next_index: Index,
     }
     let cases = [
         Case {
@@ -440,8 +440,8 @@ fn timers_elect_a_leader_with_randomized_timeouts() {
 /// fast backup needs only a few round trips to find where they agree.
 #[test]
 fn figure_7_follower_logs_converge_to_the_leaders() {
-    let leader_terms: &[u64] = &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
-    let followers: [(&str, &[u64]); 6] = [
+    let leader_terms: &[Term] = &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
+    let followers: [(&str, &[Term]); 6] = [
         ("a", &[1, 1, 1, 4, 4, 5, 5, 6, 6]),
         ("b", &[1, 1, 1, 4]),
         ("c", &[1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6]),
@@ -450,7 +450,7 @@ fn figure_7_follower_logs_converge_to_the_leaders() {
         ("f", &[1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3]),
     ];
     for (name, follower_terms) in followers {
-        let state = |terms: &[u64]| PersistentState {
+        let state = |terms: &[Term]| PersistentState {
             hard_state: HardState {
                 current_term: 7,
                 voted_for: None,
@@ -596,6 +596,8 @@ fn a_stale_leader_steps_down_and_loses_its_uncommitted_entries() {
     net.heartbeat(2, &all);
     net.heartbeat(2, &all);
     assert_eq!(net.node(1).role(), Role::Follower);
+    assert_eq!(net.node(1).progress(), None, "a follower keeps no progress");
+    assert_eq!(net.node(1).status().leader, Some(2));
     assert_eq!(net.node(1).log(), net.node(2).log());
     assert_eq!(net.node(1).log().get(2).unwrap().command.as_str(), "y");
 }
@@ -747,7 +749,7 @@ fn stale_messages_get_the_newer_term_back() {
 #[test]
 fn duplicated_and_reordered_appends_never_shorten_the_log() {
     let mut follower = Node::new(2, vec![1, 2], RaftConfig::default(), 2);
-    let append = |prev: u64, terms: &[u64]| Envelope {
+    let append = |prev: Index, terms: &[Term]| Envelope {
         from: 1,
         to: 2,
         term: 1,
@@ -758,7 +760,7 @@ fn duplicated_and_reordered_appends_never_shorten_the_log() {
                 .iter()
                 .enumerate()
                 .map(|(offset, &term)| Entry {
-                    index: prev + 1 + offset as u64,
+                    index: prev + 1 + offset as Index,
                     term,
                     command: "c".into(),
                 })
@@ -785,4 +787,170 @@ fn duplicated_and_reordered_appends_never_shorten_the_log() {
             AppendOutcome::Accepted { match_index: 1 }
         ]
     );
+}
+
+#[test]
+fn a_candidate_counts_granted_votes_until_a_majority() {
+    let mut net = Net::new(5);
+    assert_eq!(
+        net.node(1).votes_received(),
+        None,
+        "a follower has no votes"
+    );
+    net.node_mut(1).timeout_now();
+    net.collect(1);
+    let votes = |net: &Net| -> Option<Vec<NodeId>> {
+        Some(net.node(1).votes_received()?.iter().copied().collect())
+    };
+    assert_eq!(votes(&net), Some(vec![1]), "a candidate votes for itself");
+    assert_eq!(
+        net.node(1).progress(),
+        None,
+        "a candidate keeps no progress"
+    );
+    assert_eq!(net.node(1).status().leader, None);
+    // n2 grants its vote; n3 already voted for itself in term 1 and refuses.
+    net.node_mut(3).timeout_now();
+    let _ = net.node_mut(3).ready();
+    let mut requests = std::mem::take(&mut net.queue);
+    requests.retain(|envelope| envelope.from == 1 && [2, 3].contains(&envelope.to));
+    for request in requests {
+        let to = request.to;
+        net.node_mut(to).step(request);
+        net.collect(to);
+    }
+    for reply in std::mem::take(&mut net.queue) {
+        net.node_mut(1).step(reply);
+    }
+    assert_eq!(votes(&net), Some(vec![1, 2]), "a refusal is not counted");
+    assert_eq!(net.node(1).role(), Role::Candidate, "2 of 5 is no majority");
+    // A third vote wins: the candidate's votes go, a leader's progress comes.
+    net.node_mut(1).step(Envelope {
+        from: 4,
+        to: 1,
+        term: 1,
+        message: Message::RequestVoteReply { vote_granted: true },
+    });
+    assert_eq!(net.node(1).role(), Role::Leader);
+    assert_eq!(net.node(1).votes_received(), None);
+    let progress = net.node(1).progress().expect("a leader has progress");
+    assert_eq!(
+        progress.keys().copied().collect::<Vec<_>>(),
+        vec![2, 3, 4, 5]
+    );
+    assert!(progress.values().all(|view| *view
+        == ProgressView {
+            next_index: 1,
+            match_index: 0,
+            state: ProgressState::Probe { in_flight: false }
+        }));
+}
+
+/// A leader's view of each follower moves through Probe, Replicate and Snapshot as
+/// its messages are answered or lost.
+#[test]
+fn the_leaders_progress_shows_each_followers_state() {
+    let all = [1, 2, 3];
+    let mut net = Net::new(3);
+    // n3 is cut off from the start: its first probe is lost.
+    net.elect(1, &[1, 2]);
+    let view = |net: &Net, follower: NodeId| net.node(1).progress().expect("leads")[&follower];
+    assert_eq!(view(&net, 2).state, ProgressState::Replicate);
+    assert_eq!(
+        view(&net, 3),
+        ProgressView {
+            next_index: 1,
+            match_index: 0,
+            state: ProgressState::Probe { in_flight: true }
+        }
+    );
+    for i in 0..10 {
+        net.propose(1, &format!("c{i}"));
+        net.deliver_within(&[1, 2]);
+    }
+    net.heartbeat(1, &[1, 2]);
+    assert_eq!(
+        view(&net, 2),
+        ProgressView {
+            next_index: 11,
+            match_index: 10,
+            state: ProgressState::Replicate
+        }
+    );
+    // The leader compacts past what n3 needs: n3's next message is the snapshot.
+    net.node_mut(1)
+        .snapshot(8, Arc::from(&b"state@8"[..]))
+        .unwrap();
+    net.collect(1);
+    net.heartbeat(1, &[1, 2]);
+    assert_eq!(
+        view(&net, 3),
+        ProgressView {
+            next_index: 1,
+            match_index: 0,
+            state: ProgressState::Snapshot { index: 8 }
+        }
+    );
+    // n3 comes back: it installs the snapshot, then gets 9 and 10 by streaming.
+    net.heartbeat(1, &all);
+    assert_eq!(
+        view(&net, 3),
+        ProgressView {
+            next_index: 11,
+            match_index: 10,
+            state: ProgressState::Replicate
+        }
+    );
+    assert_eq!(net.node(3).status().commit_index, 10);
+}
+
+/// Planted bad input: a second leader of the same term. The core cannot produce it
+/// (one vote per term), so it is a broken invariant, not a message to answer.
+#[test]
+#[should_panic(expected = "at most one leader per term (Election Safety")]
+fn a_leader_hearing_from_another_leader_of_its_term_panics() {
+    let mut node = Node::new(1, vec![1], RaftConfig::default(), 1);
+    assert!(node.timeout_now());
+    assert_eq!(node.role(), Role::Leader);
+    node.step(Envelope {
+        from: 2,
+        to: 1,
+        term: 1,
+        message: Message::AppendEntries {
+            prev_log_index: 0,
+            prev_log_term: 0,
+            entries: vec![],
+            leader_commit: 0,
+        },
+    });
+}
+
+/// Planted bad input: a leader that lacks a committed entry (which Leader
+/// Completeness rules out) sends a conflicting one in its place.
+#[test]
+#[should_panic(expected = "committed entries are never overwritten (Leader Completeness")]
+fn overwriting_a_committed_entry_panics() {
+    let mut follower = Node::new(2, vec![1, 2, 3], RaftConfig::default(), 2);
+    let append =
+        |from, term, prev_log_index, entries: Vec<(Index, Term)>, leader_commit| Envelope {
+            from,
+            to: 2,
+            term,
+            message: Message::AppendEntries {
+                prev_log_index,
+                prev_log_term: if prev_log_index == 0 { 0 } else { 1 },
+                entries: entries
+                    .into_iter()
+                    .map(|(index, term)| Entry {
+                        index,
+                        term,
+                        command: "c".into(),
+                    })
+                    .collect(),
+                leader_commit,
+            },
+        };
+    follower.step(append(1, 1, 0, vec![(1, 1), (2, 1)], 2));
+    assert_eq!(follower.status().commit_index, 2);
+    follower.step(append(3, 2, 1, vec![(2, 2)], 2));
 }
