@@ -67,9 +67,10 @@ pub fn next_index_after_conflict(log: &Log, hint: &ConflictHint) -> Index {
 }
 
 impl Node {
-    /// Sends every follower what it needs, if this node leads: new entries, a probe, a
-    /// heartbeat or the snapshot. Called when the leader's output is collected, so all
-    /// commands proposed since the last call travel in the same AppendEntries.
+    /// Sends every follower what it needs, if this node leads (§5.3; Figure 13 when
+    /// the entries are compacted): new entries, a probe, a heartbeat or the snapshot,
+    /// as its [`Progress`] state says. Called when the leader's output is collected, so
+    /// all commands proposed since the last call travel in the same AppendEntries.
     pub(super) fn send_appends(&mut self) {
         // Borrow the leader's progress beside the log and the outbox, field by field.
         let Node {
@@ -257,7 +258,9 @@ impl Node {
         reply(self, AppendOutcome::Accepted { match_index });
     }
 
-    /// The leader's handling of an AppendEntries answer in its own term.
+    /// The leader's handling of an AppendEntries answer in its own term (Figure 2,
+    /// rules for leaders: on success update the follower's indexes, on a log
+    /// inconsistency back up and retry, §5.3).
     pub(super) fn handle_append_entries_reply(
         &mut self,
         from: NodeId,

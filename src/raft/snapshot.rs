@@ -88,8 +88,9 @@ impl Node {
         );
     }
 
-    /// The leader learns that a follower holds everything through `installed_index`:
-    /// its log now matches the leader's there, as if it had accepted an AppendEntries.
+    /// The leader learns that a follower holds everything through `installed_index`
+    /// (Figure 13): its log now matches the leader's there, as if it had accepted an
+    /// AppendEntries.
     pub(super) fn handle_install_snapshot_reply(
         &mut self,
         from: NodeId,
