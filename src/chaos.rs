@@ -11,15 +11,23 @@
 //! A seed passes if the checker saw no broken invariant and every command a client
 //! saw committed is applied, with the same text, on every node.
 //!
+//! Every step is an [`Action`] applied through [`Cluster::apply`], and the schedule
+//! is the list of those actions (choices that depend on the cluster, like whom to
+//! send a command, are made first and recorded as the concrete action taken). So
+//! [`ChaosReport::script`] is a script that `raft-playground run` replays to the
+//! same end state and the same history digest, and which it checks with `expect
+//! digest`.
+//!
 //! `tests/chaos.rs` runs hundreds of seeds; `raft-playground chaos` runs any range
-//! and replays one seed with its schedule.
+//! and prints one seed's schedule as that script.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::cluster::{Cluster, ClusterError, Config};
-use crate::raft::{NodeId, Role};
+use crate::cluster::action::MAX_TICKS;
+use crate::cluster::{Action, Cluster, ClusterError, Config, NodeStatus, Outcome, Setting};
+use crate::raft::{NodeId, RaftConfig, Role};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -37,20 +45,52 @@ struct Submitted {
     command: String,
 }
 
+/// One step of a schedule: an action and what the cluster made of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// The tick at which it was applied.
+    pub tick: u64,
+    /// The action.
+    pub action: Action,
+    /// `Some(why)` if the cluster refused it; it changed nothing then, and a script
+    /// shows it as a comment.
+    pub refused: Option<String>,
+}
+
 /// What one seed's run did, kept outside the run so a panic can still be reported.
 #[derive(Debug, Default)]
 struct Journal {
-    /// The cluster's size and configuration, in words.
-    setup: String,
-    /// The steps taken, compact, each prefixed with the tick it happened at.
-    steps: Vec<String>,
+    /// The steps, in order.
+    steps: Vec<Step>,
+    /// The index of the first step of the final convergence, once it began.
+    converge_from: Option<usize>,
     /// Things that went wrong besides checker violations.
     problems: Vec<String>,
 }
 
 impl Journal {
-    fn step(&mut self, now: u64, text: String) {
-        self.steps.push(format!("@{now} {text}"));
+    /// Records an action and its result. Consecutive ticks become one `tick N`: the
+    /// same run, in fewer lines.
+    fn record(&mut self, tick: u64, action: &Action, result: &Result<Outcome, ClusterError>) {
+        let refused = result.as_ref().err().map(ToString::to_string);
+        let converging_starts_here = self.converge_from == Some(self.steps.len());
+        if let (Action::Tick(more), None, false) = (action, &refused, converging_starts_here)
+            && let Some(Step {
+                tick: start,
+                action: Action::Tick(ticks),
+                refused: None,
+            }) = self.steps.last_mut()
+            && *start + *ticks == tick
+            && *ticks + more <= MAX_TICKS
+        {
+            *ticks += more;
+            return;
+        }
+        self.steps.push(Step {
+            tick,
+            action: action.clone(),
+            refused,
+        });
     }
 
     fn problem(&mut self, now: u64, text: String) {
@@ -61,12 +101,16 @@ impl Journal {
 /// What one seed's run did.
 #[derive(Clone, Debug, Default)]
 pub struct ChaosReport {
-    /// The seed.
+    /// The seed (the cluster's seed too).
     pub seed: u64,
+    /// The number of nodes.
+    pub nodes: usize,
     /// The cluster's size and configuration, in words.
     pub setup: String,
-    /// The steps taken, each prefixed with its tick (`@12 crash n3`).
-    pub steps: Vec<String>,
+    /// Every action taken, in order, with its tick (the `set` lines first).
+    pub steps: Vec<Step>,
+    /// The index in `steps` where the final convergence began, if it did.
+    pub converge_from: Option<usize>,
     /// Ticks simulated, convergence included.
     pub ticks: u64,
     /// Commands accepted by a leader.
@@ -75,9 +119,69 @@ pub struct ChaosReport {
     pub committed: u64,
     /// The cluster's history digest at the end: equal digests mean equal runs.
     pub digest: u64,
+    /// Every node's status at the end (empty if the run panicked).
+    pub statuses: Vec<NodeStatus>,
+    /// True if the run panicked (a bug); the steps end where it did.
+    pub panicked: bool,
     /// `None` if the seed passed; otherwise a report of what failed (problems,
     /// violations, the schedule, the last events) and how to replay it.
     pub failure: Option<String>,
+}
+
+impl ChaosReport {
+    /// The actions the cluster applied, in order (refused ones left out: they changed
+    /// nothing).
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.steps
+            .iter()
+            .filter(|step| step.refused.is_none())
+            .map(|step| &step.action)
+    }
+
+    /// The schedule as a script that `raft-playground run` replays: the `cluster`
+    /// line, then one action per line, the tick of each as a `#` comment, refused
+    /// actions as comments, and an `expect digest` that checks the replay ended with
+    /// the same history (left out if the run panicked).
+    pub fn script(&self) -> String {
+        let mut script = String::new();
+        let _ = writeln!(script, "# chaos seed {}: {}", self.seed, self.setup);
+        let _ = writeln!(script, "cluster {} seed {}", self.nodes, self.seed);
+        let mut shown_tick = 0;
+        for (position, step) in self.steps.iter().enumerate() {
+            if self.converge_from == Some(position) {
+                let _ = writeln!(
+                    script,
+                    "# converge: heal, clear every fault, restart crashed nodes, commit one more command"
+                );
+            }
+            let is_tick = matches!(step.action, Action::Tick(_));
+            if !is_tick && step.tick != shown_tick {
+                let _ = writeln!(script, "# tick {}", step.tick);
+                shown_tick = step.tick;
+            }
+            match &step.refused {
+                None => {
+                    let _ = writeln!(script, "{}", step.action);
+                }
+                Some(reason) => {
+                    let _ = writeln!(
+                        script,
+                        "# refused, changed nothing: {} ({reason})",
+                        step.action
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            script,
+            "# end: tick {}, history digest {:016x}",
+            self.ticks, self.digest
+        );
+        if !self.panicked {
+            let _ = writeln!(script, "expect digest {:016x}", self.digest);
+        }
+        script
+    }
 }
 
 /// One seed's run: the random schedule and what it has observed.
@@ -104,18 +208,18 @@ fn cluster_size(rng: &mut Xoshiro256PlusPlus) -> usize {
     }
 }
 
-/// The cluster's configuration: the default timing, and often small AppendEntries
-/// batches, so that followers catch up over several requests and replies
-/// (§5.3's rules about entries *after* the ones a request carries matter then).
-fn config_for(rng: &mut Xoshiro256PlusPlus, nodes: usize, seed: u64) -> Config {
-    let mut config = Config::new(nodes).seed(seed);
+/// The core's settings for a seed: the default timing, and often small AppendEntries
+/// batches, so that followers catch up over several requests and replies (§5.3's
+/// rules about entries *after* the ones a request carries matter then).
+fn settings_for(rng: &mut Xoshiro256PlusPlus) -> Vec<Setting> {
+    let mut settings = Vec::new();
     if rng.random_bool(0.5) {
-        config.raft.max_entries_per_append = rng.random_range(1..=4);
+        settings.push(Setting::BatchEntries(rng.random_range(1..=4)));
     }
     if rng.random_bool(0.2) {
-        config.raft.max_bytes_per_append = rng.random_range(10..=60);
+        settings.push(Setting::BatchBytes(rng.random_range(10..=60)));
     }
-    config
+    settings
 }
 
 impl Chaos<'_> {
@@ -127,9 +231,20 @@ impl Chaos<'_> {
         self.cluster.now()
     }
 
-    fn log(&mut self, text: String) {
-        let now = self.now();
-        self.journal.step(now, text);
+    /// Applies an action and records it in the schedule.
+    fn act(&mut self, action: Action) -> Result<Outcome, ClusterError> {
+        let tick = self.now();
+        let result = self.cluster.apply(&action);
+        self.journal.record(tick, &action, &result);
+        result
+    }
+
+    /// Applies an action that cannot be refused (a fault setting, a link, a crash).
+    fn act_surely(&mut self, action: Action) -> Outcome {
+        match self.act(action.clone()) {
+            Ok(outcome) => outcome,
+            Err(error) => panic!("chaos chose `{action}`, which the cluster refused: {error}"),
+        }
     }
 
     fn problem(&mut self, text: String) {
@@ -140,8 +255,12 @@ impl Chaos<'_> {
     /// Moves time on, stopping at the tick of the first violation so that the
     /// report's last events lead up to it.
     fn advance(&mut self, ticks: u64) {
-        self.cluster
-            .tick_until(ticks, |cluster| !cluster.checker().violations().is_empty());
+        for _ in 0..ticks {
+            if !self.cluster.checker().violations().is_empty() {
+                return;
+            }
+            self.act_surely(Action::Tick(1));
+        }
     }
 
     fn random_node(&mut self) -> NodeId {
@@ -180,6 +299,8 @@ impl Chaos<'_> {
         }
     }
 
+    /// One random step: draws from the seed's generator, looks at the cluster where
+    /// the step depends on it, and applies the resulting actions.
     fn random_step(&mut self) {
         match self.rng.random_range(0..100) {
             0..37 => {
@@ -194,65 +315,49 @@ impl Chaos<'_> {
             40..58 => self.submit_to_leaders(),
             58..61 => self.submit_to_follower(),
             61..63 => {
+                // Refused (changing nothing) if the node is down or leads.
                 let node = self.random_node();
-                let fired = self.cluster.timeout(node).is_ok();
-                self.log(format!(
-                    "timeout n{node}{}",
-                    if fired { "" } else { " refused" }
-                ));
+                let _ = self.act(Action::Timeout(node));
             }
             63..66 => {
                 let rate = [0.0, 0.0, 0.05, 0.1, 0.2, 0.3, 0.5][self.rng.random_range(0..7)];
-                self.log(format!("drop {rate}"));
-                self.cluster.set_drop_rate(rate).expect("a valid drop rate");
+                self.act_surely(Action::DropRate(rate));
             }
             66..69 => {
                 let min = self.rng.random_range(1..=3);
                 let max = min + [0, 0, 1, 3, 6, 12][self.rng.random_range(0..6)];
-                self.log(format!("lat {min}..{max}"));
-                self.cluster.set_latency(min, max).expect("a valid latency");
+                self.act_surely(Action::Latency { min, max });
             }
             69..71 => {
                 let rate = [0.0, 0.05, 0.1, 0.3][self.rng.random_range(0..4)];
-                self.log(format!("dup {rate}"));
-                self.cluster
-                    .set_duplicate_rate(rate)
-                    .expect("a valid duplicate rate");
+                self.act_surely(Action::DuplicateRate(rate));
             }
             71..73 => {
                 let on = self.rng.random_bool(0.5);
-                self.log(format!("unreliable {}", on_off(on)));
-                self.cluster.set_unreliable(on);
+                self.act_surely(Action::Unreliable(on));
             }
             73..75 => {
                 let on = self.rng.random_bool(0.5);
-                self.log(format!("reorder {}", on_off(on)));
-                self.cluster.set_long_reordering(on);
+                self.act_surely(Action::LongReordering(on));
             }
             75..79 => self.partition(),
             79..81 => {
-                self.log("heal".to_string());
-                self.cluster.heal();
+                self.act_surely(Action::Heal);
             }
             81..83 => {
                 let node = self.leader_or_random_node();
-                self.log(format!("disconnect n{node}"));
-                self.cluster.disconnect(node);
+                self.act_surely(Action::Disconnect(node));
             }
             83..85 => {
                 let node = self.random_node();
-                self.log(format!("connect n{node}"));
-                self.cluster.connect(node);
+                self.act_surely(Action::Connect(node));
             }
             85..88 => self.crash(),
             88..92 => self.restart(),
             92..96 => {
+                // Refused if the node is down or has nothing new to snapshot.
                 let node = self.random_node();
-                let result = self.cluster.take_snapshot(node);
-                self.log(match result {
-                    Ok(index) => format!("snapshot n{node}={index}"),
-                    Err(_) => format!("snapshot n{node} refused"),
-                });
+                let _ = self.act(Action::Snapshot(node));
             }
             _ => {
                 let every = if self.rng.random_bool(0.5) {
@@ -260,11 +365,7 @@ impl Chaos<'_> {
                 } else {
                     None
                 };
-                self.log(match every {
-                    Some(every) => format!("auto-snapshot {every}"),
-                    None => "auto-snapshot off".to_string(),
-                });
-                self.cluster.set_auto_snapshot(every);
+                self.act_surely(Action::AutoSnapshot(every));
             }
         }
     }
@@ -287,9 +388,12 @@ impl Chaos<'_> {
             self.seed,
             self.submitted
         );
-        match self.cluster.submit(leader, &command) {
-            Ok((index, term)) => {
-                self.log(format!("submit n{leader}={index}"));
+        let action = Action::Submit {
+            node: leader,
+            command: command.clone(),
+        };
+        match self.act(action) {
+            Ok(Outcome::Submitted { index, term, .. }) => {
                 self.submitted += 1;
                 let status = self.cluster.status(leader);
                 if (index, term) != (status.last_log_index, status.term) {
@@ -300,12 +404,9 @@ impl Chaos<'_> {
                 }
                 self.pending.push(Submitted { index, command });
             }
-            Err(error) => {
-                self.log(format!("submit n{leader} refused"));
-                self.problem(format!(
-                    "n{leader} claims to lead but refused a command: {error}"
-                ));
-            }
+            other => self.problem(format!(
+                "n{leader} claims to lead but did not take a command: {other:?}"
+            )),
         }
     }
 
@@ -319,8 +420,10 @@ impl Chaos<'_> {
         }
         let node = candidates[self.rng.random_range(0..candidates.len())];
         let up = self.cluster.is_up(node);
-        let result = self.cluster.submit(node, "set follower must-refuse");
-        self.log(format!("submit n{node} (not leader)"));
+        let result = self.act(Action::Submit {
+            node,
+            command: "set follower must-refuse".to_string(),
+        });
         match result {
             Err(ClusterError::NotLeader { node: named, .. }) if up && named == node => {}
             Err(ClusterError::Down(named)) if !up && named == node => {}
@@ -344,19 +447,14 @@ impl Chaos<'_> {
                 groups[self.rng.random_range(0..count)].push(node);
             }
         }
-        let text = groups
-            .iter()
-            .map(|group| {
-                group
-                    .iter()
-                    .map(|id| id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .collect::<Vec<_>>()
-            .join("|");
-        self.log(format!("partition {text}"));
-        self.cluster.partition(&groups).expect("valid node ids");
+        // A group nobody was drawn into separates nobody: leaving it out links
+        // exactly the same pairs of nodes.
+        groups.retain(|group| !group.is_empty());
+        if groups.is_empty() {
+            // One node, drawn to be alone: it is alone in any partition.
+            groups = vec![vec![alone.expect("only the lone node is in no group")]];
+        }
+        self.act_surely(Action::Partition(groups));
     }
 
     /// Submits to a leader, lets its AppendEntries reach some followers, and crashes
@@ -370,8 +468,7 @@ impl Chaos<'_> {
         let ticks = self.rng.random_range(1..=3);
         self.advance(ticks);
         if self.cluster.is_up(leader) {
-            self.log(format!("crash n{leader} (cut short)"));
-            self.cluster.crash(leader);
+            self.act_surely(Action::Crash(leader));
         }
     }
 
@@ -386,8 +483,7 @@ impl Chaos<'_> {
         if up_after * 2 <= self.nodes() && !self.rng.random_bool(0.2) {
             return;
         }
-        self.log(format!("crash n{node}"));
-        self.cluster.crash(node);
+        self.act_surely(Action::Crash(node));
     }
 
     /// Restarts a crashed node if any (else a running one, which crashes it first).
@@ -398,8 +494,7 @@ impl Chaos<'_> {
         } else {
             self.random_node()
         };
-        self.log(format!("restart n{node}"));
-        self.cluster.restart(node);
+        self.act_surely(Action::Restart(node));
     }
 
     /// Moves accepted commands whose index was applied to `committed` (if applied with
@@ -421,17 +516,19 @@ impl Chaos<'_> {
     /// Heals everything, restarts every crashed node, and waits until a leader
     /// commits one more command and every node has applied everything.
     fn converge(&mut self) {
-        self.log("converge".to_string());
-        self.cluster.heal();
-        self.cluster.set_drop_rate(0.0).expect("a valid drop rate");
-        self.cluster.set_latency(1, 1).expect("a valid latency");
-        self.cluster
-            .set_duplicate_rate(0.0)
-            .expect("a valid duplicate rate");
-        self.cluster.set_unreliable(false);
-        self.cluster.set_long_reordering(false);
+        self.journal.converge_from = Some(self.journal.steps.len());
+        for action in [
+            Action::Heal,
+            Action::DropRate(0.0),
+            Action::Latency { min: 1, max: 1 },
+            Action::DuplicateRate(0.0),
+            Action::Unreliable(false),
+            Action::LongReordering(false),
+        ] {
+            self.act_surely(action);
+        }
         for node in self.down_nodes() {
-            self.cluster.restart(node);
+            self.act_surely(Action::Restart(node));
         }
         let nodes = self.nodes();
         // The last command, resubmitted to whoever leads if its leader loses its term.
@@ -448,7 +545,6 @@ impl Chaos<'_> {
                         && other.commit_index == status.commit_index
                 });
                 if ours && count == nodes && caught_up {
-                    self.log(format!("converged n{leader}={}", entry.index));
                     return;
                 }
                 // A new leader commits entries of older terms only together with one
@@ -462,15 +558,18 @@ impl Chaos<'_> {
                 && let Some(leader) = self.cluster.leader()
             {
                 let command = format!("set final {}.{}", self.seed, self.submitted);
-                if let Ok((index, term)) = self.cluster.submit(leader, &command) {
-                    self.log(format!("submit n{leader}={index} (final)"));
+                let action = Action::Submit {
+                    node: leader,
+                    command: command.clone(),
+                };
+                if let Ok(Outcome::Submitted { index, term, .. }) = self.act(action) {
                     self.submitted += 1;
                     let entry = Submitted { index, command };
                     self.pending.push(entry.clone());
                     last = Some((leader, term, entry));
                 }
             }
-            self.cluster.tick(1);
+            self.act_surely(Action::Tick(1));
         }
         let states: Vec<String> = (1..=nodes)
             .map(|id| {
@@ -511,24 +610,24 @@ impl Chaos<'_> {
     }
 }
 
-fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off" }
-}
-
 /// Runs one seed's schedule and checks it (see the module documentation).
 pub fn run(seed: u64) -> ChaosReport {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let nodes = cluster_size(&mut rng);
     let ticks = rng.random_range(300..=500);
-    let config = config_for(&mut rng, nodes, seed);
-    let mut journal = Journal {
-        setup: format!(
-            "{nodes} nodes, {ticks} ticks, at most {} entries and {} bytes per AppendEntries",
-            config.raft.max_entries_per_append, config.raft.max_bytes_per_append
-        ),
-        ..Journal::default()
-    };
-    let mut cluster = Cluster::new(config);
+    let settings = settings_for(&mut rng);
+    let mut raft = RaftConfig::default();
+    for setting in &settings {
+        setting.apply_to(&mut raft);
+    }
+    let setup = format!(
+        "{nodes} nodes, {ticks} ticks, at most {} entries and {} bytes per AppendEntries",
+        raft.max_entries_per_append, raft.max_bytes_per_append
+    );
+    let mut journal = Journal::default();
+    // The cluster starts as a script's `cluster N seed S` line builds it; the settings
+    // are its first actions.
+    let mut cluster = Cluster::new(Config::new(nodes).seed(seed));
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let mut chaos = Chaos {
             seed,
@@ -539,6 +638,9 @@ pub fn run(seed: u64) -> ChaosReport {
             committed: BTreeMap::new(),
             submitted: 0,
         };
+        for setting in settings {
+            chaos.act_surely(Action::Set(setting));
+        }
         chaos.run(ticks);
         // After a violation the report is what matters: the rest would only add noise.
         if chaos.cluster.violations().is_empty() {
@@ -548,76 +650,93 @@ pub fn run(seed: u64) -> ChaosReport {
         }
         (chaos.now(), chaos.submitted, chaos.committed.len() as u64)
     }));
+    let mut report = ChaosReport {
+        seed,
+        nodes,
+        setup,
+        ..ChaosReport::default()
+    };
     let (failure, counts) = match outcome {
         Ok(counts) if journal.problems.is_empty() && cluster.violations().is_empty() => {
             (None, counts)
         }
-        Ok(counts) => (Some(failure_report(seed, &journal, &cluster, None)), counts),
+        Ok(counts) => (
+            Some(failure_report(&report, &journal, &cluster, None)),
+            counts,
+        ),
         Err(payload) => {
             let message = payload
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
                 .unwrap_or_else(|| "a panic".to_string());
-            let report = failure_report(seed, &journal, &cluster, Some(&message));
-            (Some(report), (cluster.now(), 0, 0))
+            report.panicked = true;
+            let failure = failure_report(&report, &journal, &cluster, Some(&message));
+            (Some(failure), (cluster.now(), 0, 0))
         }
     };
-    let (ticks, submitted, committed) = counts;
-    let digest = cluster.history_digest();
-    ChaosReport {
-        digest,
-        seed,
-        setup: journal.setup,
-        steps: journal.steps,
-        ticks,
-        submitted,
-        committed,
-        failure,
+    (report.ticks, report.submitted, report.committed) = counts;
+    report.digest = cluster.history_digest();
+    if !report.panicked {
+        report.statuses = (1..=nodes).map(|id| cluster.status(id)).collect();
     }
+    report.failure = failure;
+    report.steps = journal.steps;
+    report.converge_from = journal.converge_from;
+    report
 }
 
 /// Everything needed to understand a failed seed and run it again.
-fn failure_report(seed: u64, journal: &Journal, cluster: &Cluster, panic: Option<&str>) -> String {
-    let mut report = String::new();
+fn failure_report(
+    report: &ChaosReport,
+    journal: &Journal,
+    cluster: &Cluster,
+    panic: Option<&str>,
+) -> String {
+    let seed = report.seed;
+    let mut text = String::new();
     let _ = writeln!(
-        report,
+        text,
         "\n=== chaos seed {seed} FAILED at tick {} ===\nsetup: {}",
         cluster.now(),
-        journal.setup
+        report.setup
     );
     if let Some(message) = panic {
-        let _ = writeln!(report, "panicked: {message}");
+        let _ = writeln!(text, "panicked: {message}");
     }
     for problem in &journal.problems {
-        let _ = writeln!(report, "problem: {problem}");
+        let _ = writeln!(text, "problem: {problem}");
     }
     let violations = cluster.violations();
-    let _ = writeln!(report, "violations ({}):", violations.len());
+    let _ = writeln!(text, "violations ({}):", violations.len());
     for violation in &violations {
-        let _ = writeln!(report, "  {violation}");
+        let _ = writeln!(text, "  {violation}");
     }
-    let _ = writeln!(report, "schedule ({} steps):", journal.steps.len());
+    let _ = writeln!(text, "schedule ({} steps):", journal.steps.len());
     let mut line = String::from(" ");
     for step in &journal.steps {
-        if line.len() + step.len() > 110 {
-            let _ = writeln!(report, "{line}");
+        let shown = match &step.refused {
+            None => format!(" @{} {};", step.tick, step.action),
+            Some(_) => format!(" @{} ({}: refused);", step.tick, step.action),
+        };
+        if line.len() + shown.len() > 110 {
+            let _ = writeln!(text, "{line}");
             line = String::from(" ");
         }
-        let _ = write!(line, " {step};");
+        line.push_str(&shown);
     }
-    let _ = writeln!(report, "{line}");
-    let _ = writeln!(report, "last {EVENTS_SHOWN} events:");
+    let _ = writeln!(text, "{line}");
+    let _ = writeln!(text, "last {EVENTS_SHOWN} events:");
     for event in cluster.events(EVENTS_SHOWN) {
         let _ = writeln!(
-            report,
+            text,
             "  tick {} n{}: {:?}",
             event.tick, event.node, event.kind
         );
     }
     let _ = writeln!(
-        report,
-        "replay: cargo run --release -- chaos --seed {seed}   (or CHAOS_SEED={seed} cargo test --release --test chaos -- --nocapture replay)"
+        text,
+        "replay: cargo run --release -- chaos --seed {seed} > seed.txt; cargo run --release -- run seed.txt   (or CHAOS_SEED={seed} cargo test --release --test chaos -- --nocapture replay)"
     );
-    report
+    text
 }

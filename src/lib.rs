@@ -41,5 +41,5 @@ pub mod kv;
 pub mod raft;
 
 pub use cluster::router::Stats;
-pub use cluster::{Cluster, ClusterError, Config, NodeStatus};
+pub use cluster::{Action, Cluster, ClusterError, Config, NodeStatus, Outcome, Setting};
 pub use raft::{NodeId, Role};

@@ -15,7 +15,7 @@ fn fingerprint(session: &Session) -> String {
         .map(|(a, b)| cluster.linked(a, b))
         .collect();
     format!(
-        "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?}",
+        "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
         cluster.size(),
         cluster.now(),
         cluster.history_digest(),
@@ -25,6 +25,7 @@ fn fingerprint(session: &Session) -> String {
         cluster.in_flight(),
         cluster.faults(),
         cluster.auto_snapshot(),
+        cluster.raft_config(),
     )
 }
 
@@ -101,6 +102,20 @@ fn bad_lines_get_one_line_errors_and_change_nothing() {
         ("status --json extra", "unexpected `extra`"),
         ("crash 1 --json", "--json is for views"),
         ("help nosuch", "no command `nosuch`"),
+        ("digest 3", "unexpected `3`"),
+        ("expect digest", "wrong arguments for `expect digest`"),
+        ("expect digest xyz", "1 to 16 hex digits"),
+        ("expect digest 12345678901234567", "1 to 16 hex digits"),
+        ("set", "missing the setting's name or value"),
+        ("set batch-entries", "missing the setting's name or value"),
+        ("set batch-entries 0", "batch-entries must be at least 1"),
+        ("set batch-bytes lots", "a number of bytes"),
+        ("set pre-vote on", "unknown setting `pre-vote`"),
+        ("set x 1", "submit set KEY VALUE"),
+        ("set batch-entries 4 --json", "--json is for views"),
+        ("partition 1,9", "no node 9"),
+        ("partition 1,2 3", "groups separated by `|`"),
+        ("timeout 1,leader", "has no election timer"),
         ("\u{1b}[A\u{7f}", "control characters"),
         ("ñandú 🦀 ∑", "unknown command"),
         ("9999999999999999999999999999", "unknown command"),

@@ -13,9 +13,14 @@
 //!
 //! `CHAOS_SEEDS=N` runs seeds `0..N` instead of the default 320, split over the four
 //! `seeds_part_*` tests so the harness runs them in parallel.
+//!
+//! A seed's schedule is a script: `raft-playground chaos --seed S` prints it and
+//! `raft-playground run` replays it to the same end state and history digest.
 
 use std::io::Write as _;
+use std::path::PathBuf;
 
+use raft_playground::Action;
 use raft_playground::chaos;
 
 /// Seeds run by default, over all parts.
@@ -115,9 +120,7 @@ fn replay() {
         panic!("{failure}");
     }
     println!("chaos seed {seed}: {}; schedule:", report.setup);
-    for step in &report.steps {
-        println!("  {step}");
-    }
+    print!("{}", report.script());
     println!(
         "chaos seed {seed}: passed: {} ticks, {} commands accepted, {} committed",
         report.ticks, report.submitted, report.committed
@@ -161,4 +164,158 @@ fn chaos_replay_text(seed: u64) -> String {
         .output()
         .expect("the binary runs");
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs the binary with `args`, without colors; returns success and standard output.
+fn binary(args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_raft-playground"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.success(), text)
+}
+
+/// Writes a script to a fresh temporary file.
+fn script_file(name: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("raft-playground-chaos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join(name);
+    std::fs::write(&path, body).expect("a writable temporary file");
+    path
+}
+
+/// The `status --json` output in a `run` transcript: the indented lines after the
+/// echoed command.
+fn status_json(transcript: &str) -> serde_json::Value {
+    let json: String = transcript
+        .lines()
+        .skip_while(|line| !line.ends_with("» status --json"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    serde_json::from_str(&json).unwrap_or_else(|error| panic!("{error}: {json}"))
+}
+
+/// Seeds whose schedules crash and partition a lot, plus the first seeds with one
+/// and with seven nodes: the schedules where a replay has the most to get right.
+fn busy_seeds() -> Vec<u64> {
+    let count = |report: &chaos::ChaosReport, kind: fn(&Action) -> bool| {
+        report.actions().filter(|action| kind(action)).count()
+    };
+    let mut scored: Vec<(usize, u64)> = Vec::new();
+    let (mut one, mut seven) = (None, None);
+    for seed in 0..80 {
+        let report = chaos::run(seed);
+        let crashes = count(&report, |action| matches!(action, Action::Crash(_)));
+        let partitions = count(&report, |action| matches!(action, Action::Partition(_)));
+        scored.push((crashes.min(partitions), seed));
+        match report.nodes {
+            1 => one = one.or(Some(seed)),
+            7 => seven = seven.or(Some(seed)),
+            _ => {}
+        }
+    }
+    scored.sort_unstable_by(|a, b| b.cmp(a));
+    assert!(
+        scored[2].0 >= 3,
+        "the busiest seeds crash and partition at least 3 times each: {:?}",
+        &scored[..3]
+    );
+    let mut seeds: Vec<u64> = scored[..3].iter().map(|&(_, seed)| seed).collect();
+    seeds.extend(one);
+    seeds.extend(seven);
+    assert_eq!(seeds.len(), 5, "seeds 0..80 include clusters of 1 and of 7");
+    seeds
+}
+
+/// `chaos --seed S` prints a script; `run` replays it to the same end: the script's
+/// `expect digest` passes, and every node's status is the one chaos ended with.
+#[test]
+fn a_chaos_schedule_replays_as_a_script_to_the_same_end() {
+    for seed in busy_seeds() {
+        let report = chaos::run(seed);
+        assert!(report.failure.is_none(), "seed {seed} passes");
+        let (ok, script) = binary(&["chaos", "--seed", &seed.to_string()]);
+        assert!(ok, "chaos --seed {seed}:\n{script}");
+        assert!(
+            script.starts_with(&format!("# chaos seed {seed}: "))
+                && script.contains(&format!("\ncluster {} seed {seed}\n", report.nodes)),
+            "seed {seed}: the script begins with its cluster:\n{script}"
+        );
+        // Every line is a comment or an action that reads back as itself, but the
+        // `cluster` line and the final `expect`.
+        for line in script.lines().filter(|line| {
+            !line.starts_with('#') && !line.starts_with("cluster ") && !line.starts_with("expect ")
+        }) {
+            let action = raft_playground::cli::parse::parse_action(line)
+                .unwrap_or_else(|error| panic!("seed {seed}: `{line}`: {error}"));
+            assert_eq!(action.to_string(), line);
+        }
+        assert_eq!(
+            script
+                .lines()
+                .filter(|line| !line.starts_with('#')
+                    && !line.starts_with("cluster ")
+                    && !line.starts_with("expect "))
+                .count(),
+            report.actions().count(),
+            "seed {seed}: one line per applied action"
+        );
+        let file = script_file(
+            &format!("seed-{seed}.txt"),
+            &format!("{script}status --json\n"),
+        );
+        let (ok, transcript) = binary(&["run", file.to_str().expect("a UTF-8 path")]);
+        assert!(ok, "seed {seed}: the replay failed:\n{transcript}");
+        assert!(
+            transcript.contains(&format!("✓ history digest {:016x}", report.digest)),
+            "seed {seed}: {transcript}"
+        );
+        let replayed = status_json(&transcript);
+        assert_eq!(
+            replayed["tick"], report.ticks,
+            "seed {seed}: the final tick"
+        );
+        let nodes = replayed["nodes"].as_array().expect("a list of nodes");
+        assert_eq!(nodes.len(), report.statuses.len());
+        for (node, status) in nodes.iter().zip(&report.statuses) {
+            let mut node = node.clone();
+            node.as_object_mut().expect("a node").remove("links");
+            assert_eq!(
+                node,
+                serde_json::to_value(status).expect("a status serializes"),
+                "seed {seed}: n{}",
+                status.id
+            );
+        }
+    }
+}
+
+/// The comparison can fail: a replay that leaves out one command ends with another
+/// history, and its `expect digest` says so.
+#[test]
+fn a_schedule_missing_one_action_fails_its_digest() {
+    let (ok, script) = binary(&["chaos", "--seed", "3"]);
+    assert!(ok, "{script}");
+    let first_submit = script
+        .lines()
+        .position(|line| line.starts_with("submit "))
+        .expect("seed 3 submits commands");
+    let tampered: Vec<&str> = script
+        .lines()
+        .enumerate()
+        .filter(|&(number, _)| number != first_submit)
+        .map(|(_, line)| line)
+        .collect();
+    let file = script_file("tampered.txt", &(tampered.join("\n") + "\n"));
+    let (ok, transcript) = binary(&["run", file.to_str().expect("a UTF-8 path")]);
+    assert!(!ok, "a different schedule passed:\n{transcript}");
+    assert!(
+        transcript.contains("expected history digest")
+            && transcript.contains("the history differs"),
+        "{transcript}"
+    );
 }

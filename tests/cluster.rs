@@ -2,12 +2,12 @@
 //! crashes, partitions, snapshots and the checker, beyond the lab's scenarios.
 
 use raft_playground::raft::{Message, Proposal};
-use raft_playground::{Cluster, Config, Role};
+use raft_playground::{Action, Cluster, ClusterError, Config, Outcome, Role};
 
 fn leader(cluster: &Cluster) -> Option<usize> {
     (1..=cluster.size()).find(|&id| {
         let status = cluster.status(id);
-        status.up && cluster.is_connected(id) && status.role == Role::Leader
+        status.up && status.connected && status.role == Role::Leader
     })
 }
 
@@ -26,7 +26,7 @@ fn leader_crash_and_reelection() {
     let (index, _) = cluster.submit(first, "set a 1").unwrap();
     cluster.tick(10);
     assert_eq!(cluster.applied_count(index).0, 5);
-    cluster.crash(first);
+    cluster.crash(first).unwrap();
     assert!(!cluster.status(first).up);
     let second = wait_leader(&mut cluster);
     assert_ne!(first, second);
@@ -34,7 +34,7 @@ fn leader_crash_and_reelection() {
     let (index, _) = cluster.submit(second, "set b 2").unwrap();
     cluster.tick(10);
     assert_eq!(cluster.applied_count(index).0, 4);
-    cluster.restart(first);
+    cluster.restart(first).unwrap();
     cluster.tick(20);
     assert_eq!(cluster.applied_count(index).0, 5);
     assert_eq!(cluster.inspect(first).unwrap().kv.get("b"), Some("2"));
@@ -52,7 +52,10 @@ fn minority_leader_cannot_commit_and_is_repaired() {
     let others: Vec<usize> = (1..=5).filter(|&id| id != old).collect();
     let buddy = others[0];
     cluster
-        .partition(&[vec![old, buddy], others[1..].to_vec()])
+        .apply(&Action::Partition(vec![
+            vec![old, buddy],
+            others[1..].to_vec(),
+        ]))
         .unwrap();
     let (stale, _) = cluster.submit(old, "set lost yes").unwrap();
     cluster.tick(100);
@@ -67,7 +70,7 @@ fn minority_leader_cannot_commit_and_is_repaired() {
     let (index, _) = cluster.submit(new, "set kept yes").unwrap();
     cluster.tick(10);
     assert_eq!(index, stale, "the majority reuses the index");
-    cluster.heal();
+    cluster.apply(&Action::Heal).unwrap();
     cluster.tick(40);
     for id in 1..=5 {
         assert_eq!(
@@ -89,14 +92,14 @@ fn snapshots_install_on_a_lagging_follower_and_survive_restart() {
     cluster.set_auto_snapshot(Some(10));
     let leader = wait_leader(&mut cluster);
     let lagging = (1..=3).find(|&id| id != leader).unwrap();
-    cluster.disconnect(lagging);
+    cluster.disconnect(lagging).unwrap();
     for i in 0..35 {
         cluster.submit(leader, &format!("set k{i} {i}")).unwrap();
         cluster.tick(1);
     }
     cluster.tick(10);
     assert_eq!(cluster.status(leader).snapshot_index, 30);
-    cluster.connect(lagging);
+    cluster.connect(lagging).unwrap();
     cluster.tick(20);
     let status = cluster.status(lagging);
     assert_eq!(status.snapshot_index, 30);
@@ -107,11 +110,11 @@ fn snapshots_install_on_a_lagging_follower_and_survive_restart() {
         "index 20 came inside the snapshot"
     );
     assert_eq!(cluster.applied(lagging, 31).as_deref(), Some("set k30 30"));
-    cluster.crash(lagging);
-    cluster.restart(lagging);
+    cluster.crash(lagging).unwrap();
+    cluster.restart(lagging).unwrap();
     cluster.tick(10);
     assert_eq!(cluster.inspect(lagging).unwrap().kv.get("k34"), Some("34"));
-    assert!(cluster.raft_state_size(leader) < 2000);
+    assert!(cluster.raft_state_size(leader).unwrap() < 2000);
     assert!(
         cluster.violations().is_empty(),
         "{:?}",
@@ -200,8 +203,8 @@ fn a_crashed_node_shows_its_persisted_state_and_keeps_its_links() {
     let (index, term) = cluster.submit(leader, "set a 1").unwrap();
     cluster.tick(5);
     let node = (1..=3).find(|&id| id != leader).unwrap();
-    cluster.disconnect(node);
-    cluster.crash(node);
+    cluster.disconnect(node).unwrap();
+    cluster.crash(node).unwrap();
     let status = cluster.status(node);
     assert!(!status.up);
     assert_eq!(
@@ -211,16 +214,22 @@ fn a_crashed_node_shows_its_persisted_state_and_keeps_its_links() {
     );
     assert!(!status.connected);
     // Crashing and cutting links are independent: it comes back still cut off.
-    cluster.restart(node);
+    cluster.restart(node).unwrap();
     assert!(cluster.status(node).up);
-    assert!(!cluster.is_connected(node) && !cluster.linked(node, leader));
-    cluster.connect(node);
+    assert!(!cluster.status(node).connected && !cluster.linked(node, leader));
+    cluster.connect(node).unwrap();
     assert!(cluster.linked(node, leader));
-    // Crash and restart of a down node and of a bad id are harmless.
-    cluster.crash(node);
-    cluster.crash(node);
-    cluster.crash(99);
-    cluster.restart(99);
+    // Crashing a down node is harmless; a bad id is an error that changes nothing.
+    cluster.crash(node).unwrap();
+    let digest = cluster.history_digest();
+    assert_eq!(
+        cluster.apply(&Action::Crash(node)),
+        Ok(Outcome::AlreadyDown(node))
+    );
+    let no_such_node = Err(ClusterError::NoSuchNode { node: 99, nodes: 3 });
+    assert_eq!(cluster.crash(99), no_such_node);
+    assert_eq!(cluster.restart(99), no_such_node);
+    assert_eq!(cluster.history_digest(), digest, "nothing happened");
     assert!(cluster.submit(node, "x").is_err());
     assert!(cluster.violations().is_empty());
 }

@@ -1,16 +1,20 @@
-//! Determinism: a run is a pure function of its seed and the sequence of calls.
+//! Determinism: a run is a pure function of its seed and the sequence of actions.
 //!
-//! Two clusters built with the same seed and driven by the same calls (faults,
-//! crashes, partitions, submits, snapshots, stepping by hand, thousands of ticks) must
-//! end in the same state with the same history, event for event, even when they run
-//! at the same time on different threads of a busy machine. Different seeds must give
-//! different histories: otherwise the seed would not reach the random choices.
+//! A random driver picks [`Action`]s online, from its own generator and the
+//! cluster's state (whom to submit to, which message to deliver), and records them.
+//! Replaying the recorded actions on a cluster built with the same seed (faults,
+//! crashes, partitions, submits, snapshots, stepping by hand, thousands of ticks)
+//! must end in the same state with the same history, event for event, even when
+//! replays run at the same time on different threads of a busy machine. The same
+//! actions on a different seed must give a different history: otherwise the seed
+//! would not reach the random choices.
 
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use raft_playground::cli::parse::parse_action;
 use raft_playground::cluster::trace::TraceEvent;
-use raft_playground::{Cluster, Config, NodeId, NodeStatus, Stats};
+use raft_playground::{Action, Cluster, Config, NodeId, NodeStatus, Stats};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -18,165 +22,132 @@ use rand::{RngExt, SeedableRng};
 /// so the whole history is compared event by event, not only through the digest).
 const TRACE_CAPACITY: usize = 200_000;
 
-/// One call on a cluster. Calls that name a node's role ("the leader", "the first
-/// message in flight") are resolved against the cluster when they run, so they test
-/// that both clusters are in the same state at that moment.
-#[derive(Clone, Debug)]
-enum Call {
-    Tick(u64),
-    SubmitToLeader(String),
-    SubmitTo(NodeId, String),
-    Crash(NodeId),
-    Restart(NodeId),
-    Disconnect(NodeId),
-    Connect(NodeId),
-    Partition(Vec<Vec<NodeId>>),
-    Heal,
-    DropRate(f64),
-    Latency(u64, u64),
-    DuplicateRate(f64),
-    Unreliable(bool),
-    LongReordering(bool),
-    Snapshot(NodeId),
-    AutoSnapshot(Option<u64>),
-    Timeout(NodeId),
-    DeliverFirstInFlight,
-    DropFirstInFlight,
+/// The next action of a random but reproducible schedule for a cluster of `nodes`,
+/// drawn from `rng`. Actions that depend on the moment ("the leader", "the first
+/// message in flight") are resolved against `cluster` now and recorded concretely;
+/// `None` if there is nobody to send to or nothing in flight.
+fn next_action(
+    rng: &mut Xoshiro256PlusPlus,
+    cluster: &Cluster,
+    nodes: usize,
+    number: usize,
+) -> Option<Action> {
+    let node = rng.random_range(1..=nodes);
+    let command = format!("set k{} v{number}", number % 5);
+    let action = match rng.random_range(0..100) {
+        0..35 => Action::Tick(rng.random_range(1..=15)),
+        35..55 => Action::Submit {
+            node: cluster.leader()?,
+            command,
+        },
+        55..58 => Action::Submit { node, command },
+        58..61 => Action::Crash(node),
+        61..66 => Action::Restart(node),
+        66..68 => Action::Disconnect(node),
+        68..71 => Action::Connect(node),
+        71..74 => {
+            let mut groups = vec![Vec::new(), Vec::new()];
+            for id in 1..=nodes {
+                groups[rng.random_range(0..2)].push(id);
+            }
+            // An empty group separates nobody.
+            groups.retain(|group| !group.is_empty());
+            Action::Partition(groups)
+        }
+        74..78 => Action::Heal,
+        78..80 => Action::DropRate([0.0, 0.1, 0.3][rng.random_range(0..3)]),
+        80..82 => {
+            let min = rng.random_range(1..=2);
+            Action::Latency {
+                min,
+                max: min + rng.random_range(0..=6),
+            }
+        }
+        82..84 => Action::DuplicateRate([0.0, 0.1, 0.3][rng.random_range(0..3)]),
+        84..86 => Action::Unreliable(rng.random_bool(0.5)),
+        86..88 => Action::LongReordering(rng.random_bool(0.5)),
+        88..91 => Action::Snapshot(node),
+        91..93 => Action::AutoSnapshot(rng.random_bool(0.5).then_some(5)),
+        93..95 => Action::Timeout(node),
+        95..98 => Action::Deliver(cluster.in_flight().first()?.id),
+        _ => Action::DropMessage(cluster.in_flight().first()?.id),
+    };
+    Some(action)
 }
 
-/// A random but fixed call sequence for a cluster of `nodes`, from `script_seed`
-/// alone. It ends with a healed network and enough ticks for a leader to commit.
-fn script(script_seed: u64, nodes: usize, length: usize) -> Vec<Call> {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(script_seed);
-    let mut calls = vec![Call::Tick(40)];
+/// A cluster of `nodes` with `seed`, keeping its whole trace.
+fn cluster(seed: u64, nodes: usize) -> Cluster {
+    let mut config = Config::new(nodes).seed(seed);
+    config.trace_capacity = TRACE_CAPACITY;
+    Cluster::new(config)
+}
+
+/// Applies one action; returns what the caller could observe of its result.
+fn apply(cluster: &mut Cluster, action: &Action) -> String {
+    format!("{action}: {:?}", cluster.apply(action))
+}
+
+/// Drives a fresh cluster with `length` random actions chosen online from
+/// `schedule_seed` and the cluster's state, then heals it and lets a leader commit
+/// one more command. Returns the actions taken and the outcome.
+fn generate(seed: u64, nodes: usize, schedule_seed: u64, length: usize) -> (Vec<Action>, Outcome) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(schedule_seed);
+    let mut cluster = cluster(seed, nodes);
+    let mut actions = Vec::new();
+    let mut transcript = Vec::new();
+    let mut take = |cluster: &mut Cluster, action: Action| {
+        transcript.push(apply(cluster, &action));
+        actions.push(action);
+    };
+    take(&mut cluster, Action::Tick(40));
     for number in 0..length {
-        let node = rng.random_range(1..=nodes);
-        let command = format!("set k{} v{number}", number % 5);
-        let call = match rng.random_range(0..100) {
-            0..35 => Call::Tick(rng.random_range(1..=15)),
-            35..55 => Call::SubmitToLeader(command),
-            55..58 => Call::SubmitTo(node, command),
-            58..61 => Call::Crash(node),
-            61..66 => Call::Restart(node),
-            66..68 => Call::Disconnect(node),
-            68..71 => Call::Connect(node),
-            71..74 => {
-                let mut groups = vec![Vec::new(), Vec::new()];
-                for id in 1..=nodes {
-                    groups[rng.random_range(0..2)].push(id);
-                }
-                Call::Partition(groups)
-            }
-            74..78 => Call::Heal,
-            78..80 => Call::DropRate([0.0, 0.1, 0.3][rng.random_range(0..3)]),
-            80..82 => {
-                let min = rng.random_range(1..=2);
-                Call::Latency(min, min + rng.random_range(0..=6))
-            }
-            82..84 => Call::DuplicateRate([0.0, 0.1, 0.3][rng.random_range(0..3)]),
-            84..86 => Call::Unreliable(rng.random_bool(0.5)),
-            86..88 => Call::LongReordering(rng.random_bool(0.5)),
-            88..91 => Call::Snapshot(node),
-            91..93 => Call::AutoSnapshot(rng.random_bool(0.5).then_some(5)),
-            93..95 => Call::Timeout(node),
-            95..98 => Call::DeliverFirstInFlight,
-            _ => Call::DropFirstInFlight,
-        };
-        calls.push(call);
+        if let Some(action) = next_action(&mut rng, &cluster, nodes, number) {
+            take(&mut cluster, action);
+        }
     }
-    calls.extend([
-        Call::Heal,
-        Call::DropRate(0.0),
-        Call::Latency(1, 1),
-        Call::DuplicateRate(0.0),
-        Call::Unreliable(false),
-        Call::LongReordering(false),
-    ]);
-    calls.extend((1..=nodes).map(Call::Connect));
-    calls.extend([
-        Call::Tick(100),
-        Call::SubmitToLeader("set last 1".to_string()),
-        Call::Tick(100),
-    ]);
-    calls
+    for action in [
+        Action::Heal,
+        Action::DropRate(0.0),
+        Action::Latency { min: 1, max: 1 },
+        Action::DuplicateRate(0.0),
+        Action::Unreliable(false),
+        Action::LongReordering(false),
+    ] {
+        take(&mut cluster, action);
+    }
+    for node in 1..=nodes {
+        take(&mut cluster, Action::Connect(node));
+    }
+    take(&mut cluster, Action::Tick(100));
+    if let Some(leader) = cluster.leader() {
+        let command = "set last 1".to_string();
+        take(
+            &mut cluster,
+            Action::Submit {
+                node: leader,
+                command,
+            },
+        );
+    }
+    take(&mut cluster, Action::Tick(100));
+    let outcome = observe(&cluster, nodes, transcript);
+    (actions, outcome)
 }
 
-/// Makes one call; returns what the caller could observe of its result.
-fn call(cluster: &mut Cluster, call: &Call) -> String {
-    match call {
-        Call::Tick(ticks) => {
-            cluster.tick(*ticks);
-            format!("tick -> {}", cluster.now())
-        }
-        Call::SubmitToLeader(command) => match cluster.leader() {
-            Some(leader) => format!("submit n{leader}: {:?}", cluster.submit(leader, command)),
-            None => "submit: no leader".to_string(),
-        },
-        Call::SubmitTo(node, command) => {
-            format!("submit n{node}: {:?}", cluster.submit(*node, command))
-        }
-        Call::Crash(node) => {
-            cluster.crash(*node);
-            format!("crash n{node}")
-        }
-        Call::Restart(node) => {
-            cluster.restart(*node);
-            format!("restart n{node}")
-        }
-        Call::Disconnect(node) => {
-            cluster.disconnect(*node);
-            format!("disconnect n{node}")
-        }
-        Call::Connect(node) => {
-            cluster.connect(*node);
-            format!("connect n{node}")
-        }
-        Call::Partition(groups) => format!("partition {groups:?}: {:?}", cluster.partition(groups)),
-        Call::Heal => {
-            cluster.heal();
-            "heal".to_string()
-        }
-        Call::DropRate(rate) => format!("drop {rate}: {:?}", cluster.set_drop_rate(*rate)),
-        Call::Latency(min, max) => format!(
-            "latency {min}..{max}: {:?}",
-            cluster.set_latency(*min, *max)
-        ),
-        Call::DuplicateRate(rate) => {
-            format!("duplicate {rate}: {:?}", cluster.set_duplicate_rate(*rate))
-        }
-        Call::Unreliable(on) => {
-            cluster.set_unreliable(*on);
-            format!("unreliable {on}")
-        }
-        Call::LongReordering(on) => {
-            cluster.set_long_reordering(*on);
-            format!("long reordering {on}")
-        }
-        Call::Snapshot(node) => format!("snapshot n{node}: {:?}", cluster.take_snapshot(*node)),
-        Call::AutoSnapshot(every) => {
-            cluster.set_auto_snapshot(*every);
-            format!("auto-snapshot {every:?}")
-        }
-        Call::Timeout(node) => format!("timeout n{node}: {:?}", cluster.timeout(*node)),
-        Call::DeliverFirstInFlight => match cluster.in_flight().first() {
-            Some(message) => format!("deliver {}: {:?}", message.id, cluster.deliver(message.id)),
-            None => "deliver: nothing in flight".to_string(),
-        },
-        Call::DropFirstInFlight => match cluster.in_flight().first() {
-            Some(message) => format!(
-                "drop message {}: {:?}",
-                message.id,
-                cluster.drop_message(message.id)
-            ),
-            None => "drop message: nothing in flight".to_string(),
-        },
-    }
+/// Replays recorded actions on a fresh cluster of `nodes` with `seed`.
+fn replay(seed: u64, nodes: usize, actions: &[Action]) -> Outcome {
+    let mut cluster = cluster(seed, nodes);
+    let transcript = actions
+        .iter()
+        .map(|action| apply(&mut cluster, action))
+        .collect();
+    observe(&cluster, nodes, transcript)
 }
 
 /// Everything observable at the end of a run.
 #[derive(Clone, Debug, PartialEq)]
 struct Outcome {
-    /// What each call returned.
+    /// Each action and what applying it returned.
     transcript: Vec<String>,
     /// The final tick.
     now: u64,
@@ -194,17 +165,13 @@ struct Outcome {
     applied: Vec<(usize, Option<String>)>,
 }
 
-/// Builds a cluster of `nodes` with `seed` and drives it through `calls`.
-fn run(seed: u64, nodes: usize, calls: &[Call]) -> Outcome {
-    let mut config = Config::new(nodes).seed(seed);
-    config.trace_capacity = TRACE_CAPACITY;
-    let mut cluster = Cluster::new(config);
-    let transcript = calls.iter().map(|each| call(&mut cluster, each)).collect();
+/// What a run ended with.
+fn observe(cluster: &Cluster, nodes: usize, transcript: Vec<String>) -> Outcome {
     let highest = cluster.checker().max_applied();
     Outcome {
         transcript,
         now: cluster.now(),
-        statuses: (1..=nodes).map(|id| cluster.status(id)).collect(),
+        statuses: (1..=nodes as NodeId).map(|id| cluster.status(id)).collect(),
         digest: cluster.history_digest(),
         events: cluster.events(TRACE_CAPACITY),
         stats: cluster.stats(),
@@ -261,7 +228,7 @@ fn assert_eventful(outcome: &Outcome, nodes: usize, what: &str) {
     let accepted = outcome
         .transcript
         .iter()
-        .filter(|line| line.starts_with("submit") && line.contains(": Ok(("))
+        .filter(|line| line.starts_with("submit") && line.contains(": Ok(Submitted"))
         .count();
     assert!(accepted >= 10, "{what}: only {accepted} commands accepted");
     let count = |kind: &str| {
@@ -298,15 +265,14 @@ fn assert_eventful(outcome: &Outcome, nodes: usize, what: &str) {
     }
 }
 
-/// The (cluster seed, size) pairs compared, each with its own script.
+/// The (cluster seed, size) pairs compared, each with its own schedule.
 const CASES: [(u64, usize); 7] = [(1, 3), (2, 5), (3, 3), (4, 7), (5, 1), (6, 5), (7, 3)];
 
 #[test]
-fn same_seed_and_calls_give_the_same_history() {
+fn replaying_the_same_actions_on_the_same_seed_gives_the_same_history() {
     for (seed, nodes) in CASES {
-        let calls = script(seed * 1000, nodes, 400);
-        let first = run(seed, nodes, &calls);
-        let second = run(seed, nodes, &calls);
+        let (actions, first) = generate(seed, nodes, seed * 1000, 400);
+        let second = replay(seed, nodes, &actions);
         let what = format!("seed {seed}, {nodes} nodes");
         assert_eventful(&first, nodes, &what);
         assert_same(&first, &second, &what);
@@ -314,7 +280,20 @@ fn same_seed_and_calls_give_the_same_history() {
 }
 
 #[test]
-fn different_seeds_give_different_histories() {
+fn every_recorded_action_is_a_script_line_that_reads_back_as_itself() {
+    let (actions, outcome) = generate(8, 5, 8000, 400);
+    assert_eventful(&outcome, 5, "seed 8, 5 nodes");
+    for action in &actions {
+        assert_eq!(
+            parse_action(&action.to_string()).as_ref(),
+            Ok(action),
+            "`{action}`"
+        );
+    }
+}
+
+#[test]
+fn the_same_actions_on_different_seeds_give_different_histories() {
     for (a, b, nodes) in [
         (1, 2, 3),
         (10, 11, 5),
@@ -322,9 +301,8 @@ fn different_seeds_give_different_histories() {
         (7, 1007, 5),
         (0, 1, 7),
     ] {
-        let calls = script(42, nodes, 300);
-        let first = run(a, nodes, &calls);
-        let second = run(b, nodes, &calls);
+        let (actions, first) = generate(a, nodes, 42, 300);
+        let second = replay(b, nodes, &actions);
         assert_ne!(
             first.digest, second.digest,
             "seeds {a} and {b} ({nodes} nodes) gave the same history"
@@ -336,12 +314,12 @@ fn different_seeds_give_different_histories() {
     }
 }
 
-/// Runs `seed` twice at once on two threads, with `spinners` more threads burning
-/// CPU meanwhile, and returns both outcomes.
-fn run_twice_at_once(
+/// Replays `actions` on `seed` twice at once on two threads, with `spinners` more
+/// threads burning CPU meanwhile, and returns both outcomes.
+fn replay_twice_at_once(
     seed: u64,
     nodes: usize,
-    calls: &[Call],
+    actions: &[Action],
     spinners: usize,
 ) -> (Outcome, Outcome) {
     let stop = AtomicBool::new(false);
@@ -358,8 +336,8 @@ fn run_twice_at_once(
                 })
             })
             .collect();
-        let first = scope.spawn(|| run(seed, nodes, calls));
-        let second = scope.spawn(|| run(seed, nodes, calls));
+        let first = scope.spawn(|| replay(seed, nodes, actions));
+        let second = scope.spawn(|| replay(seed, nodes, actions));
         let outcomes = (
             first.join().expect("the first run finishes"),
             second.join().expect("the second run finishes"),
@@ -376,11 +354,10 @@ fn run_twice_at_once(
 #[test]
 fn determinism_holds_with_two_runs_at_once() {
     for (seed, nodes) in [(21, 3), (22, 5), (23, 7)] {
-        let calls = script(seed, nodes, 400);
-        let alone = run(seed, nodes, &calls);
+        let (actions, alone) = generate(seed, nodes, seed, 400);
         let what = format!("seed {seed}, {nodes} nodes");
         assert_eventful(&alone, nodes, &what);
-        let (first, second) = run_twice_at_once(seed, nodes, &calls, 0);
+        let (first, second) = replay_twice_at_once(seed, nodes, &actions, 0);
         assert_same(&alone, &first, &format!("{what}, two runs at once (first)"));
         assert_same(
             &alone,
@@ -391,12 +368,11 @@ fn determinism_holds_with_two_runs_at_once() {
 }
 
 /// A spinning thread holds a core, so on a small machine the node threads of both
-/// runs keep getting preempted mid-tick. Shorter scripts keep this test quick.
+/// runs keep getting preempted mid-tick. Shorter schedules keep this test quick.
 #[test]
 fn determinism_holds_while_a_thread_spins() {
     for (seed, nodes) in [(24, 3), (25, 5)] {
-        let calls = script(seed, nodes, 120);
-        let alone = run(seed, nodes, &calls);
+        let (actions, alone) = generate(seed, nodes, seed, 120);
         let what = format!("seed {seed}, {nodes} nodes, two runs at once and a spinning thread");
         assert!(
             alone.applied.len() >= 3 && alone.events.len() >= 100,
@@ -404,7 +380,7 @@ fn determinism_holds_while_a_thread_spins() {
             alone.applied.len(),
             alone.events.len()
         );
-        let (first, second) = run_twice_at_once(seed, nodes, &calls, 1);
+        let (first, second) = replay_twice_at_once(seed, nodes, &actions, 1);
         assert_same(&alone, &first, &format!("{what} (first)"));
         assert_same(&alone, &second, &format!("{what} (second)"));
     }

@@ -2,7 +2,14 @@
 //! or found in a script becomes (the parser is in [`super::parse`]), and every
 //! command's usage, summary and example in [`COMMANDS`], which `help`, completion,
 //! hints and error messages all read.
+//!
+//! A command that changes the cluster and names everything concretely is an
+//! [`Action`] as it stands ([`Command::Act`]); one that names nodes by role
+//! (`crash leader`, `snapshot all`) or picks messages (`deliver all`) becomes a list
+//! of actions when it runs ([`super::actions`]).
 
+use crate::cluster::Action;
+pub use crate::cluster::action::MAX_TICKS;
 use crate::raft::{NodeId, Role};
 
 /// One command of the grammar, for help and completion.
@@ -88,6 +95,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         "messages",
     ),
     spec(
+        "views",
+        "digest",
+        "digest [--json]",
+        "the history digest: equal digests mean equal runs (check a replay with expect digest)",
+        "digest",
+    ),
+    spec(
         "client",
         "submit",
         "submit [@NODE] TEXT",
@@ -125,7 +139,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(
         "faults",
         "partition",
-        "partition NODES | NODES [| ...]",
+        "partition NODES [| NODES ...]",
         "split the network into groups that cannot talk; unnamed nodes are alone",
         "partition leader | followers",
     ),
@@ -170,6 +184,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         "reorder on|off",
         "the lab's long reordering: ~2/3 of replies delayed 4-44 ticks",
         "reorder on",
+    ),
+    spec(
+        "faults",
+        "set",
+        "set NAME VALUE",
+        "change a core setting on every node from the next step (help set lists them)",
+        "set batch-entries 4",
     ),
     spec(
         "snapshots",
@@ -244,7 +265,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(
         "assertions",
         "expect",
-        "expect leader [NODE] | no-leader | role NODES ROLE | term|commit|snapshot|last-index NODES OP N | committed INDEX [on ...] | applied NODES INDEX | kv NODES KEY [VALUE] | logs-match | no-violations",
+        "expect leader [NODE] | no-leader | role NODES ROLE | term|commit|snapshot|last-index NODES OP N | committed INDEX [on ...] | applied NODES INDEX | kv NODES KEY [VALUE] | logs-match | no-violations | digest HEX",
         "check the cluster; a failed expect fails a script",
         "expect role 2 follower",
     ),
@@ -278,6 +299,7 @@ pub const EXPECT_FORMS: &[&str] = &[
     "kv",
     "logs-match",
     "no-violations",
+    "digest",
 ];
 
 /// The `wait` forms.
@@ -432,20 +454,18 @@ pub enum Expectation {
     LogsMatch,
     /// The checker found nothing wrong.
     NoViolations,
-}
-
-/// Which message `deliver` delivers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Which {
-    /// The message with this id.
-    Id(u64),
-    /// Every message in flight.
-    All,
+    /// The history digest is this one (as `digest` shows it): the run so far is the
+    /// one that produced it.
+    Digest(u64),
 }
 
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
+    /// A line that is one action as it stands: `tick N`, `heal`, `drop RATE`, `delay
+    /// MIN[..MAX]`, `duplicate RATE`, `unreliable on|off`, `reorder on|off`,
+    /// `autosnapshot N|off`, `deliver ID`, `drop-msg ID`, `set NAME VALUE`.
+    Act(Action),
     /// `help [COMMAND]`
     Help(Option<String>),
     /// `cluster N [seed S]`
@@ -491,6 +511,11 @@ pub enum Command {
         /// As JSON.
         json: bool,
     },
+    /// `digest`
+    Digest {
+        /// As JSON.
+        json: bool,
+    },
     /// `submit [@NODE] TEXT`
     Submit {
         /// To whom (the leader by default).
@@ -508,36 +533,18 @@ pub enum Command {
     Connect(Targets),
     /// `partition A | B | ...`
     Partition(Vec<Targets>),
-    /// `heal`
-    Heal,
-    /// `drop RATE`
-    Drop(f64),
-    /// `delay MIN[..MAX]`
-    Delay(u64, u64),
-    /// `duplicate RATE`
-    Duplicate(f64),
-    /// `unreliable on|off`
-    Unreliable(bool),
-    /// `reorder on|off`
-    Reorder(bool),
     /// `snapshot NODES`
     Snapshot(Targets),
-    /// `autosnapshot N|off`
-    AutoSnapshot(Option<u64>),
+    /// `timeout NODES`
+    Timeout(Targets),
+    /// `deliver all`: every message in flight now, in delivery order.
+    DeliverAll,
     /// `pause`
     Pause,
     /// `resume`
     Resume,
-    /// `tick [N]`
-    Tick(u64),
     /// `speed MS`
     Speed(u64),
-    /// `timeout NODES`
-    Timeout(Targets),
-    /// `deliver ID|all`
-    Deliver(Which),
-    /// `drop-msg ID`
-    DropMessage(u64),
     /// `wait ... [within N]`
     Wait {
         /// The condition.
@@ -553,5 +560,3 @@ pub enum Command {
 
 /// The largest cluster.
 pub const MAX_NODES: usize = 15;
-/// The most ticks one `tick` or `wait` may take.
-pub const MAX_TICKS: u64 = 10_000_000;

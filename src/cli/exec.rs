@@ -1,8 +1,10 @@
 //! The one executor: runs a parsed [`Command`] on the session's cluster and says what
 //! happened, for the prompt and for scripts alike.
 //!
-//! Every command resolves and validates all of its arguments before it changes
-//! anything, so a bad line leaves the cluster exactly as it was.
+//! A command that changes the cluster becomes [`crate::cluster::Action`]s
+//! ([`super::actions`]), each applied through the cluster's one `apply`. Every
+//! command resolves and validates all of its arguments before it changes anything,
+//! so a bad line leaves the cluster exactly as it was.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,15 +12,15 @@ use std::time::Duration;
 
 use colored::Colorize;
 
-use super::command::{COMMANDS, Command, WaitFor, Which, spec_of};
+use super::actions::{self, ClusterTargets, actions_of};
+use super::command::{COMMANDS, Command, WaitFor, spec_of};
 use super::expect::{committed_on, describe_quorum, expect, roles_summary};
 use super::render;
-use super::target::{names, no_leader, resolve, resolve_one};
 use super::views;
+use crate::cluster::action::SETTINGS;
 use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
 use crate::cluster::trace::TraceEvent;
-use crate::cluster::{Cluster, ClusterError, Config};
-use crate::raft::{NodeId, Role};
+use crate::cluster::{Action, Cluster, ClusterError, Config};
 
 /// The default limit of a `wait`, in ticks.
 pub const DEFAULT_WITHIN: u64 = 1000;
@@ -253,7 +255,7 @@ impl Session {
                 }
                 None => "(a script runs on virtual time: speed has no effect)".to_string(),
             })),
-            Command::Tick(ticks) => self.tick(ticks),
+            Command::Act(Action::Tick(ticks)) => self.tick(ticks),
             Command::Wait { until, within } => self.wait(until, within.unwrap_or(DEFAULT_WITHIN)),
             other => {
                 let mut cluster = lock(&self.cluster);
@@ -272,7 +274,7 @@ impl Session {
                 return Err(ExecError::Interrupted(lock(&self.cluster).now()));
             }
             let slice = left.min(1000);
-            lock(&self.cluster).tick(slice);
+            lock(&self.cluster).apply(&Action::Tick(slice))?;
             left -= slice;
         }
         let now = lock(&self.cluster).now();
@@ -355,12 +357,19 @@ pub fn help(topic: Option<&str>) -> Result<String, ExecError> {
                     names.join(", ")
                 ))
             })?;
-            Ok(format!(
+            let mut text = format!(
                 "{}\n  {}\n  example: {}",
                 spec.usage.bold(),
                 spec.summary,
                 spec.example.green()
-            ))
+            );
+            if spec.name == "set" {
+                for setting in SETTINGS {
+                    let name = format!("{} {}", setting.name, setting.value);
+                    text.push_str(&format!("\n  {:<17} {}", name.bold(), setting.summary));
+                }
+            }
+            Ok(text)
         }
     }
 }
@@ -408,6 +417,13 @@ pub fn execute_on(
     command: Command,
     running: Option<bool>,
 ) -> Result<Output, ExecError> {
+    if let Some(resolved) = actions_of(&command, &ClusterTargets(cluster)) {
+        let actions = resolved.map_err(ExecError::Invalid)?;
+        if command == Command::DeliverAll && actions.is_empty() {
+            return Ok(Output::text("no messages in flight".dimmed().to_string()));
+        }
+        return actions::run(cluster, &actions).map(Output::text);
+    }
     let text = match command {
         Command::Status { json } => views::status(cluster, json, running),
         Command::Log { nodes, json } => views::log(cluster, nodes.as_deref(), json)?,
@@ -415,244 +431,27 @@ pub fn execute_on(
         Command::Events { count, json } => views::events(cluster, count, json),
         Command::Stats { json } => views::stats(cluster, json),
         Command::Messages { json } => views::messages(cluster, json),
-        Command::Submit { node, text } => {
-            let id = match node {
-                Some(targets) => resolve_one(cluster, &targets)?,
-                None => cluster.leader().ok_or_else(no_leader)?,
-            };
-            match cluster.submit(id, &text) {
-                Ok((index, term)) => format!("n{id} accepted it at index {index}, term {term}"),
-                Err(ClusterError::NotLeader { node, leader }) => {
-                    let who = leader.map_or("no leader is known".to_string(), |leader| {
-                        format!("n{leader} is")
-                    });
-                    format!("n{node} refused: not the leader ({who})")
-                        .yellow()
-                        .to_string()
-                }
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Command::Crash(targets) => {
-            let nodes = resolve(cluster, &targets)?;
-            each(&nodes, |id| {
-                if cluster.is_up(id) {
-                    cluster.crash(id);
-                    format!("n{id} crashed")
-                } else {
-                    format!("n{id} is already down")
-                }
-            })
-        }
-        Command::Restart(targets) => {
-            let nodes = resolve(cluster, &targets)?;
-            each(&nodes, |id| {
-                cluster.restart(id);
-                let status = cluster.status(id);
-                format!(
-                    "n{id} restarted from its persisted state: term {}, log up to {}, snapshot {}",
-                    status.term, status.last_log_index, status.snapshot_index
-                )
-            })
-        }
-        Command::Disconnect(targets) => {
-            let nodes = resolve(cluster, &targets)?;
-            each(&nodes, |id| {
-                cluster.disconnect(id);
-                format!("n{id} is cut off from every other node")
-            })
-        }
-        Command::Connect(targets) => {
-            let nodes = resolve(cluster, &targets)?;
-            each(&nodes, |id| {
-                cluster.connect(id);
-                format!("n{id} is connected")
-            })
-        }
-        Command::Partition(groups) => {
-            let mut resolved: Vec<Vec<NodeId>> = Vec::new();
-            for group in &groups {
-                let nodes = resolve(cluster, group)?;
-                if let Some(&twice) = nodes
-                    .iter()
-                    .find(|id| resolved.iter().flatten().any(|other| other == *id))
-                {
-                    return Err(ExecError::Invalid(format!("n{twice} is in two groups")));
-                }
-                resolved.push(nodes);
-            }
-            cluster.partition(&resolved)?;
-            let shown: Vec<String> = resolved
-                .iter()
-                .map(|group| format!("{{{}}}", names(group)))
-                .collect();
-            let alone: Vec<NodeId> = (1..=cluster.size())
-                .filter(|id| !resolved.iter().flatten().any(|other| other == id))
-                .collect();
-            let mut text = format!("partitioned: {}", shown.join(" | "));
-            if !alone.is_empty() {
-                text.push_str(&format!("; {} alone", names(&alone)));
-            }
-            text
-        }
-        Command::Heal => {
-            cluster.heal();
-            "healed: every node connected to every other".to_string()
-        }
-        Command::Drop(rate) => {
-            cluster.set_drop_rate(rate)?;
-            format!("dropping {}% of messages", rate * 100.0)
-        }
-        Command::Duplicate(rate) => {
-            cluster.set_duplicate_rate(rate)?;
-            format!("duplicating {}% of messages", rate * 100.0)
-        }
-        Command::Delay(min, max) => {
-            cluster.set_latency(min, max)?;
-            if min == max {
-                format!(
-                    "every message takes {min} tick{}",
-                    if min == 1 { "" } else { "s" }
-                )
-            } else {
-                format!("messages take {min} to {max} ticks")
-            }
-        }
-        Command::Unreliable(on) => {
-            cluster.set_unreliable(on);
-            format!(
-                "unreliable network {}",
-                if on {
-                    "on: ~10% of messages lost, extra delay"
-                } else {
-                    "off"
-                }
-            )
-        }
-        Command::Reorder(on) => {
-            cluster.set_long_reordering(on);
-            format!(
-                "long reordering {}",
-                if on {
-                    "on: ~2/3 of replies delayed 4-44 ticks"
-                } else {
-                    "off"
-                }
-            )
-        }
-        Command::Snapshot(targets) => {
-            let nodes = resolve(cluster, &targets)?;
-            each(&nodes, |id| match cluster.take_snapshot(id) {
-                Ok(index) => format!("n{id} snapshotted through index {index}"),
-                Err(error) => error.to_string().yellow().to_string(),
-            })
-        }
-        Command::AutoSnapshot(every) => {
-            cluster.set_auto_snapshot(every);
-            match every {
-                Some(every) => {
-                    format!("every node snapshots at each multiple of {every} applied entries")
-                }
-                None => "automatic snapshots off".to_string(),
-            }
-        }
-        Command::Timeout(targets) => {
-            let nodes = resolve(cluster, &targets)?;
-            // Validate every node before firing any timer.
-            for &id in &nodes {
-                if !cluster.is_up(id) {
-                    return Err(ClusterError::Down(id).into());
-                }
-                if cluster.status(id).role == Role::Leader {
-                    return Err(ClusterError::IsLeader(id).into());
-                }
-            }
-            each(&nodes, |id| {
-                let outcome = cluster.timeout(id);
-                debug_assert!(outcome.is_ok(), "validated above");
-                let status = cluster.status(id);
-                format!(
-                    "n{id}'s election timer fired: {:?} in term {}",
-                    status.role, status.term
-                )
-                .to_lowercase()
-            })
-        }
-        Command::Deliver(which) => {
-            let ids: Vec<u64> = match which {
-                Which::Id(id) => {
-                    if !cluster.in_flight().iter().any(|message| message.id == id) {
-                        return Err(ClusterError::NoSuchMessage(id).into());
-                    }
-                    vec![id]
-                }
-                Which::All => cluster
-                    .in_flight()
-                    .iter()
-                    .map(|message| message.id)
-                    .collect(),
-            };
-            if ids.is_empty() {
-                "no messages in flight".dimmed().to_string()
-            } else {
-                let mut lines = Vec::new();
-                for id in ids {
-                    let Some(message) = cluster
-                        .in_flight()
-                        .into_iter()
-                        .find(|message| message.id == id)
-                    else {
-                        continue;
-                    };
-                    let envelope = &message.envelope;
-                    let before = cluster.in_flight().iter().map(|m| m.id).max().unwrap_or(0);
-                    cluster.deliver(id)?;
-                    lines.push(format!(
-                        "delivered #{id} n{}→n{} {} t{}: {}",
-                        envelope.from,
-                        envelope.to,
-                        envelope.message.kind(),
-                        envelope.term,
-                        render::message_summary(&envelope.message)
-                    ));
-                    for sent in cluster.in_flight().iter().filter(|m| m.id > before) {
-                        lines.push(format!(
-                            "  → sent #{} n{}→n{} {}: {}",
-                            sent.id,
-                            sent.envelope.from,
-                            sent.envelope.to,
-                            sent.envelope.message.kind(),
-                            render::message_summary(&sent.envelope.message)
-                        ));
-                    }
-                }
-                lines.join("\n")
-            }
-        }
-        Command::DropMessage(id) => {
-            cluster.drop_message(id)?;
-            format!("dropped #{id}")
-        }
+        Command::Digest { json } => views::digest(cluster, json),
         Command::Expect(expectation) => expect(cluster, &expectation)?,
+        Command::Act(_)
+        | Command::Submit { .. }
+        | Command::Crash(_)
+        | Command::Restart(_)
+        | Command::Disconnect(_)
+        | Command::Connect(_)
+        | Command::Partition(_)
+        | Command::Snapshot(_)
+        | Command::Timeout(_)
+        | Command::DeliverAll => unreachable!("commands that change the cluster are actions"),
         Command::Help(_)
         | Command::Quit
         | Command::Cluster { .. }
         | Command::Pause
         | Command::Resume
         | Command::Speed(_)
-        | Command::Tick(_)
         | Command::Wait { .. } => unreachable!("the session handles these itself"),
     };
     Ok(Output::text(text))
-}
-
-/// Runs `action` for every node and joins its lines.
-fn each(nodes: &[NodeId], mut action: impl FnMut(NodeId) -> String) -> String {
-    nodes
-        .iter()
-        .map(|&id| action(id))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]

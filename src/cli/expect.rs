@@ -222,6 +222,22 @@ pub fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String
                 ))
             }
         }
+        Expectation::Digest(wanted) => {
+            let digest = cluster.history_digest();
+            if digest == *wanted {
+                ok(format!(
+                    "history digest {digest:016x} ({} events through tick {})",
+                    cluster.event_count(),
+                    cluster.now()
+                ))
+            } else {
+                fail(format!(
+                    "expected history digest {wanted:016x}, saw {digest:016x} ({} events through tick {}): the history differs",
+                    cluster.event_count(),
+                    cluster.now()
+                ))
+            }
+        }
     }
 }
 

@@ -2,8 +2,11 @@
 //! rendering. One grammar ([`command`], parsed by [`parse`]) and one executor
 //! ([`exec`], with [`target`] resolution, [`views`] and [`expect`]ations) serve both
 //! the prompt ([`repl`]) and scripts ([`script`]), so a demo is exactly what a person
-//! could type. [`render`] turns data into colored text or JSON.
+//! could type. Commands that change the cluster become the cluster's own
+//! [`crate::cluster::Action`]s ([`actions`]). [`render`] turns data into colored text
+//! or JSON.
 
+pub mod actions;
 pub mod command;
 pub mod exec;
 pub mod expect;
@@ -32,6 +35,8 @@ Examples:
   raft-playground run demos/*.txt       run narrated demos; exit 1 on a failed expect
   raft-playground < my-script.txt       run commands from standard input
   raft-playground chaos --seeds 1000    check 1000 seeded chaos schedules
+  raft-playground chaos --seed 7 > s.txt; raft-playground run s.txt
+                                        print one seed's schedule as a script, replay it
 
 At the prompt, `help` lists every command and `help CMD` shows one with an example.";
 
@@ -73,10 +78,10 @@ pub enum Subcommands {
     },
     /// Run seeded chaos schedules and check every safety property (see `--help`)
     #[command(
-        after_help = "Examples:\n  raft-playground chaos --seeds 1000          seeds 0..1000\n  raft-playground chaos --from 5000 --seeds 200\n  raft-playground chaos --seed 1234           replay one seed, printing its schedule"
+        after_help = "Examples:\n  raft-playground chaos --seeds 1000          seeds 0..1000\n  raft-playground chaos --from 5000 --seeds 200\n  raft-playground chaos --seed 1234 > s.txt   run one seed, printing its schedule as a script\n  raft-playground run s.txt                   replay it: same end state, same history digest"
     )]
     Chaos {
-        /// Replay this one seed and print its schedule
+        /// Run this one seed and print its schedule as a script for `run`
         #[arg(long, conflicts_with_all = ["from", "seeds"])]
         seed: Option<u64>,
         /// First seed of the range
@@ -123,25 +128,26 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Runs chaos seeds (or replays one); exit status 1 if any failed.
+/// Runs chaos seeds, or replays one and prints its schedule as a script that
+/// `raft-playground run` replays to the same end (every line but the script's own
+/// is a `#` comment); exit status 1 if any failed.
 fn run_chaos(replay: Option<u64>, from: u64, count: u64) -> ExitCode {
     if let Some(seed) = replay {
         let report = crate::chaos::run(seed);
-        println!("chaos seed {seed}: {}", report.setup);
-        for step in &report.steps {
-            println!("  {step}");
-        }
+        print!("{}", report.script());
         return match report.failure {
             None => {
                 let summary = format!(
                     "seed {seed} passed: {} ticks, {} commands accepted, {} seen committed",
                     report.ticks, report.submitted, report.committed
                 );
-                println!("{}", summary.green());
+                println!("# {}", summary.green());
                 ExitCode::SUCCESS
             }
             Some(failure) => {
-                println!("{}", failure.red());
+                for line in failure.lines() {
+                    println!("# {}", line.red());
+                }
                 ExitCode::FAILURE
             }
         };

@@ -1,10 +1,15 @@
 //! The parser: one line of text into a [`Command`], or a [`ParseError`] that says in
 //! one line what was expected (and shows the command's usage and an example).
+//! [`parse_action`] reads a line that names one [`Action`] concretely, the inverse of
+//! the action's `Display`.
 
+use super::actions::{Concrete, actions_of};
 use super::command::{
     COMMANDS, Command, EXPECT_FORMS, Expectation, Field, MAX_NODES, MAX_TICKS, Op, Quorum,
-    RoleOrDown, Target, Targets, WAIT_FORMS, WaitFor, Which, spec_of,
+    RoleOrDown, Target, Targets, WAIT_FORMS, WaitFor, spec_of,
 };
+use crate::cluster::action::MAX_LATENCY;
+use crate::cluster::{Action, Setting};
 use crate::raft::Role;
 
 /// A line that does not parse, with a message that says what was expected.
@@ -34,6 +39,10 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         ));
     }
     let (name, rest) = split_word(line);
+    // A command's text is free-form: even `--json` in it is part of the text.
+    if name == "submit" {
+        return parse_submit(rest).map(Some);
+    }
     let mut words: Vec<&str> = rest.split_whitespace().collect();
     let json = take_flag(&mut words, "--json");
     let command = match name {
@@ -42,6 +51,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "status" => view(name, &words, Command::Status { json })?,
         "stats" => view(name, &words, Command::Stats { json })?,
         "messages" => view(name, &words, Command::Messages { json })?,
+        "digest" => view(name, &words, Command::Digest { json })?,
         "log" => Command::Log {
             nodes: one_optional(name, &words)?
                 .map(|text| parse_targets(name, text))
@@ -63,10 +73,9 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         },
         _ if json => {
             return Err(ParseError(format!(
-                "{name}: --json is for views (status, log, kv, events, stats, messages)"
+                "{name}: --json is for views (status, log, kv, events, stats, messages, digest)"
             )));
         }
-        "submit" => parse_submit(rest)?,
         "crash" => Command::Crash(one_targets(name, &words)?),
         "restart" => Command::Restart(one_targets(name, &words)?),
         "disconnect" => Command::Disconnect(one_targets(name, &words)?),
@@ -74,28 +83,32 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "snapshot" => Command::Snapshot(one_targets(name, &words)?),
         "timeout" => Command::Timeout(one_targets(name, &words)?),
         "partition" => parse_partition(rest)?,
-        "heal" => none(name, &words, Command::Heal)?,
-        "drop" => Command::Drop(parse_rate(name, one(name, &words)?)?),
-        "duplicate" => Command::Duplicate(parse_rate(name, one(name, &words)?)?),
+        "heal" => none(name, &words, Command::Act(Action::Heal))?,
+        "drop" => Command::Act(Action::DropRate(parse_rate(name, one(name, &words)?)?)),
+        "duplicate" => Command::Act(Action::DuplicateRate(parse_rate(name, one(name, &words)?)?)),
         "delay" => {
             let (min, max) = parse_range(name, one(name, &words)?)?;
-            Command::Delay(min, max)
+            Command::Act(Action::Latency { min, max })
         }
-        "unreliable" => Command::Unreliable(parse_switch(name, one(name, &words)?)?),
-        "reorder" => Command::Reorder(parse_switch(name, one(name, &words)?)?),
-        "autosnapshot" => Command::AutoSnapshot(match one(name, &words)? {
+        "unreliable" => Command::Act(Action::Unreliable(parse_switch(name, one(name, &words)?)?)),
+        "reorder" => Command::Act(Action::LongReordering(parse_switch(
+            name,
+            one(name, &words)?,
+        )?)),
+        "set" => parse_set(&words)?,
+        "autosnapshot" => Command::Act(Action::AutoSnapshot(match one(name, &words)? {
             "off" => None,
             text => match parse_number(name, text, "a number of entries or `off`")? {
                 0 => return Err(usage(name, "the interval must be at least 1 (or `off`)")),
                 every => Some(every),
             },
-        }),
+        })),
         "pause" => none(name, &words, Command::Pause)?,
         "resume" => none(name, &words, Command::Resume)?,
-        "tick" => Command::Tick(match one_optional(name, &words)? {
+        "tick" => Command::Act(Action::Tick(match one_optional(name, &words)? {
             Some(text) => parse_ticks(name, text)?,
             None => 1,
-        }),
+        })),
         "speed" => {
             let ms = parse_number(name, one(name, &words)?, "milliseconds per tick")?;
             if !(1..=60_000).contains(&ms) {
@@ -106,25 +119,50 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             }
             Command::Speed(ms)
         }
-        "deliver" => Command::Deliver(match one(name, &words)? {
-            "all" => Which::All,
-            text => Which::Id(parse_number(
+        "deliver" => match one(name, &words)? {
+            "all" => Command::DeliverAll,
+            text => Command::Act(Action::Deliver(parse_number(
                 name,
                 text,
                 "a message id (see `messages`) or `all`",
-            )?),
-        }),
-        "drop-msg" => Command::DropMessage(parse_number(
+            )?)),
+        },
+        "drop-msg" => Command::Act(Action::DropMessage(parse_number(
             name,
             one(name, &words)?,
             "a message id (see `messages`)",
-        )?),
+        )?)),
         "wait" => parse_wait(&words)?,
         "expect" => Command::Expect(parse_expect(rest)?),
         "quit" | "exit" => none(name, &words, Command::Quit)?,
         _ => return Err(unknown_command(name)),
     };
     Ok(Some(command))
+}
+
+/// Parses a line that is exactly one action with concrete node ids, message ids and
+/// numbers: the inverse of the action's `Display` (`parse_action(&action.to_string())
+/// == Ok(action)` for every action a cluster accepts). Roles (`leader`), several
+/// nodes, `deliver all` and commands that change nothing are errors.
+pub fn parse_action(line: &str) -> Result<Action, ParseError> {
+    let Some(command) = parse(line)? else {
+        return Err(ParseError(
+            "a blank line or a comment is no action".to_string(),
+        ));
+    };
+    let actions = actions_of(&command, &Concrete)
+        .ok_or_else(|| {
+            let name = split_word(line.trim()).0;
+            ParseError(format!("`{name}` changes nothing, so it is no action"))
+        })?
+        .map_err(ParseError)?;
+    match <[Action; 1]>::try_from(actions) {
+        Ok([action]) => Ok(action),
+        Err(actions) => Err(ParseError(format!(
+            "that is {} actions, not one: an action names one node",
+            actions.len()
+        ))),
+    }
 }
 
 /// The error for a word that is no command, suggesting the closest one.
@@ -318,10 +356,15 @@ fn parse_submit(rest: &str) -> Result<Command, ParseError> {
     })
 }
 
+/// `partition NODES | NODES ...`, or one group alone: `partition NODES` (every node
+/// it does not name is alone).
 fn parse_partition(rest: &str) -> Result<Command, ParseError> {
     let name = "partition";
     if !rest.contains('|') {
-        return Err(usage(name, "expected groups separated by `|`"));
+        return match rest.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [group] => Ok(Command::Partition(vec![parse_targets(name, group)?])),
+            _ => Err(usage(name, "expected groups separated by `|`")),
+        };
     }
     let groups = rest
         .split('|')
@@ -372,13 +415,58 @@ fn parse_range(name: &str, text: &str) -> Result<(u64, u64), ParseError> {
     let what = "ticks of latency (a number, at least 1)";
     let min = parse_number(name, min, what)?;
     let max = parse_number(name, max, what)?;
-    if min == 0 || max < min || max > 1_000_000 {
+    if min == 0 || max < min || max > MAX_LATENCY {
         return Err(usage(
             name,
-            format!("latency must be 1 ≤ MIN ≤ MAX ≤ 1000000 ticks, not {min}..{max}"),
+            format!("latency must be 1 ≤ MIN ≤ MAX ≤ {MAX_LATENCY} ticks, not {min}..{max}"),
         ));
     }
     Ok((min, max))
+}
+
+/// `set NAME VALUE`: a core setting (see [`Setting`]).
+fn parse_set(words: &[&str]) -> Result<Command, ParseError> {
+    let name = "set";
+    match words {
+        [setting, value] => Setting::parse(setting, value)
+            .map(|setting| Command::Act(Action::Set(setting)))
+            .map_err(|problem| {
+                if Setting::parse(setting, "1").is_err() {
+                    // Not a setting: perhaps a key-value command without its `submit`.
+                    usage(
+                        name,
+                        format!("{problem} (to change the key-value map, `submit set KEY VALUE`)"),
+                    )
+                } else {
+                    usage(name, problem)
+                }
+            }),
+        [] | [_] => Err(usage(name, "missing the setting's name or value")),
+        [_, _, extra, ..] => Err(usage(
+            name,
+            format!(
+                "unexpected `{}` (to change the key-value map, `submit set KEY VALUE`)",
+                shorten(extra)
+            ),
+        )),
+    }
+}
+
+/// A history digest as `digest` shows it: 1 to 16 hex digits.
+fn parse_digest(name: &str, text: &str) -> Result<u64, ParseError> {
+    let valid = (1..=16).contains(&text.len()) && text.chars().all(|c| c.is_ascii_hexdigit());
+    valid
+        .then(|| u64::from_str_radix(text, 16).ok())
+        .flatten()
+        .ok_or_else(|| {
+            usage(
+                name,
+                format!(
+                    "expected a history digest of 1 to 16 hex digits (see `digest`), got `{}`",
+                    shorten(text)
+                ),
+            )
+        })
 }
 
 fn parse_switch(name: &str, text: &str) -> Result<bool, ParseError> {
@@ -533,6 +621,7 @@ fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
         }
         ["logs-match"] => Expectation::LogsMatch,
         ["no-violations"] => Expectation::NoViolations,
+        ["digest", digest] => Expectation::Digest(parse_digest(name, digest)?),
         [form, ..] if EXPECT_FORMS.contains(form) => {
             return Err(usage(name, format!("wrong arguments for `expect {form}`")));
         }
@@ -621,14 +710,20 @@ mod tests {
 
     #[test]
     fn rates_ranges_and_numbers() {
-        assert_eq!(ok("drop 10%"), Command::Drop(0.1));
-        assert_eq!(ok("drop .5"), Command::Drop(0.5));
-        assert_eq!(ok("duplicate 1"), Command::Duplicate(1.0));
+        assert_eq!(ok("drop 10%"), Command::Act(Action::DropRate(0.1)));
+        assert_eq!(ok("drop .5"), Command::Act(Action::DropRate(0.5)));
+        assert_eq!(ok("duplicate 1"), Command::Act(Action::DuplicateRate(1.0)));
         assert!(err("drop 7").contains("between 0 and 1"));
         assert!(err("drop -1").contains("between 0 and 1"));
         assert!(err("drop NaN").contains("between 0 and 1"));
-        assert_eq!(ok("delay 3"), Command::Delay(3, 3));
-        assert_eq!(ok("delay 1..4"), Command::Delay(1, 4));
+        assert_eq!(
+            ok("delay 3"),
+            Command::Act(Action::Latency { min: 3, max: 3 })
+        );
+        assert_eq!(
+            ok("delay 1..4"),
+            Command::Act(Action::Latency { min: 1, max: 4 })
+        );
         assert!(err("delay 4..1").contains("MIN ≤ MAX"));
         assert!(err("delay 0").contains("1 ≤ MIN"));
         assert!(err("tick 99999999999999999999999").contains("too large"));
@@ -685,6 +780,69 @@ mod tests {
         assert!(err("expect role 1 king").contains("leader, candidate"));
         assert!(err("wait forever").contains("leader, commit or ticks"));
         assert!(err("expect").contains("missing"));
+    }
+
+    #[test]
+    fn partitions_sets_and_digests() {
+        assert_eq!(
+            ok("partition 1,2"),
+            Command::Partition(vec![vec![Target::Node(1), Target::Node(2)]])
+        );
+        assert!(err("partition 1,2 3").contains("`|`"));
+        assert!(err("partition").contains("`|`"));
+        assert_eq!(
+            ok("set batch-entries 4"),
+            Command::Act(Action::Set(Setting::BatchEntries(4)))
+        );
+        assert!(err("set batch-bytes 0").contains("at least 1"));
+        assert!(err("set x 1").contains("submit set KEY VALUE"));
+        assert!(err("set batch-entries").contains("missing"));
+        assert_eq!(ok("digest --json"), Command::Digest { json: true });
+        assert_eq!(
+            ok("expect digest 00ff"),
+            Command::Expect(Expectation::Digest(255))
+        );
+        assert!(err("expect digest 12345678901234567").contains("hex digits"));
+        assert!(err("expect digest xyz").contains("hex digits"));
+        // A command's text keeps even `--json`.
+        assert_eq!(
+            ok("submit @1 echo --json"),
+            Command::Submit {
+                node: Some(vec![Target::Node(1)]),
+                text: "echo --json".into()
+            }
+        );
+    }
+
+    #[test]
+    fn parse_action_takes_only_concrete_single_actions() {
+        assert_eq!(parse_action("crash n3"), Ok(Action::Crash(3)));
+        assert_eq!(parse_action("crash 3,3"), Ok(Action::Crash(3)));
+        assert_eq!(parse_action("tick"), Ok(Action::Tick(1)));
+        assert_eq!(
+            parse_action("submit @2 set x 1"),
+            Ok(Action::Submit {
+                node: 2,
+                command: "set x 1".into()
+            })
+        );
+        assert_eq!(
+            parse_action("partition 1, 2 | 3"),
+            Ok(Action::Partition(vec![vec![1, 2], vec![3]]))
+        );
+        for (line, phrase) in [
+            ("crash leader", "by number"),
+            ("crash 1,2", "2 actions"),
+            ("submit set x 1", "@NODE"),
+            ("deliver all", "deliver ID"),
+            ("status", "changes nothing"),
+            ("# a comment", "no action"),
+            ("crash x", "expected a node"),
+            ("partition 1,2 | 2,3", "n2 is in two groups"),
+        ] {
+            let error = parse_action(line).expect_err(line).0;
+            assert!(error.contains(phrase), "{line}: {error}");
+        }
     }
 
     #[test]

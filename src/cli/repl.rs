@@ -23,6 +23,7 @@ use rustyline::{Config as EditorConfig, Context, Editor, ExternalPrinter, Helper
 use super::command::{COMMANDS, EXPECT_FORMS, WAIT_FORMS, spec_of};
 use super::exec::{ExecError, Reported, Session};
 use super::parse::parse;
+use crate::cluster::action::SETTINGS;
 use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
 use crate::cluster::{Cluster, Config};
 
@@ -59,6 +60,9 @@ impl PromptHelper {
             }
             ["help"] => COMMANDS.iter().map(|spec| spec.name.to_string()).collect(),
             ["unreliable" | "reorder"] => list(&["on", "off"]),
+            ["set"] => SETTINGS.iter().map(|spec| spec.name.to_string()).collect(),
+            ["set", _] => Vec::new(),
+            ["expect", "digest"] => Vec::new(),
             ["autosnapshot"] => list(&["off", "10"]),
             ["deliver"] => list(&["all"]),
             ["wait"] => list(WAIT_FORMS),
@@ -73,7 +77,7 @@ impl PromptHelper {
             }
             ["wait", ..] => list(&["within"]),
             [
-                "status" | "stats" | "messages" | "events" | "log" | "kv",
+                "status" | "stats" | "messages" | "events" | "log" | "kv" | "digest",
                 ..,
             ] => {
                 let mut options = targets();
@@ -323,6 +327,10 @@ mod tests {
         assert_eq!(complete("wait c"), vec!["commit"]);
         assert_eq!(complete("unreliable o"), vec!["on", "off"]);
         assert_eq!(complete("submit @n"), vec!["n1", "n2", "n3"]);
+        assert_eq!(complete("set batch-e"), vec!["batch-entries"]);
+        assert_eq!(complete("dig"), vec!["digest"]);
+        assert_eq!(complete("digest --j"), vec!["--json"]);
+        assert_eq!(complete("expect di"), vec!["digest"]);
     }
 
     #[test]

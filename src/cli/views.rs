@@ -1,5 +1,5 @@
-//! The views (`status`, `log`, `kv`, `events`, `stats`, `messages`): each gathers
-//! its data from the cluster once and renders it as colored text or as JSON.
+//! The views (`status`, `log`, `kv`, `events`, `stats`, `messages`, `digest`): each
+//! gathers its data from the cluster once and renders it as colored text or as JSON.
 
 use std::collections::BTreeMap;
 
@@ -57,7 +57,7 @@ pub fn log(
         let log = if status.up {
             cluster.inspect(id)?.log
         } else {
-            cluster.persisted_log(id)
+            cluster.persisted_log(id)?
         };
         rows.push(render::LogRow { status, log });
     }
@@ -139,5 +139,31 @@ pub fn messages(cluster: &Cluster, json: bool) -> String {
         render::json(&messages)
     } else {
         render::messages_view(&messages, cluster.now())
+    }
+}
+
+/// `digest`: the history digest, which two runs share exactly when every event of
+/// their histories is the same (`expect digest` checks it).
+pub fn digest(cluster: &Cluster, json: bool) -> String {
+    let digest = format!("{:016x}", cluster.history_digest());
+    if json {
+        #[derive(Serialize)]
+        struct DigestView {
+            digest: String,
+            events: u64,
+            tick: u64,
+        }
+        render::json(&DigestView {
+            digest,
+            events: cluster.event_count(),
+            tick: cluster.now(),
+        })
+    } else {
+        format!(
+            "history digest {} ({} events through tick {})",
+            digest.bold(),
+            cluster.event_count(),
+            cluster.now()
+        )
     }
 }

@@ -1,20 +1,31 @@
 //! The runtime: N Raft nodes, each on its own OS thread, joined by a fault-injecting
 //! router and driven by a virtual clock.
 //!
-//! [`Cluster`] is the control surface. Time moves only through [`Cluster::tick`]. At
-//! each tick where something is due (a message arrives or a timer fires) every node
-//! with work gets its messages for that tick, the nodes run in parallel, and all of
-//! them finish before their output is routed and time moves on: lockstep. The
-//! [`engine`] runs these rounds; the last node thread to finish a round runs the next
-//! one, so no thread sits between them. Ticks where nothing is due are skipped; a node
-//! nobody needs sleeps and catches up on its timers when next woken. Between ticks the caller may submit commands, crash
-//! and restart nodes, cut links and take snapshots; each such call completes before
-//! it returns. The run is therefore a pure function of the seed and the sequence of
-//! calls, whatever the OS scheduler does.
+//! [`Cluster`] is the control surface. Everything that changes a cluster is an
+//! [`Action`] (the one vocabulary of [`action`]: ticks, submits, crashes, links,
+//! partitions, fault settings, snapshots, timeouts, stepping messages by hand, core
+//! settings), applied by [`Cluster::apply`], which answers with an [`Outcome`] or a
+//! [`ClusterError`]. An error means nothing changed. The handful of methods the lab's
+//! tests know by name (`crash`, `submit`, `set_unreliable`, ...) are thin wrappers
+//! over it. An unknown node id is [`ClusterError::NoSuchNode`] everywhere; the few
+//! views that cannot fail otherwise ([`Cluster::status`]) panic with that message
+//! and have a fallible twin ([`Cluster::try_status`]).
+//!
+//! Time moves only through [`Action::Tick`]. At each tick where something is due (a
+//! message arrives or a timer fires) every node with work gets its messages for that
+//! tick, the nodes run in parallel, and all of them finish before their output is
+//! routed and time moves on: lockstep. The [`engine`] runs these rounds; the last
+//! node thread to finish a round runs the next one, so no thread sits between them.
+//! Ticks where nothing is due are skipped; a node nobody needs sleeps and catches up
+//! on its timers when next woken. Between ticks the caller applies other actions;
+//! each completes before `apply` returns. A run is therefore a pure function of the
+//! seed and the sequence of actions, whatever the OS scheduler does.
 //!
 //! Every output of every node passes the [`checker`] before its messages are routed,
 //! and lands in the [`trace`].
 
+pub mod action;
+mod apply;
 pub mod checker;
 pub mod clock;
 pub mod engine;
@@ -28,13 +39,14 @@ use std::thread::JoinHandle;
 use crossbeam_channel::Receiver;
 use serde::Serialize;
 
+pub use self::action::{Action, Fate, Outcome, Setting};
 use self::checker::Checker;
 use self::engine::{Engine, Shared, Slot, ToCluster};
-use self::node::{Answer, NodeView, Request, Spawn, Storage};
-use self::router::{DropReason, Faults, InFlight, Router, Stats};
-use self::trace::{Trace, TraceEvent, TraceKind};
+use self::node::{Answer, NodeView, Request, Storage};
+use self::router::{Faults, InFlight, Router, Stats};
+use self::trace::{Trace, TraceEvent};
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{Command, Index, NodeId, Proposal, RaftConfig, Role, Status, Term};
+use crate::raft::{Index, NodeId, RaftConfig, Role, Status, Term};
 
 /// How to build a cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +55,8 @@ pub struct Config {
     pub nodes: usize,
     /// The seed of every random choice: election timeouts and network faults.
     pub seed: u64,
-    /// The core's timing and batching parameters.
+    /// The core's timing and batching parameters as the cluster starts
+    /// ([`Action::Set`] changes them later).
     pub raft: RaftConfig,
     /// How many recent trace events to keep for the `events` view.
     pub trace_capacity: usize,
@@ -103,9 +116,22 @@ pub enum ClusterError {
         /// Why not.
         reason: SnapshotError,
     },
-    /// A fault setting is out of range.
+    /// A number in an action is out of range (a rate, a latency, a tick count, a
+    /// setting).
     #[error("{0}")]
     InvalidSetting(String),
+    /// A partition with no group, or with an empty group.
+    #[error("a partition needs one or more groups, none of them empty")]
+    EmptyPartitionGroup,
+    /// A partition names a node in two groups.
+    #[error("n{0} is in two groups")]
+    NodeInTwoGroups(NodeId),
+    /// A command text that cannot be written on one script line.
+    #[error("a command is one line of text without leading or trailing spaces, not {0:?}")]
+    UnwritableCommand(String),
+    /// A batch of commands with no command in it.
+    #[error("nothing to submit")]
+    NothingToSubmit,
 }
 
 /// One node's state as the cluster sees it. A crashed node shows `up: false`, its
@@ -253,7 +279,7 @@ impl Cluster {
     }
 
     /// Checks that `node` names a node of this cluster.
-    pub fn check_node(&self, node: NodeId) -> Result<(), ClusterError> {
+    fn check_node(&self, node: NodeId) -> Result<(), ClusterError> {
         if (1..=self.config.nodes).contains(&node) {
             Ok(())
         } else {
@@ -267,117 +293,52 @@ impl Cluster {
     /// Checks that `node` exists and is up.
     fn check_up(&self, node: NodeId) -> Result<(), ClusterError> {
         self.check_node(node)?;
-        if self.is_up(node) {
+        if self.slot(node).up {
             Ok(())
         } else {
             Err(ClusterError::Down(node))
         }
     }
 
+    /// The engine's record of a node that exists.
     fn slot(&self, node: NodeId) -> &Slot {
         &self.engine().slots[node - 1]
     }
 
-    /// True if the node is running.
-    pub fn is_up(&self, node: NodeId) -> bool {
-        self.engine().is_up(node)
-    }
-
-    // ----- time -----
-
-    /// Advances virtual time by `ticks`, returning once all work due is done.
-    pub fn tick(&mut self, ticks: u64) {
-        let mut engine = self
-            .engine
-            .take()
-            .expect("the engine is home between ticks");
-        engine.target = engine.now.saturating_add(ticks);
-        // The rounds run on the node threads; the engine comes back when they are done.
-        self.shared.run(engine);
-        match self.wait_for_nodes() {
-            ToCluster::Done(engine) => self.engine = Some(engine),
-            other => unreachable!("only the round engine talks during rounds, not {other:?}"),
+    /// The engine's record of `node`, or the error of a query about a node that does
+    /// not exist (queries that cannot fail otherwise panic with it).
+    fn existing_slot(&self, node: NodeId) -> &Slot {
+        if let Err(error) = self.check_node(node) {
+            panic!("{error}");
         }
-    }
-
-    /// Advances one tick at a time until `done` holds or `ticks` have passed; returns
-    /// whether it held. `done` is checked before the first tick too.
-    pub fn tick_until(&mut self, ticks: u64, mut done: impl FnMut(&Cluster) -> bool) -> bool {
-        for _ in 0..ticks {
-            if done(self) {
-                return true;
-            }
-            self.tick(1);
-        }
-        done(self)
-    }
-
-    /// The next message from the node threads (a node thread's panic is re-raised).
-    fn wait_for_nodes(&mut self) -> ToCluster {
-        match node::receive(&self.from_nodes).expect("the cluster holds a sender") {
-            ToCluster::Panicked(id, message) => {
-                panic!("{message} (node n{id}): a bug in raft-playground")
-            }
-            other => other,
-        }
-    }
-
-    /// Sends one request to an up node and handles its report.
-    fn request(&mut self, node: NodeId, request: Request) -> Answer {
-        self.shared.send(node, request);
-        self.absorb_report()
-    }
-
-    /// Waits for a node's report outside rounds and takes it in.
-    fn absorb_report(&mut self) -> Answer {
-        match self.wait_for_nodes() {
-            ToCluster::Report(report) => self.engine_mut().absorb(*report),
-            other => unreachable!("between ticks nodes only report, not {other:?}"),
-        }
-    }
-
-    // ----- clients -----
-
-    /// Submits a command to `node`. `Ok((index, term))` if it is an up leader (the
-    /// command is then replicated with the next tick); otherwise why not.
-    pub fn submit(&mut self, node: NodeId, command: &str) -> Result<(u64, u64), ClusterError> {
-        self.submit_batch(node, &[command])
-            .map(|proposal| (proposal.index, proposal.term))
-    }
-
-    /// Submits several commands to `node` at once (one request to its thread, as fast
-    /// as a leader can take them). The [`Proposal`] gives the first command's index;
-    /// the others follow it in order, in the same term.
-    pub fn submit_batch(
-        &mut self,
-        node: NodeId,
-        commands: &[&str],
-    ) -> Result<Proposal, ClusterError> {
-        self.check_up(node)?;
-        if commands.is_empty() {
-            return Err(ClusterError::InvalidSetting("nothing to submit".into()));
-        }
-        let now = self.now();
-        let commands = commands
-            .iter()
-            .map(|command| Command::from(*command))
-            .collect();
-        match self.request(node, Request::Propose { now, commands }) {
-            Answer::Proposed(result) => result.map_err(|refusal| ClusterError::NotLeader {
-                node,
-                leader: refusal.leader,
-            }),
-            other => unreachable!("a proposal is answered with Proposed, not {other:?}"),
-        }
+        self.slot(node)
     }
 
     // ----- views -----
 
-    /// The state of `node`. Panics if there is no such node.
+    /// True if the node is running.
+    ///
+    /// # Panics
+    ///
+    /// If there is no such node (the message of [`ClusterError::NoSuchNode`]).
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.existing_slot(node).up
+    }
+
+    /// The state of `node`.
+    ///
+    /// # Panics
+    ///
+    /// If there is no such node, with the message of [`ClusterError::NoSuchNode`];
+    /// [`Cluster::try_status`] returns that error instead.
     pub fn status(&self, node: NodeId) -> NodeStatus {
-        if let Err(error) = self.check_node(node) {
-            panic!("{error}");
-        }
+        self.try_status(node)
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// The state of `node`, or [`ClusterError::NoSuchNode`].
+    pub fn try_status(&self, node: NodeId) -> Result<NodeStatus, ClusterError> {
+        self.check_node(node)?;
         let slot = self.slot(node);
         // A down node shows what it persisted, and what a restart would begin with.
         let (status, timer_due) = if slot.up {
@@ -399,7 +360,7 @@ impl Cluster {
             };
             (status, None)
         };
-        NodeStatus {
+        Ok(NodeStatus {
             id: node,
             role: status.role,
             term: status.term,
@@ -413,13 +374,13 @@ impl Cluster {
             up: slot.up,
             connected: self.engine().router.is_connected(node),
             timer_due,
-        }
+        })
     }
 
     /// The up node that leads the highest term, if any claims to lead.
     pub fn leader(&self) -> Option<NodeId> {
         (1..=self.config.nodes)
-            .filter(|&id| self.is_up(id) && self.slot(id).status.role == Role::Leader)
+            .filter(|&id| self.slot(id).up && self.slot(id).status.role == Role::Leader)
             .max_by_key(|&id| self.slot(id).status.term)
     }
 
@@ -431,7 +392,12 @@ impl Cluster {
 
     /// The command `node` applied at `index`; `None` if it has not applied it itself
     /// (not yet, or it came inside a snapshot).
+    ///
+    /// # Panics
+    ///
+    /// If there is no such node (the message of [`ClusterError::NoSuchNode`]).
     pub fn applied(&self, node: NodeId, index: Index) -> Option<String> {
+        self.existing_slot(node);
         self.engine().checker.applied(node, index)
     }
 
@@ -445,14 +411,48 @@ impl Cluster {
     }
 
     /// The persisted log of any node (up or down).
-    pub fn persisted_log(&self, node: NodeId) -> crate::raft::Log {
-        self.slot(node).storage.lock().log.clone()
+    pub fn persisted_log(&self, node: NodeId) -> Result<crate::raft::Log, ClusterError> {
+        self.check_node(node)?;
+        Ok(self.slot(node).storage.lock().log.clone())
     }
 
     /// The size of `node`'s persisted Raft state in bytes, snapshot excluded (the lab's
     /// `RaftStateSize`).
-    pub fn raft_state_size(&self, node: NodeId) -> u64 {
-        self.slot(node).storage.lock().raft_state_size()
+    pub fn raft_state_size(&self, node: NodeId) -> Result<u64, ClusterError> {
+        self.check_node(node)?;
+        Ok(self.slot(node).storage.lock().raft_state_size())
+    }
+
+    /// True if `a` and `b` can exchange messages.
+    ///
+    /// # Panics
+    ///
+    /// If either node does not exist (the message of [`ClusterError::NoSuchNode`]).
+    pub fn linked(&self, a: NodeId, b: NodeId) -> bool {
+        self.existing_slot(a);
+        self.existing_slot(b);
+        self.engine().router.linked(a, b)
+    }
+
+    /// The messages in flight, in delivery order.
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        self.engine().router.in_flight().cloned().collect()
+    }
+
+    /// The current fault settings (what the network actions set).
+    pub fn faults(&self) -> &Faults {
+        self.engine().router.faults()
+    }
+
+    /// The auto-snapshot setting (what [`Action::AutoSnapshot`] set).
+    pub fn auto_snapshot(&self) -> Option<u64> {
+        self.auto_snapshot
+    }
+
+    /// The core configuration every node runs with now (what [`Action::Set`] changed
+    /// since the cluster started).
+    pub fn raft_config(&self) -> &RaftConfig {
+        &self.config.raft
     }
 
     /// Traffic counters.
@@ -475,7 +475,8 @@ impl Cluster {
             .collect()
     }
 
-    /// The checker's records.
+    /// The checker's records, read-only: what every node applied, the highest index
+    /// applied anywhere, and every violation with its tick.
     pub fn checker(&self) -> &Checker {
         &self.engine().checker
     }
@@ -493,242 +494,6 @@ impl Cluster {
     /// A digest of every trace event so far: equal digests mean equal histories.
     pub fn history_digest(&self) -> u64 {
         self.engine().trace.digest()
-    }
-
-    // ----- crashes -----
-
-    /// Starts a life of `node` from its storage.
-    fn start(&mut self, node: NodeId) {
-        self.lives[node - 1] += 1;
-        let lives = self.lives[node - 1];
-        let spawn = Spawn {
-            id: node,
-            members: (1..=self.config.nodes).collect(),
-            config: self.config.raft.clone(),
-            seed: derive_seed(self.config.seed, &[node as u64, lives]),
-            storage: self.slot(node).storage.clone(),
-            auto_snapshot: self.auto_snapshot,
-            now: self.now(),
-        };
-        self.threads[node - 1] = Some(node::spawn(spawn, self.shared.clone()));
-        let engine = self.engine_mut();
-        let slot = &mut engine.slots[node - 1];
-        slot.up = true;
-        slot.pending = false;
-        engine.checker.on_restart(node);
-        if lives > 1 {
-            engine.record(node, TraceKind::Restarted);
-        }
-        self.absorb_report();
-    }
-
-    /// Crashes `node`: its thread stops, everything it did not persist is lost, and so
-    /// are messages in flight to or from it. Its links are left as they are. Does
-    /// nothing if it is already down.
-    pub fn crash(&mut self, node: NodeId) {
-        if self.check_up(node).is_err() {
-            return;
-        }
-        self.request(node, Request::Crash);
-        self.shared.set_sender(node, None);
-        if let Some(thread) = self.threads[node - 1].take() {
-            thread.join().expect("a crashed node's thread ends cleanly");
-        }
-        let engine = self.engine_mut();
-        engine.slots[node - 1].up = false;
-        engine.router.forget_node(node);
-        engine.record(node, TraceKind::Crashed);
-    }
-
-    /// Restarts `node` from what it persisted (crashing it first if it is up, like the
-    /// lab's `start1`). It keeps whatever links it had.
-    pub fn restart(&mut self, node: NodeId) {
-        if self.check_node(node).is_err() {
-            return;
-        }
-        self.crash(node);
-        self.start(node);
-    }
-
-    // ----- network -----
-
-    /// Cuts `node` from every other node.
-    pub fn disconnect(&mut self, node: NodeId) {
-        if self.check_node(node).is_ok() {
-            let engine = self.engine_mut();
-            engine.router.disconnect(node);
-            engine.record(node, TraceKind::Disconnected);
-        }
-    }
-
-    /// Restores `node`'s links to every connected node.
-    pub fn connect(&mut self, node: NodeId) {
-        if self.check_node(node).is_ok() {
-            let engine = self.engine_mut();
-            engine.router.connect(node);
-            engine.record(node, TraceKind::Connected);
-        }
-    }
-
-    /// True unless `node` was disconnected.
-    pub fn is_connected(&self, node: NodeId) -> bool {
-        self.engine().router.is_connected(node)
-    }
-
-    /// True if `a` and `b` can exchange messages.
-    pub fn linked(&self, a: NodeId, b: NodeId) -> bool {
-        self.engine().router.linked(a, b)
-    }
-
-    /// Splits the nodes into groups that cannot talk to each other; a node named in
-    /// no group is alone.
-    pub fn partition(&mut self, groups: &[Vec<NodeId>]) -> Result<(), ClusterError> {
-        for &node in groups.iter().flatten() {
-            self.check_node(node)?;
-        }
-        self.engine_mut().router.partition(groups);
-        Ok(())
-    }
-
-    /// Removes every partition and connects every node.
-    pub fn heal(&mut self) {
-        self.engine_mut().router.heal();
-    }
-
-    /// The lab's unreliable network: about 10% of messages lost, 0–1 ticks of extra delay.
-    pub fn set_unreliable(&mut self, on: bool) {
-        self.engine_mut().router.faults_mut().unreliable = on;
-    }
-
-    /// The lab's long reordering: about 2/3 of replies delayed by 4–44 ticks.
-    pub fn set_long_reordering(&mut self, on: bool) {
-        self.engine_mut().router.faults_mut().long_reordering = on;
-    }
-
-    /// The current fault settings.
-    pub fn faults(&self) -> &Faults {
-        self.engine().router.faults()
-    }
-
-    /// Drops each message with probability `rate` (0.0–1.0).
-    pub fn set_drop_rate(&mut self, rate: f64) -> Result<(), ClusterError> {
-        self.engine_mut().router.faults_mut().drop_rate = check_rate("drop", rate)?;
-        Ok(())
-    }
-
-    /// Duplicates each message with probability `rate` (0.0–1.0).
-    pub fn set_duplicate_rate(&mut self, rate: f64) -> Result<(), ClusterError> {
-        self.engine_mut().router.faults_mut().duplicate_rate = check_rate("duplicate", rate)?;
-        Ok(())
-    }
-
-    /// Sets message latency to a uniform choice in `min..=max` ticks (`min` ≥ 1).
-    pub fn set_latency(&mut self, min: u64, max: u64) -> Result<(), ClusterError> {
-        if min == 0 || max < min || max > 1_000_000 {
-            return Err(ClusterError::InvalidSetting(format!(
-                "latency must be a range MIN..MAX of ticks with 1 ≤ MIN ≤ MAX ≤ 1000000, not {min}..{max}"
-            )));
-        }
-        let faults = self.engine_mut().router.faults_mut();
-        faults.latency_min = min;
-        faults.latency_max = max;
-        Ok(())
-    }
-
-    /// The messages in flight, in delivery order.
-    pub fn in_flight(&self) -> Vec<InFlight> {
-        self.engine().router.in_flight().cloned().collect()
-    }
-
-    /// Takes in-flight message `id` out of the router.
-    fn take_in_flight(&mut self, id: u64) -> Result<InFlight, ClusterError> {
-        self.engine_mut()
-            .router
-            .take(id)
-            .ok_or(ClusterError::NoSuchMessage(id))
-    }
-
-    /// Delivers in-flight message `id` now, ahead of its due time (if its link and
-    /// recipient are up; otherwise it is dropped, as it would have been).
-    pub fn deliver(&mut self, id: u64) -> Result<(), ClusterError> {
-        let message = self.take_in_flight(id)?;
-        let now = self.now();
-        if let Some(envelope) = self.engine_mut().admit(message) {
-            let to = envelope.to;
-            self.request(to, Request::Deliver { now, envelope });
-        }
-        Ok(())
-    }
-
-    /// Drops in-flight message `id`.
-    pub fn drop_message(&mut self, id: u64) -> Result<(), ClusterError> {
-        let message = self.take_in_flight(id)?;
-        let engine = self.engine_mut();
-        engine.router.count_dropped();
-        let envelope = &message.envelope;
-        let kind = envelope.message.kind();
-        engine.record_drop(envelope.from, envelope.to, kind, DropReason::Manual);
-        Ok(())
-    }
-
-    /// Makes `node`'s election timer fire now.
-    pub fn timeout(&mut self, node: NodeId) -> Result<(), ClusterError> {
-        self.check_up(node)?;
-        let now = self.now();
-        match self.request(node, Request::TimeoutNow { now }) {
-            Answer::TimedOut(true) => Ok(()),
-            Answer::TimedOut(false) => Err(ClusterError::IsLeader(node)),
-            other => unreachable!("a timeout is answered with TimedOut, not {other:?}"),
-        }
-    }
-
-    // ----- snapshots -----
-
-    /// Makes `node` snapshot its state machine now (does nothing if it is down or has
-    /// nothing new to snapshot; see [`Cluster::take_snapshot`] for the reason).
-    pub fn snapshot(&mut self, node: NodeId) {
-        let _ = self.take_snapshot(node);
-    }
-
-    /// Makes `node` snapshot its state machine at its last applied index, which it
-    /// returns.
-    pub fn take_snapshot(&mut self, node: NodeId) -> Result<Index, ClusterError> {
-        self.check_up(node)?;
-        let now = self.now();
-        match self.request(node, Request::Snapshot { now }) {
-            Answer::Snapshotted(result) => {
-                result.map_err(|reason| ClusterError::Snapshot { node, reason })
-            }
-            other => unreachable!("a snapshot is answered with Snapshotted, not {other:?}"),
-        }
-    }
-
-    /// Makes every node snapshot at each multiple of `every` applied entries (the lab
-    /// uses 10), or never with `None`.
-    pub fn set_auto_snapshot(&mut self, every: Option<u64>) {
-        let every = every.filter(|&every| every > 0);
-        self.auto_snapshot = every;
-        for node in 1..=self.config.nodes {
-            if self.is_up(node) {
-                self.request(node, Request::SetAutoSnapshot(every));
-            }
-        }
-    }
-
-    /// The auto-snapshot setting.
-    pub fn auto_snapshot(&self) -> Option<u64> {
-        self.auto_snapshot
-    }
-}
-
-/// Checks a probability.
-fn check_rate(what: &str, rate: f64) -> Result<f64, ClusterError> {
-    if (0.0..=1.0).contains(&rate) {
-        Ok(rate)
-    } else {
-        Err(ClusterError::InvalidSetting(format!(
-            "{what} rate must be between 0 and 1 (like 0.1), not {rate}"
-        )))
     }
 }
 

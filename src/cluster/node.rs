@@ -73,6 +73,8 @@ pub enum Request {
     },
     /// Snapshot automatically at every multiple of this many applied entries.
     SetAutoSnapshot(Option<u64>),
+    /// Use this core configuration from the next step on (the playground's `set`).
+    SetConfig(RaftConfig),
     /// Describe the node's log and state machine.
     Inspect,
     /// Stop: everything not persisted is lost.
@@ -293,6 +295,10 @@ impl NodeThread {
             }
             Request::SetAutoSnapshot(every) => {
                 self.auto_snapshot = every;
+                self.report_without_output(Answer::Done)
+            }
+            Request::SetConfig(config) => {
+                self.core.set_config(config);
                 self.report_without_output(Answer::Done)
             }
             Request::Inspect => {

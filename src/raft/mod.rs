@@ -158,6 +158,18 @@ impl Default for RaftConfig {
     }
 }
 
+/// Panics unless the timing is usable: election timeouts must exceed the heartbeat
+/// interval (so a live leader keeps followers from starting elections) and form a
+/// non-empty range.
+fn check_config(config: &RaftConfig) {
+    assert!(
+        config.heartbeat_interval >= 1
+            && config.election_timeout_min > config.heartbeat_interval
+            && config.election_timeout_max > config.election_timeout_min,
+        "election timeouts must exceed the heartbeat interval and form a range"
+    );
+}
+
 /// A snapshot of a node's state for views and checks (not part of the protocol).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Status {
@@ -274,11 +286,7 @@ impl Node {
             members.contains(&id),
             "node {id} must be one of the members"
         );
-        assert!(
-            config.election_timeout_min > config.heartbeat_interval
-                && config.election_timeout_max > config.election_timeout_min,
-            "election timeouts must exceed the heartbeat interval and form a range"
-        );
+        check_config(&config);
         let PersistentState {
             hard_state,
             log,
@@ -307,6 +315,18 @@ impl Node {
         };
         node.reset_election_timer();
         node
+    }
+
+    /// Replaces the configuration from the next step on (the playground's `set`).
+    /// Batching limits apply to the next AppendEntries; a new election timeout range
+    /// applies from the next reset of the election timer, and a shorter heartbeat
+    /// interval than the time already elapsed fires at the next tick.
+    pub fn set_config(&mut self, config: RaftConfig) {
+        check_config(&config);
+        if let RoleState::Leader(leader) = &mut self.role {
+            leader.heartbeat_elapsed = leader.heartbeat_elapsed.min(config.heartbeat_interval - 1);
+        }
+        self.config = config;
     }
 
     /// This node's id.

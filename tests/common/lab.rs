@@ -222,7 +222,7 @@ impl Lab {
 
     /// `cfg.connected[i]`.
     pub fn connected(&self, i: usize) -> bool {
-        self.cluster.is_connected(self.node(i))
+        self.cluster.status(self.node(i)).connected
     }
 
     /// `cfg.rafts[i] != nil`.
@@ -245,20 +245,20 @@ impl Lab {
     /// `connect(i)`.
     pub fn connect(&mut self, i: usize) {
         let node = self.node(i);
-        self.cluster.connect(node);
+        self.cluster.connect(node).expect("a lab server exists");
     }
 
     /// `disconnect(i)`.
     pub fn disconnect(&mut self, i: usize) {
         let node = self.node(i);
-        self.cluster.disconnect(node);
+        self.cluster.disconnect(node).expect("a lab server exists");
     }
 
     /// `crash1(i)`: disconnects `i`, then kills it; what it persisted survives.
     pub fn crash1(&mut self, i: usize) {
         let node = self.node(i);
-        self.cluster.disconnect(node);
-        self.cluster.crash(node);
+        self.cluster.disconnect(node).expect("a lab server exists");
+        self.cluster.crash(node).expect("a lab server exists");
     }
 
     /// `start1(i)`: `crash1(i)`, then a new instance from what it persisted, still
@@ -266,7 +266,7 @@ impl Lab {
     pub fn start1(&mut self, i: usize) {
         self.crash1(i);
         let node = self.node(i);
-        self.cluster.restart(node);
+        self.cluster.restart(node).expect("a lab server exists");
     }
 
     /// `setunreliable`.
@@ -282,7 +282,11 @@ impl Lab {
     /// `LogSize()`: the largest persisted Raft state, in bytes.
     pub fn log_size(&self) -> u64 {
         (1..=self.n)
-            .map(|node| self.cluster.raft_state_size(node))
+            .map(|node| {
+                self.cluster
+                    .raft_state_size(node)
+                    .expect("a lab server exists")
+            })
             .max()
             .unwrap_or(0)
     }

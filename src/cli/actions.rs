@@ -1,0 +1,340 @@
+//! Commands that change the cluster, as [`Action`]s: a command's targets (`leader`,
+//! `followers`, `all`, lists) are resolved into concrete node ids, and the command
+//! becomes a list of actions ([`actions_of`]); each is applied through
+//! [`Cluster::apply`] and its [`Outcome`] becomes a line of text ([`run`]).
+//!
+//! The same conversion serves the prompt (targets resolved against the cluster, see
+//! [`ClusterTargets`]) and [`super::parse::parse_action`] (only concrete targets,
+//! see [`Concrete`]), so a line means one thing wherever it is read.
+
+use colored::Colorize;
+
+use super::command::{Command, Target, Targets};
+use super::exec::ExecError;
+use super::render;
+use super::target::{names, no_leader, resolve};
+use crate::cluster::router::DropReason;
+use crate::cluster::{Action, Cluster, ClusterError, Fate, Outcome, Setting};
+use crate::raft::NodeId;
+
+/// How a command's targets and defaults become concrete ids. Errors are one line
+/// saying what was expected.
+pub trait Resolver {
+    /// The nodes that `targets` name, in order, without repeats.
+    fn nodes(&self, targets: &[Target]) -> Result<Vec<NodeId>, String>;
+    /// The node a `submit` without `@NODE` goes to.
+    fn leader(&self) -> Result<NodeId, String>;
+    /// The messages in flight, in delivery order, for `deliver all`.
+    fn in_flight(&self) -> Result<Vec<u64>, String>;
+}
+
+/// Resolves targets against a cluster as it is now.
+pub struct ClusterTargets<'a>(pub &'a Cluster);
+
+impl Resolver for ClusterTargets<'_> {
+    fn nodes(&self, targets: &[Target]) -> Result<Vec<NodeId>, String> {
+        resolve(self.0, targets).map_err(|error| error.to_string())
+    }
+
+    fn leader(&self) -> Result<NodeId, String> {
+        self.0.leader().ok_or_else(|| no_leader().to_string())
+    }
+
+    fn in_flight(&self) -> Result<Vec<u64>, String> {
+        Ok(self
+            .0
+            .in_flight()
+            .iter()
+            .map(|message| message.id)
+            .collect())
+    }
+}
+
+/// Accepts only what names itself: node numbers, explicit `@NODE`, message ids.
+pub struct Concrete;
+
+impl Resolver for Concrete {
+    fn nodes(&self, targets: &[Target]) -> Result<Vec<NodeId>, String> {
+        let mut nodes = Vec::new();
+        for target in targets {
+            match target {
+                Target::Node(node) if nodes.contains(node) => {}
+                Target::Node(node) => nodes.push(*node),
+                Target::Leader | Target::Followers | Target::All => {
+                    return Err(
+                        "an action names its nodes by number (`leader`, `followers` and `all` depend on the moment)"
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        Ok(nodes)
+    }
+
+    fn leader(&self) -> Result<NodeId, String> {
+        Err("an action names the node it submits to: `submit @NODE TEXT`".to_string())
+    }
+
+    fn in_flight(&self) -> Result<Vec<u64>, String> {
+        Err("an action names the message it delivers: `deliver ID`".to_string())
+    }
+}
+
+/// The actions `command` stands for, with its targets resolved by `resolver`;
+/// `None` if the command changes nothing in the cluster (views, waits, expectations,
+/// the session's own settings, `cluster`, which replaces it).
+pub fn actions_of(
+    command: &Command,
+    resolver: &impl Resolver,
+) -> Option<Result<Vec<Action>, String>> {
+    let each = |targets: &Targets, action: fn(NodeId) -> Action| {
+        resolver
+            .nodes(targets)
+            .map(|nodes| nodes.into_iter().map(action).collect())
+    };
+    let actions = match command {
+        Command::Act(action) => Ok(vec![action.clone()]),
+        Command::Submit { node, text } => match node {
+            Some(targets) => resolver.nodes(targets).and_then(|nodes| match nodes[..] {
+                [node] => Ok(node),
+                _ => Err(format!(
+                    "this needs exactly one node, but that names {}",
+                    names(&nodes)
+                )),
+            }),
+            None => resolver.leader(),
+        }
+        .map(|node| {
+            vec![Action::Submit {
+                node,
+                command: text.clone(),
+            }]
+        }),
+        Command::Crash(targets) => each(targets, Action::Crash),
+        Command::Restart(targets) => each(targets, Action::Restart),
+        Command::Disconnect(targets) => each(targets, Action::Disconnect),
+        Command::Connect(targets) => each(targets, Action::Connect),
+        Command::Snapshot(targets) => each(targets, Action::Snapshot),
+        Command::Timeout(targets) => each(targets, Action::Timeout),
+        Command::Partition(groups) => partition(groups, resolver),
+        Command::DeliverAll => resolver
+            .in_flight()
+            .map(|ids| ids.into_iter().map(Action::Deliver).collect()),
+        Command::Help(_)
+        | Command::Cluster { .. }
+        | Command::Status { .. }
+        | Command::Log { .. }
+        | Command::Kv { .. }
+        | Command::Events { .. }
+        | Command::Stats { .. }
+        | Command::Messages { .. }
+        | Command::Digest { .. }
+        | Command::Pause
+        | Command::Resume
+        | Command::Speed(_)
+        | Command::Wait { .. }
+        | Command::Expect(_)
+        | Command::Quit => return None,
+    };
+    Some(actions)
+}
+
+/// `partition A | B ...` with each group resolved; a node in two groups is an error.
+fn partition(groups: &[Targets], resolver: &impl Resolver) -> Result<Vec<Action>, String> {
+    let mut resolved: Vec<Vec<NodeId>> = Vec::new();
+    for group in groups {
+        let nodes = resolver.nodes(group)?;
+        if let Some(twice) = nodes
+            .iter()
+            .find(|node| resolved.iter().flatten().any(|other| other == *node))
+        {
+            return Err(ClusterError::NodeInTwoGroups(*twice).to_string());
+        }
+        resolved.push(nodes);
+    }
+    Ok(vec![Action::Partition(resolved)])
+}
+
+/// A refusal that is part of the answer rather than bad input: a node that is not
+/// the leader declining a command, a node with nothing new to snapshot (or down,
+/// when `snapshot all` names it). It is shown as a line; it changed nothing.
+fn is_an_answer(action: &Action, error: &ClusterError) -> bool {
+    matches!(
+        (action, error),
+        (Action::Submit { .. }, ClusterError::NotLeader { .. })
+            | (
+                Action::Snapshot(_),
+                ClusterError::Snapshot { .. } | ClusterError::Down(_)
+            )
+    )
+}
+
+/// Applies the actions of one command in order, after checking all of them first so
+/// that a bad line changes nothing; returns a line of text per action.
+pub fn run(cluster: &mut Cluster, actions: &[Action]) -> Result<String, ExecError> {
+    for action in actions {
+        if let Err(error) = cluster.check(action)
+            && !is_an_answer(action, &error)
+        {
+            return Err(error.into());
+        }
+    }
+    let mut lines = Vec::new();
+    for action in actions {
+        match cluster.apply(action) {
+            Ok(outcome) => lines.push(describe(cluster, action, &outcome)),
+            Err(error) if is_an_answer(action, &error) => lines.push(refusal(&error)),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(lines.join("\n"))
+}
+
+/// A refusal, in yellow.
+fn refusal(error: &ClusterError) -> String {
+    let text = match error {
+        ClusterError::NotLeader { node, leader } => {
+            let who = leader.map_or("no leader is known".to_string(), |leader| {
+                format!("n{leader} is")
+            });
+            format!("n{node} refused: not the leader ({who})")
+        }
+        other => other.to_string(),
+    };
+    text.yellow().to_string()
+}
+
+/// What an applied action did, in words.
+fn describe(cluster: &Cluster, action: &Action, outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Ticked { from, to } => format!("tick {from} → {to}").dimmed().to_string(),
+        Outcome::Submitted { node, index, term } => {
+            format!("n{node} accepted it at index {index}, term {term}")
+        }
+        Outcome::Crashed(node) => format!("n{node} crashed"),
+        Outcome::AlreadyDown(node) => format!("n{node} is already down"),
+        Outcome::Restarted(status) => format!(
+            "n{} restarted from its persisted state: term {}, log up to {}, snapshot {}",
+            status.id, status.term, status.last_log_index, status.snapshot_index
+        ),
+        Outcome::Snapshotted { node, index } => {
+            format!("n{node} snapshotted through index {index}")
+        }
+        Outcome::TimedOut(status) => format!(
+            "n{}'s election timer fired: {:?} in term {}",
+            status.id, status.role, status.term
+        )
+        .to_lowercase(),
+        Outcome::Delivered {
+            message,
+            fate,
+            sent,
+        } => {
+            let envelope = &message.envelope;
+            let route = format!(
+                "#{} n{}→n{} {} t{}: {}",
+                message.id,
+                envelope.from,
+                envelope.to,
+                envelope.message.kind(),
+                envelope.term,
+                render::message_summary(&envelope.message)
+            );
+            let mut lines = vec![match fate {
+                Fate::Delivered => format!("delivered {route}"),
+                Fate::Dropped(reason) => format!(
+                    "dropped {route} ({})",
+                    match reason {
+                        DropReason::Cut => "its link is cut",
+                        DropReason::Down => "its recipient is down",
+                        DropReason::Lost | DropReason::Manual => "lost",
+                    }
+                )
+                .yellow()
+                .to_string(),
+            }];
+            for message in sent {
+                lines.push(format!(
+                    "  → sent #{} n{}→n{} {}: {}",
+                    message.id,
+                    message.envelope.from,
+                    message.envelope.to,
+                    message.envelope.message.kind(),
+                    render::message_summary(&message.envelope.message)
+                ));
+            }
+            lines.join("\n")
+        }
+        Outcome::MessageDropped(message) => format!("dropped #{}", message.id),
+        Outcome::Done => describe_change(cluster, action),
+    }
+}
+
+/// What an action that only changes links or settings did, in words.
+fn describe_change(cluster: &Cluster, action: &Action) -> String {
+    match action {
+        Action::Disconnect(node) => format!("n{node} is cut off from every other node"),
+        Action::Connect(node) => format!("n{node} is connected"),
+        Action::Partition(groups) => {
+            let shown: Vec<String> = groups
+                .iter()
+                .map(|group| format!("{{{}}}", names(group)))
+                .collect();
+            let alone: Vec<NodeId> = (1..=cluster.size())
+                .filter(|id| !groups.iter().flatten().any(|other| other == id))
+                .collect();
+            let mut text = format!("partitioned: {}", shown.join(" | "));
+            if !alone.is_empty() {
+                text.push_str(&format!("; {} alone", names(&alone)));
+            }
+            text
+        }
+        Action::Heal => "healed: every node connected to every other".to_string(),
+        Action::DropRate(rate) => format!("dropping {}% of messages", rate * 100.0),
+        Action::DuplicateRate(rate) => format!("duplicating {}% of messages", rate * 100.0),
+        Action::Latency { min, max } if min == max => format!(
+            "every message takes {min} tick{}",
+            if *min == 1 { "" } else { "s" }
+        ),
+        Action::Latency { min, max } => format!("messages take {min} to {max} ticks"),
+        Action::Unreliable(on) => format!(
+            "unreliable network {}",
+            if *on {
+                "on: ~10% of messages lost, extra delay"
+            } else {
+                "off"
+            }
+        ),
+        Action::LongReordering(on) => format!(
+            "long reordering {}",
+            if *on {
+                "on: ~2/3 of replies delayed 4-44 ticks"
+            } else {
+                "off"
+            }
+        ),
+        Action::AutoSnapshot(Some(every)) => {
+            format!("every node snapshots at each multiple of {every} applied entries")
+        }
+        Action::AutoSnapshot(None) => "automatic snapshots off".to_string(),
+        Action::Set(setting) => match setting {
+            Setting::BatchEntries(entries) => format!(
+                "every node sends at most {entries} entr{} per AppendEntries from now on",
+                if *entries == 1 { "y" } else { "ies" }
+            ),
+            Setting::BatchBytes(bytes) => format!(
+                "every node sends at most {bytes} command bytes per AppendEntries from now on (one entry always goes)"
+            ),
+        },
+        Action::Tick(_)
+        | Action::Submit { .. }
+        | Action::Crash(_)
+        | Action::Restart(_)
+        | Action::Snapshot(_)
+        | Action::Timeout(_)
+        | Action::Deliver(_)
+        | Action::DropMessage(_) => {
+            unreachable!("`{action}` has an outcome of its own, not Done")
+        }
+    }
+}

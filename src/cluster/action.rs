@@ -1,0 +1,431 @@
+//! The one vocabulary of control: every action that changes a cluster is a value of
+//! [`Action`], applied by [`Cluster::apply`](super::Cluster::apply), which answers
+//! with an [`Outcome`] (what happened) or a [`ClusterError`] (why nothing did).
+//!
+//! An action names everything concretely: node ids, message ids, numbers. Words that
+//! depend on the moment ("the leader", "every message in flight") belong to the
+//! prompt, which resolves them into actions before applying them. So an action means
+//! the same thing whenever it is applied, and a list of actions is a complete record
+//! of how a cluster was driven: replaying it on a cluster built with the same
+//! [`Config`](super::Config) reproduces the run event for event.
+//!
+//! Its [`Display`](std::fmt::Display) is exactly the script line that the playground
+//! parses back into the same action (`crash 3`, `submit @2 set x 1`,
+//! `partition 1,2 | 3,4,5`, `delay 1..3`, `set batch-entries 4`). A chaos schedule,
+//! a shrunk counterexample or a recorded session is therefore a script. The round
+//! trip holds for every action [`Cluster::apply`](super::Cluster::apply) accepts; an
+//! action it refuses as malformed (a rate above 1, an empty partition group, a command
+//! text that is not one line) may have no line.
+
+use std::fmt;
+
+use super::ClusterError;
+use super::NodeStatus;
+use super::router::{DropReason, InFlight};
+use crate::raft::{Index, NodeId, RaftConfig, Term};
+
+/// The most ticks one [`Action::Tick`] may take (a longer wait is several ticks).
+pub const MAX_TICKS: u64 = 10_000_000;
+/// The largest message latency, in ticks.
+pub const MAX_LATENCY: u64 = 1_000_000;
+
+/// One action that changes a cluster. See the module documentation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `tick N`: advance virtual time by N ticks (1 to [`MAX_TICKS`]).
+    Tick(u64),
+    /// `submit @NODE TEXT`: hand a command to a node, which must be an up leader.
+    Submit {
+        /// The node asked.
+        node: NodeId,
+        /// The command text: one line, no leading or trailing spaces.
+        command: String,
+    },
+    /// `crash NODE`: stop a node; it loses everything it did not persist, and its
+    /// messages in flight. Crashing a down node changes nothing.
+    Crash(NodeId),
+    /// `restart NODE`: start a node again from what it persisted (crashing it first if
+    /// it is up, like the lab's `start1`).
+    Restart(NodeId),
+    /// `disconnect NODE`: cut a node off from every other node.
+    Disconnect(NodeId),
+    /// `connect NODE`: restore a node's links to every connected node.
+    Connect(NodeId),
+    /// `partition 1,2 | 3,4,5`: split the network into groups that cannot talk to each
+    /// other; a node named in no group is alone. Every group is non-empty and no node
+    /// is in two.
+    Partition(Vec<Vec<NodeId>>),
+    /// `heal`: one group again, every node connected.
+    Heal,
+    /// `drop RATE`: drop each message with this probability (0 to 1).
+    DropRate(f64),
+    /// `delay MIN..MAX`: each message takes a uniform MIN..=MAX ticks
+    /// (1 ≤ MIN ≤ MAX ≤ [`MAX_LATENCY`]).
+    Latency {
+        /// The fewest ticks a message takes.
+        min: u64,
+        /// The most ticks a message takes.
+        max: u64,
+    },
+    /// `duplicate RATE`: deliver each message twice with this probability (0 to 1).
+    DuplicateRate(f64),
+    /// `unreliable on|off`: the lab's unreliable network (about 10% lost, up to a tick
+    /// of extra delay).
+    Unreliable(bool),
+    /// `reorder on|off`: the lab's long reordering (about 2/3 of replies delayed 4-44
+    /// ticks).
+    LongReordering(bool),
+    /// `snapshot NODE`: the node snapshots its state machine at its last applied index
+    /// and compacts its log behind it (§7).
+    Snapshot(NodeId),
+    /// `autosnapshot N|off`: every node snapshots at each multiple of N applied entries
+    /// (the lab uses 10), or never.
+    AutoSnapshot(Option<u64>),
+    /// `timeout NODE`: the node's election timer fires now (§5.2).
+    Timeout(NodeId),
+    /// `deliver ID`: the message in flight with this id arrives now, ahead of its time
+    /// (or is dropped, if its link or recipient is down).
+    Deliver(u64),
+    /// `drop-msg ID`: the message in flight with this id is lost.
+    DropMessage(u64),
+    /// `set NAME VALUE`: change a setting of every node's core from the next step on.
+    Set(Setting),
+}
+
+/// A setting of the consensus core that may change while a cluster runs: one family,
+/// so each new switch is one more variant here (its name, value, check and effect).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// `batch-entries N`: at most N entries in one AppendEntries (N ≥ 1).
+    BatchEntries(usize),
+    /// `batch-bytes N`: at most N command bytes in one AppendEntries (N ≥ 1; one
+    /// entry is always sent, however large).
+    BatchBytes(usize),
+}
+
+/// A setting's name and what it takes, for `help`, completion and error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SettingSpec {
+    /// The name after `set`.
+    pub name: &'static str,
+    /// The value it takes, as `help` shows it.
+    pub value: &'static str,
+    /// What it changes, in one line.
+    pub summary: &'static str,
+}
+
+/// Every setting, in the order `help` lists them.
+pub const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        name: "batch-entries",
+        value: "N",
+        summary: "at most N entries per AppendEntries",
+    },
+    SettingSpec {
+        name: "batch-bytes",
+        value: "N",
+        summary: "at most N command bytes per AppendEntries (one entry always goes)",
+    },
+];
+
+impl Setting {
+    /// The setting's name, as written after `set`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::BatchEntries(_) => "batch-entries",
+            Setting::BatchBytes(_) => "batch-bytes",
+        }
+    }
+
+    /// Parses a setting from its name and value text (the words after `set`); the
+    /// error says what was expected, in one line.
+    pub fn parse(name: &str, value: &str) -> Result<Setting, String> {
+        let count = |what: &str| -> Result<usize, String> {
+            let number = (!value.is_empty() && value.chars().all(|c| c.is_ascii_digit()))
+                .then(|| value.parse::<usize>().ok())
+                .flatten();
+            match number {
+                Some(0) => Err(format!("{name} must be at least 1")),
+                Some(number) => Ok(number),
+                None => Err(format!(
+                    "{name} takes a number of {what} (at least 1), not `{value}`"
+                )),
+            }
+        };
+        match name {
+            "batch-entries" => count("entries").map(Setting::BatchEntries),
+            "batch-bytes" => count("bytes").map(Setting::BatchBytes),
+            _ => {
+                let names: Vec<&str> = SETTINGS.iter().map(|spec| spec.name).collect();
+                Err(format!(
+                    "unknown setting `{name}`; the settings are {}",
+                    names.join(", ")
+                ))
+            }
+        }
+    }
+
+    /// Checks the value's range.
+    pub fn check(self) -> Result<(), ClusterError> {
+        match self {
+            Setting::BatchEntries(0) | Setting::BatchBytes(0) => Err(ClusterError::InvalidSetting(
+                format!("{} must be at least 1", self.name()),
+            )),
+            Setting::BatchEntries(_) | Setting::BatchBytes(_) => Ok(()),
+        }
+    }
+
+    /// Writes the setting into a core configuration.
+    pub fn apply_to(self, config: &mut RaftConfig) {
+        match self {
+            Setting::BatchEntries(entries) => config.max_entries_per_append = entries,
+            Setting::BatchBytes(bytes) => config.max_bytes_per_append = bytes,
+        }
+    }
+
+    /// The settings that turn the default configuration into `config`, in the order
+    /// of [`SETTINGS`]: what a script writes after its `cluster` line to rebuild it.
+    pub fn differences(config: &RaftConfig) -> Vec<Setting> {
+        let default = RaftConfig::default();
+        let mut settings = Vec::new();
+        if config.max_entries_per_append != default.max_entries_per_append {
+            settings.push(Setting::BatchEntries(config.max_entries_per_append));
+        }
+        if config.max_bytes_per_append != default.max_bytes_per_append {
+            settings.push(Setting::BatchBytes(config.max_bytes_per_append));
+        }
+        settings
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Setting::BatchEntries(value) | Setting::BatchBytes(value) => {
+                write!(f, "{} {value}", self.name())
+            }
+        }
+    }
+}
+
+/// What an applied [`Action`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Time moved from tick `from` to tick `to`.
+    Ticked {
+        /// The tick before.
+        from: u64,
+        /// The tick after.
+        to: u64,
+    },
+    /// A leader took the command as a new entry of its log.
+    Submitted {
+        /// The leader.
+        node: NodeId,
+        /// The entry's index.
+        index: Index,
+        /// The leader's term, the entry's term.
+        term: Term,
+    },
+    /// The node crashed.
+    Crashed(NodeId),
+    /// The node was down already: nothing changed.
+    AlreadyDown(NodeId),
+    /// The node restarted; its status as it starts (from its persisted state).
+    Restarted(NodeStatus),
+    /// The node snapshotted its state machine through `index`.
+    Snapshotted {
+        /// The node.
+        node: NodeId,
+        /// The snapshot's last included index.
+        index: Index,
+    },
+    /// The node's election timer fired; its status afterwards (a candidate, or a
+    /// leader at once in a cluster of one).
+    TimedOut(NodeStatus),
+    /// A message in flight reached its recipient now, or was dropped on the way.
+    Delivered {
+        /// The message.
+        message: InFlight,
+        /// What became of it.
+        fate: Fate,
+        /// What the recipient sent in response, now in flight.
+        sent: Vec<InFlight>,
+    },
+    /// A message in flight was dropped by hand.
+    MessageDropped(InFlight),
+    /// A link, a partition or a setting changed; there is nothing more to say.
+    Done,
+}
+
+/// What became of a message handed over with [`Action::Deliver`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// The recipient received it.
+    Delivered,
+    /// It was dropped, for this reason (its link was cut, or its recipient is down).
+    Dropped(DropReason),
+}
+
+/// Checks a probability.
+pub(super) fn check_rate(what: &str, rate: f64) -> Result<(), ClusterError> {
+    if (0.0..=1.0).contains(&rate) {
+        Ok(())
+    } else {
+        Err(ClusterError::InvalidSetting(format!(
+            "{what} rate must be between 0 and 1 (like 0.1), not {rate}"
+        )))
+    }
+}
+
+/// Checks that a command text fits on one script line as `submit @NODE TEXT`: not
+/// empty, no leading or trailing spaces, no line breaks or other control characters.
+pub fn check_command_text(text: &str) -> Result<(), ClusterError> {
+    let writable = !text.is_empty()
+        && text.trim() == text
+        && !text.chars().any(|c| c.is_control() && c != '\t');
+    if writable {
+        Ok(())
+    } else {
+        Err(ClusterError::UnwritableCommand(
+            text.chars().take(40).collect(),
+        ))
+    }
+}
+
+/// A rate as a script writes it: the shortest decimal that parses back to the same
+/// number (`0.1`, `0.05`, `1`), never `-0`.
+struct Rate(f64);
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // -0.0 is a valid rate equal to 0.0, but `-0` is no number a script may hold.
+        let rate = if self.0 == 0.0 { 0.0 } else { self.0 };
+        write!(f, "{rate}")
+    }
+}
+
+/// `on` or `off`.
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Tick(ticks) => write!(f, "tick {ticks}"),
+            Action::Submit { node, command } => write!(f, "submit @{node} {command}"),
+            Action::Crash(node) => write!(f, "crash {node}"),
+            Action::Restart(node) => write!(f, "restart {node}"),
+            Action::Disconnect(node) => write!(f, "disconnect {node}"),
+            Action::Connect(node) => write!(f, "connect {node}"),
+            Action::Partition(groups) => {
+                let groups: Vec<String> = groups
+                    .iter()
+                    .map(|group| {
+                        let ids: Vec<String> = group.iter().map(NodeId::to_string).collect();
+                        ids.join(",")
+                    })
+                    .collect();
+                write!(f, "partition {}", groups.join(" | "))
+            }
+            Action::Heal => write!(f, "heal"),
+            Action::DropRate(rate) => write!(f, "drop {}", Rate(*rate)),
+            Action::Latency { min, max } if min == max => write!(f, "delay {min}"),
+            Action::Latency { min, max } => write!(f, "delay {min}..{max}"),
+            Action::DuplicateRate(rate) => write!(f, "duplicate {}", Rate(*rate)),
+            Action::Unreliable(on) => write!(f, "unreliable {}", on_off(*on)),
+            Action::LongReordering(on) => write!(f, "reorder {}", on_off(*on)),
+            Action::Snapshot(node) => write!(f, "snapshot {node}"),
+            Action::AutoSnapshot(Some(every)) => write!(f, "autosnapshot {every}"),
+            Action::AutoSnapshot(None) => write!(f, "autosnapshot off"),
+            Action::Timeout(node) => write!(f, "timeout {node}"),
+            Action::Deliver(id) => write!(f, "deliver {id}"),
+            Action::DropMessage(id) => write!(f, "drop-msg {id}"),
+            Action::Set(setting) => write!(f, "set {setting}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_print_as_script_lines() {
+        let lines = [
+            (Action::Tick(5), "tick 5"),
+            (
+                Action::Submit {
+                    node: 2,
+                    command: "set x 1".into(),
+                },
+                "submit @2 set x 1",
+            ),
+            (Action::Crash(3), "crash 3"),
+            (
+                Action::Partition(vec![vec![1, 2], vec![3, 4, 5]]),
+                "partition 1,2 | 3,4,5",
+            ),
+            (Action::Partition(vec![vec![2, 1]]), "partition 2,1"),
+            (Action::DropRate(0.1), "drop 0.1"),
+            (Action::DropRate(-0.0), "drop 0"),
+            (Action::DuplicateRate(1.0), "duplicate 1"),
+            (Action::Latency { min: 1, max: 3 }, "delay 1..3"),
+            (Action::Latency { min: 2, max: 2 }, "delay 2"),
+            (Action::Unreliable(true), "unreliable on"),
+            (Action::LongReordering(false), "reorder off"),
+            (Action::AutoSnapshot(Some(10)), "autosnapshot 10"),
+            (Action::AutoSnapshot(None), "autosnapshot off"),
+            (Action::DropMessage(7), "drop-msg 7"),
+            (Action::Set(Setting::BatchBytes(60)), "set batch-bytes 60"),
+        ];
+        for (action, line) in lines {
+            assert_eq!(action.to_string(), line);
+        }
+    }
+
+    #[test]
+    fn settings_parse_check_and_apply() {
+        assert_eq!(
+            Setting::parse("batch-entries", "4"),
+            Ok(Setting::BatchEntries(4))
+        );
+        assert!(
+            Setting::parse("batch-entries", "0")
+                .unwrap_err()
+                .contains("at least 1")
+        );
+        assert!(
+            Setting::parse("batch-bytes", "x")
+                .unwrap_err()
+                .contains("number of bytes")
+        );
+        assert!(
+            Setting::parse("pre-vote", "on")
+                .unwrap_err()
+                .contains("batch-entries, batch-bytes")
+        );
+        assert!(Setting::BatchBytes(0).check().is_err());
+        let mut config = RaftConfig::default();
+        assert!(Setting::differences(&config).is_empty());
+        Setting::BatchEntries(3).apply_to(&mut config);
+        Setting::BatchBytes(40).apply_to(&mut config);
+        assert_eq!(
+            Setting::differences(&config),
+            vec![Setting::BatchEntries(3), Setting::BatchBytes(40)]
+        );
+        for setting in Setting::differences(&config) {
+            assert!(SETTINGS.iter().any(|spec| spec.name == setting.name()));
+        }
+    }
+
+    #[test]
+    fn command_texts_must_fit_on_a_line() {
+        assert!(check_command_text("set x 1").is_ok());
+        assert!(check_command_text("a\tb #not a comment").is_ok());
+        for bad in ["", " x", "x ", "a\nb", "a\u{1b}b"] {
+            assert!(check_command_text(bad).is_err(), "{bad:?}");
+        }
+    }
+}

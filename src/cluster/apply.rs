@@ -1,0 +1,508 @@
+//! What each [`Action`] does: [`Cluster::apply`] and [`Cluster::check`], the lab's
+//! named controls as thin wrappers over them, and the steps they are made of
+//! (running rounds, requests to node threads, starting and stopping nodes).
+
+use super::engine::ToCluster;
+use super::node::{self, Answer, Request, Spawn};
+use super::router::{DropReason, Faults, InFlight};
+use super::trace::TraceKind;
+use super::{Action, Cluster, ClusterError, Fate, Outcome, action, derive_seed};
+use crate::raft::snapshot::SnapshotError;
+use crate::raft::{Command, NodeId, Proposal, Role};
+
+impl Cluster {
+    // ----- actions -----
+
+    /// Applies one action (see [`Action`] for each). Checks it completely first, so an
+    /// error means nothing changed; `Ok` says what happened.
+    pub fn apply(&mut self, action: &Action) -> Result<Outcome, ClusterError> {
+        self.check(action)?;
+        let outcome = match action {
+            Action::Tick(ticks) => {
+                let from = self.now();
+                self.run_rounds(*ticks);
+                Outcome::Ticked {
+                    from,
+                    to: self.now(),
+                }
+            }
+            Action::Submit { node, command } => {
+                let Proposal { index, term } =
+                    self.propose(*node, vec![Command::from(command.as_str())])?;
+                Outcome::Submitted {
+                    node: *node,
+                    index,
+                    term,
+                }
+            }
+            Action::Crash(node) => {
+                if self.slot(*node).up {
+                    self.stop(*node);
+                    Outcome::Crashed(*node)
+                } else {
+                    Outcome::AlreadyDown(*node)
+                }
+            }
+            Action::Restart(node) => {
+                if self.slot(*node).up {
+                    self.stop(*node);
+                }
+                self.start(*node);
+                Outcome::Restarted(self.status(*node))
+            }
+            Action::Disconnect(node) => {
+                let engine = self.engine_mut();
+                engine.router.disconnect(*node);
+                engine.record(*node, TraceKind::Disconnected);
+                Outcome::Done
+            }
+            Action::Connect(node) => {
+                let engine = self.engine_mut();
+                engine.router.connect(*node);
+                engine.record(*node, TraceKind::Connected);
+                Outcome::Done
+            }
+            Action::Partition(groups) => {
+                self.engine_mut().router.partition(groups);
+                Outcome::Done
+            }
+            Action::Heal => {
+                self.engine_mut().router.heal();
+                Outcome::Done
+            }
+            Action::DropRate(rate) => {
+                self.faults_mut().drop_rate = *rate;
+                Outcome::Done
+            }
+            Action::Latency { min, max } => {
+                let faults = self.faults_mut();
+                faults.latency_min = *min;
+                faults.latency_max = *max;
+                Outcome::Done
+            }
+            Action::DuplicateRate(rate) => {
+                self.faults_mut().duplicate_rate = *rate;
+                Outcome::Done
+            }
+            Action::Unreliable(on) => {
+                self.faults_mut().unreliable = *on;
+                Outcome::Done
+            }
+            Action::LongReordering(on) => {
+                self.faults_mut().long_reordering = *on;
+                Outcome::Done
+            }
+            Action::Snapshot(node) => {
+                let node = *node;
+                let now = self.now();
+                match self.request(node, Request::Snapshot { now }) {
+                    Answer::Snapshotted(Ok(index)) => Outcome::Snapshotted { node, index },
+                    // Only if the state machine lags the core's last applied index,
+                    // which the checker reports as a violation of its own.
+                    Answer::Snapshotted(Err(reason)) => {
+                        return Err(ClusterError::Snapshot { node, reason });
+                    }
+                    other => unreachable!("a snapshot is answered with Snapshotted, not {other:?}"),
+                }
+            }
+            Action::AutoSnapshot(every) => {
+                self.auto_snapshot = *every;
+                for node in 1..=self.config.nodes {
+                    if self.slot(node).up {
+                        self.request(node, Request::SetAutoSnapshot(*every));
+                    }
+                }
+                Outcome::Done
+            }
+            Action::Timeout(node) => {
+                let now = self.now();
+                match self.request(*node, Request::TimeoutNow { now }) {
+                    Answer::TimedOut(true) => Outcome::TimedOut(self.status(*node)),
+                    Answer::TimedOut(false) => {
+                        unreachable!("n{node} refused a timeout the cluster checked")
+                    }
+                    other => unreachable!("a timeout is answered with TimedOut, not {other:?}"),
+                }
+            }
+            Action::Deliver(id) => self.deliver(*id),
+            Action::DropMessage(id) => {
+                let message = self.take_in_flight(*id);
+                let engine = self.engine_mut();
+                engine.router.count_dropped();
+                let envelope = &message.envelope;
+                let kind = envelope.message.kind();
+                engine.record_drop(envelope.from, envelope.to, kind, DropReason::Manual);
+                Outcome::MessageDropped(message)
+            }
+            Action::Set(setting) => {
+                setting.apply_to(&mut self.config.raft);
+                for node in 1..=self.config.nodes {
+                    if self.slot(node).up {
+                        let config = self.config.raft.clone();
+                        self.request(node, Request::SetConfig(config));
+                    }
+                }
+                Outcome::Done
+            }
+        };
+        Ok(outcome)
+    }
+
+    /// Checks that `action` can be applied now, without applying it: every node and
+    /// message it names exists, every number is in range, and the node it asks is in
+    /// a state to do it. Refusals are decided here from each node's last report, so
+    /// a refused action never reaches a node (handling any request makes a leader
+    /// send the entries it was holding for the next round).
+    pub fn check(&self, action: &Action) -> Result<(), ClusterError> {
+        match action {
+            Action::Tick(ticks) => {
+                if !(1..=action::MAX_TICKS).contains(ticks) {
+                    return Err(ClusterError::InvalidSetting(format!(
+                        "a tick takes 1 to {} ticks, not {ticks}",
+                        action::MAX_TICKS
+                    )));
+                }
+            }
+            Action::Submit { node, command } => {
+                self.check_up(*node)?;
+                action::check_command_text(command)?;
+                let status = &self.slot(*node).status;
+                if status.role != Role::Leader {
+                    return Err(ClusterError::NotLeader {
+                        node: *node,
+                        leader: status.leader,
+                    });
+                }
+            }
+            Action::Crash(node)
+            | Action::Restart(node)
+            | Action::Disconnect(node)
+            | Action::Connect(node) => self.check_node(*node)?,
+            Action::Partition(groups) => {
+                if groups.is_empty() || groups.iter().any(Vec::is_empty) {
+                    return Err(ClusterError::EmptyPartitionGroup);
+                }
+                let mut seen = Vec::new();
+                for &node in groups.iter().flatten() {
+                    self.check_node(node)?;
+                    if seen.contains(&node) {
+                        return Err(ClusterError::NodeInTwoGroups(node));
+                    }
+                    seen.push(node);
+                }
+            }
+            Action::Heal | Action::Unreliable(_) | Action::LongReordering(_) => {}
+            Action::DropRate(rate) => action::check_rate("drop", *rate)?,
+            Action::DuplicateRate(rate) => action::check_rate("duplicate", *rate)?,
+            Action::Latency { min, max } => {
+                if *min == 0 || max < min || *max > action::MAX_LATENCY {
+                    return Err(ClusterError::InvalidSetting(format!(
+                        "latency must be a range MIN..MAX of ticks with 1 ≤ MIN ≤ MAX ≤ {}, not {min}..{max}",
+                        action::MAX_LATENCY
+                    )));
+                }
+            }
+            Action::Snapshot(node) => {
+                self.check_up(*node)?;
+                // The state machine has applied through `last_applied`; a snapshot
+                // there is new only past the current one (§7).
+                let status = &self.slot(*node).status;
+                if status.last_applied <= status.snapshot_index {
+                    return Err(ClusterError::Snapshot {
+                        node: *node,
+                        reason: SnapshotError::AlreadyCompacted {
+                            snapshot_index: status.snapshot_index,
+                        },
+                    });
+                }
+            }
+            Action::AutoSnapshot(every) => {
+                if *every == Some(0) {
+                    return Err(ClusterError::InvalidSetting(
+                        "the auto-snapshot interval must be at least 1 (or off)".into(),
+                    ));
+                }
+            }
+            Action::Timeout(node) => {
+                self.check_up(*node)?;
+                if self.slot(*node).status.role == Role::Leader {
+                    return Err(ClusterError::IsLeader(*node));
+                }
+            }
+            Action::Deliver(id) | Action::DropMessage(id) => {
+                if !self
+                    .engine()
+                    .router
+                    .in_flight()
+                    .any(|message| message.id == *id)
+                {
+                    return Err(ClusterError::NoSuchMessage(*id));
+                }
+            }
+            Action::Set(setting) => setting.check()?,
+        }
+        Ok(())
+    }
+
+    // ----- the lab's controls, over `apply` -----
+
+    /// Advances virtual time by `ticks` (any number, 0 included), returning once all
+    /// work due is done.
+    pub fn tick(&mut self, ticks: u64) {
+        let mut left = ticks;
+        while left > 0 {
+            let step = left.min(action::MAX_TICKS);
+            self.apply(&Action::Tick(step))
+                .expect("a tick of 1 to MAX_TICKS is always valid");
+            left -= step;
+        }
+    }
+
+    /// Advances one tick at a time until `done` holds or `ticks` have passed; returns
+    /// whether it held. `done` is checked before the first tick too.
+    pub fn tick_until(&mut self, ticks: u64, mut done: impl FnMut(&Cluster) -> bool) -> bool {
+        for _ in 0..ticks {
+            if done(self) {
+                return true;
+            }
+            self.tick(1);
+        }
+        done(self)
+    }
+
+    /// Submits a command to `node`. `Ok((index, term))` if it is an up leader (the
+    /// command is then replicated with the next tick); otherwise why not.
+    pub fn submit(&mut self, node: NodeId, command: &str) -> Result<(u64, u64), ClusterError> {
+        let action = Action::Submit {
+            node,
+            command: command.to_string(),
+        };
+        match self.apply(&action)? {
+            Outcome::Submitted { index, term, .. } => Ok((index, term)),
+            other => unreachable!("a submit ends in Submitted, not {other:?}"),
+        }
+    }
+
+    /// Submits several commands to `node` at once, in one request to its thread (as
+    /// fast as a leader can take them): the same as one [`Action::Submit`] per
+    /// command, in order, but without a round trip to the node thread for each.
+    /// The [`Proposal`] gives the first command's index; the others follow it in order,
+    /// in the same term.
+    pub fn submit_batch(
+        &mut self,
+        node: NodeId,
+        commands: &[&str],
+    ) -> Result<Proposal, ClusterError> {
+        let Some(first) = commands.first() else {
+            return Err(ClusterError::NothingToSubmit);
+        };
+        self.check(&Action::Submit {
+            node,
+            command: first.to_string(),
+        })?;
+        for command in commands {
+            action::check_command_text(command)?;
+        }
+        let commands = commands
+            .iter()
+            .map(|command| Command::from(*command))
+            .collect();
+        self.propose(node, commands)
+    }
+
+    /// Crashes `node`: its thread stops, everything it did not persist is lost, and so
+    /// are messages in flight to or from it. Its links are left as they are. Crashing
+    /// a down node changes nothing.
+    pub fn crash(&mut self, node: NodeId) -> Result<(), ClusterError> {
+        self.apply(&Action::Crash(node)).map(drop)
+    }
+
+    /// Restarts `node` from what it persisted (crashing it first if it is up, like the
+    /// lab's `start1`). It keeps whatever links it had.
+    pub fn restart(&mut self, node: NodeId) -> Result<(), ClusterError> {
+        self.apply(&Action::Restart(node)).map(drop)
+    }
+
+    /// Cuts `node` from every other node.
+    pub fn disconnect(&mut self, node: NodeId) -> Result<(), ClusterError> {
+        self.apply(&Action::Disconnect(node)).map(drop)
+    }
+
+    /// Restores `node`'s links to every connected node.
+    pub fn connect(&mut self, node: NodeId) -> Result<(), ClusterError> {
+        self.apply(&Action::Connect(node)).map(drop)
+    }
+
+    /// The lab's unreliable network: about 10% of messages lost, 0–1 ticks of extra delay.
+    pub fn set_unreliable(&mut self, on: bool) {
+        self.apply(&Action::Unreliable(on))
+            .expect("a network switch is always valid");
+    }
+
+    /// The lab's long reordering: about 2/3 of replies delayed by 4–44 ticks.
+    pub fn set_long_reordering(&mut self, on: bool) {
+        self.apply(&Action::LongReordering(on))
+            .expect("a network switch is always valid");
+    }
+
+    /// Makes `node` snapshot its state machine now, at its last applied index.
+    pub fn snapshot(&mut self, node: NodeId) -> Result<(), ClusterError> {
+        self.apply(&Action::Snapshot(node)).map(drop)
+    }
+
+    /// Makes every node snapshot at each multiple of `every` applied entries (the lab
+    /// uses 10), or never with `None` (or `Some(0)`).
+    pub fn set_auto_snapshot(&mut self, every: Option<u64>) {
+        let every = every.filter(|&every| every > 0);
+        self.apply(&Action::AutoSnapshot(every))
+            .expect("an auto-snapshot interval of at least 1 is valid");
+    }
+    // ----- what actions do -----
+
+    /// Runs rounds until `ticks` more ticks have passed.
+    fn run_rounds(&mut self, ticks: u64) {
+        let mut engine = self
+            .engine
+            .take()
+            .expect("the engine is home between ticks");
+        engine.target = engine.now.saturating_add(ticks);
+        // The rounds run on the node threads; the engine comes back when they are done.
+        self.shared.run(engine);
+        match self.wait_for_nodes() {
+            ToCluster::Done(engine) => self.engine = Some(engine),
+            other => unreachable!("only the round engine talks during rounds, not {other:?}"),
+        }
+    }
+
+    /// The next message from the node threads (a node thread's panic is re-raised).
+    fn wait_for_nodes(&mut self) -> ToCluster {
+        match node::receive(&self.from_nodes).expect("the cluster holds a sender") {
+            ToCluster::Panicked(id, message) => {
+                panic!("{message} (node n{id}): a bug in raft-playground")
+            }
+            other => other,
+        }
+    }
+
+    /// Sends one request to an up node and handles its report.
+    pub(super) fn request(&mut self, node: NodeId, request: Request) -> Answer {
+        self.shared.send(node, request);
+        self.absorb_report()
+    }
+
+    /// Waits for a node's report outside rounds and takes it in.
+    fn absorb_report(&mut self) -> Answer {
+        match self.wait_for_nodes() {
+            ToCluster::Report(report) => self.engine_mut().absorb(*report),
+            other => unreachable!("between ticks nodes only report, not {other:?}"),
+        }
+    }
+
+    /// Proposes commands to a checked leader, in one request.
+    fn propose(&mut self, node: NodeId, commands: Vec<Command>) -> Result<Proposal, ClusterError> {
+        let now = self.now();
+        match self.request(node, Request::Propose { now, commands }) {
+            Answer::Proposed(result) => result.map_err(|refusal| ClusterError::NotLeader {
+                node,
+                leader: refusal.leader,
+            }),
+            other => unreachable!("a proposal is answered with Proposed, not {other:?}"),
+        }
+    }
+
+    /// Starts a life of `node` from its storage.
+    pub(super) fn start(&mut self, node: NodeId) {
+        self.lives[node - 1] += 1;
+        let lives = self.lives[node - 1];
+        let spawn = Spawn {
+            id: node,
+            members: (1..=self.config.nodes).collect(),
+            config: self.config.raft.clone(),
+            seed: derive_seed(self.config.seed, &[node as u64, lives]),
+            storage: self.slot(node).storage.clone(),
+            auto_snapshot: self.auto_snapshot,
+            now: self.now(),
+        };
+        self.threads[node - 1] = Some(node::spawn(spawn, self.shared.clone()));
+        let engine = self.engine_mut();
+        let slot = &mut engine.slots[node - 1];
+        slot.up = true;
+        slot.pending = false;
+        engine.checker.on_restart(node);
+        if lives > 1 {
+            engine.record(node, TraceKind::Restarted);
+        }
+        self.absorb_report();
+    }
+
+    /// Stops an up node's thread: what it did not persist is lost, and so are the
+    /// messages in flight to or from it.
+    fn stop(&mut self, node: NodeId) {
+        self.request(node, Request::Crash);
+        self.shared.set_sender(node, None);
+        if let Some(thread) = self.threads[node - 1].take() {
+            thread.join().expect("a crashed node's thread ends cleanly");
+        }
+        let engine = self.engine_mut();
+        engine.slots[node - 1].up = false;
+        engine.router.forget_node(node);
+        engine.record(node, TraceKind::Crashed);
+    }
+
+    /// The network's fault settings, to change (the caller checked the values).
+    fn faults_mut(&mut self) -> &mut Faults {
+        self.engine_mut().router.faults_mut()
+    }
+
+    /// Takes a checked in-flight message out of the router.
+    fn take_in_flight(&mut self, id: u64) -> InFlight {
+        self.engine_mut()
+            .router
+            .take(id)
+            .expect("the cluster checked that the message is in flight")
+    }
+
+    /// Hands a checked in-flight message to its recipient now, if its link and
+    /// recipient are up; otherwise it is dropped, as it would have been.
+    fn deliver(&mut self, id: u64) -> Outcome {
+        let message = self.take_in_flight(id);
+        // Message ids grow, so whatever the recipient sends has a higher id than
+        // anything in flight now.
+        let newest = self
+            .engine()
+            .router
+            .in_flight()
+            .map(|other| other.id)
+            .max()
+            .unwrap_or(0)
+            .max(id);
+        let now = self.now();
+        let fate = match self.engine_mut().admit(message.clone()) {
+            Some(envelope) => {
+                self.request(envelope.to, Request::Deliver { now, envelope });
+                Fate::Delivered
+            }
+            None => {
+                let envelope = &message.envelope;
+                let reason = if self.slot(envelope.to).up {
+                    DropReason::Cut
+                } else {
+                    DropReason::Down
+                };
+                Fate::Dropped(reason)
+            }
+        };
+        let sent = self
+            .engine()
+            .router
+            .in_flight()
+            .filter(|other| other.id > newest)
+            .cloned()
+            .collect();
+        Outcome::Delivered {
+            message,
+            fate,
+            sent,
+        }
+    }
+}
