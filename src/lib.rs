@@ -14,7 +14,9 @@
 //! - [`cluster`]: the runtime. [`Cluster`] starts node threads, moves virtual time in
 //!   lockstep, routes messages through the fault-injecting router, crashes and
 //!   restarts nodes from what they persisted, and checks every safety property of
-//!   the paper on every step ([`cluster::checker`]).
+//!   the paper on every step ([`cluster::checker`]). Everything that changes it is
+//!   an [`Action`] applied by [`Cluster::apply`]; an action prints as the script line
+//!   that reads back as it, so a list of actions is a script.
 //! - [`raft`]: the consensus core, pure and deterministic: no threads, clocks or I/O.
 //!   A [`raft::Node`] takes ticks, messages, proposals and snapshots, and hands back
 //!   what to persist, send and apply. Start reading here to learn Raft.
@@ -23,7 +25,7 @@
 //! ## A first program
 //!
 //! ```
-//! use raft_playground::{Cluster, Config, Role};
+//! use raft_playground::{Action, Cluster, Config, Outcome, Role};
 //!
 //! let mut cluster = Cluster::new(Config::new(3).seed(7));
 //! cluster.tick(100); // a connected majority elects a leader well within 100 ticks
@@ -31,6 +33,11 @@
 //! let (index, _term) = cluster.submit(leader, "set x 1").unwrap();
 //! cluster.tick(10);
 //! assert_eq!(cluster.applied_count(index), (3, Some("set x 1".to_string())));
+//!
+//! // Every control is an Action, printed as the script line that reads back as it.
+//! let crash = Action::Crash(leader);
+//! assert_eq!(crash.to_string(), format!("crash {leader}"));
+//! assert_eq!(cluster.apply(&crash), Ok(Outcome::Crashed(leader)));
 //! assert!(cluster.violations().is_empty());
 //! ```
 

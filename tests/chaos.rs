@@ -235,7 +235,9 @@ fn busy_seeds() -> Vec<u64> {
 /// `expect digest` passes, and every node's status is the one chaos ended with.
 #[test]
 fn a_chaos_schedule_replays_as_a_script_to_the_same_end() {
-    for seed in busy_seeds() {
+    let seeds = busy_seeds();
+    println!("replaying chaos seeds {seeds:?} as scripts");
+    for seed in seeds {
         let report = chaos::run(seed);
         assert!(report.failure.is_none(), "seed {seed} passes");
         let (ok, script) = binary(&["chaos", "--seed", &seed.to_string()]);

@@ -186,7 +186,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "reorder on",
     ),
     spec(
-        "faults",
+        "core",
         "set",
         "set NAME VALUE",
         "change a core setting on every node from the next step (help set lists them)",

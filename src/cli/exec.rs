@@ -469,6 +469,48 @@ mod tests {
     }
 
     #[test]
+    fn help_lists_the_digest_the_settings_and_each_setting() {
+        let all = help(None).unwrap();
+        assert!(all.contains("digest") && all.contains("set"), "{all}");
+        let set = help(Some("set")).unwrap();
+        for spec in SETTINGS {
+            assert!(
+                set.contains(spec.name) && set.contains(spec.summary),
+                "{set}"
+            );
+        }
+        assert!(help(Some("expect")).unwrap().contains("digest HEX"));
+    }
+
+    #[test]
+    fn the_digest_view_and_expect_digest() {
+        use super::super::command::Expectation;
+        let mut cluster = Cluster::new(Config::new(3).seed(1));
+        cluster.tick(30);
+        let digest = cluster.history_digest();
+        let shown = |cluster: &mut Cluster, json| {
+            execute_on(cluster, Command::Digest { json }, None)
+                .unwrap()
+                .text
+        };
+        let text = render::with_colors(|| shown(&mut cluster, false));
+        assert!(text.contains(&format!("{digest:016x}")), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&shown(&mut cluster, true)).unwrap();
+        assert_eq!(json["digest"], format!("{digest:016x}"));
+        assert_eq!(json["tick"], 30);
+        let expect = |cluster: &mut Cluster, wanted| {
+            execute_on(cluster, Command::Expect(Expectation::Digest(wanted)), None)
+        };
+        assert!(expect(&mut cluster, digest).is_ok());
+        match expect(&mut cluster, digest ^ 1) {
+            Err(ExecError::Failed(text)) => {
+                assert!(text.contains("the history differs"), "{text}");
+            }
+            other => panic!("a wrong digest was accepted: {other:?}"),
+        }
+    }
+
+    #[test]
     fn news_keeps_notable_events_and_every_violation() {
         let elected = TraceKind::Raft {
             event: Event::BecameLeader { term: 2 },

@@ -168,7 +168,7 @@ impl Setting {
     /// Checks the value's range.
     pub fn check(self) -> Result<(), ClusterError> {
         match self {
-            Setting::BatchEntries(0) | Setting::BatchBytes(0) => Err(ClusterError::InvalidSetting(
+            Setting::BatchEntries(0) | Setting::BatchBytes(0) => Err(ClusterError::OutOfRange(
                 format!("{} must be at least 1", self.name()),
             )),
             Setting::BatchEntries(_) | Setting::BatchBytes(_) => Ok(()),
@@ -209,7 +209,7 @@ impl fmt::Display for Setting {
 }
 
 /// What an applied [`Action`] did.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Time moved from tick `from` to tick `to`.
     Ticked {
@@ -272,7 +272,7 @@ pub(super) fn check_rate(what: &str, rate: f64) -> Result<(), ClusterError> {
     if (0.0..=1.0).contains(&rate) {
         Ok(())
     } else {
-        Err(ClusterError::InvalidSetting(format!(
+        Err(ClusterError::OutOfRange(format!(
             "{what} rate must be between 0 and 1 (like 0.1), not {rate}"
         )))
     }

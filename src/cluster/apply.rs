@@ -157,7 +157,7 @@ impl Cluster {
         match action {
             Action::Tick(ticks) => {
                 if !(1..=action::MAX_TICKS).contains(ticks) {
-                    return Err(ClusterError::InvalidSetting(format!(
+                    return Err(ClusterError::OutOfRange(format!(
                         "a tick takes 1 to {} ticks, not {ticks}",
                         action::MAX_TICKS
                     )));
@@ -196,7 +196,7 @@ impl Cluster {
             Action::DuplicateRate(rate) => action::check_rate("duplicate", *rate)?,
             Action::Latency { min, max } => {
                 if *min == 0 || max < min || *max > action::MAX_LATENCY {
-                    return Err(ClusterError::InvalidSetting(format!(
+                    return Err(ClusterError::OutOfRange(format!(
                         "latency must be a range MIN..MAX of ticks with 1 ≤ MIN ≤ MAX ≤ {}, not {min}..{max}",
                         action::MAX_LATENCY
                     )));
@@ -218,7 +218,7 @@ impl Cluster {
             }
             Action::AutoSnapshot(every) => {
                 if *every == Some(0) {
-                    return Err(ClusterError::InvalidSetting(
+                    return Err(ClusterError::OutOfRange(
                         "the auto-snapshot interval must be at least 1 (or off)".into(),
                     ));
                 }

@@ -119,7 +119,7 @@ pub enum ClusterError {
     /// A number in an action is out of range (a rate, a latency, a tick count, a
     /// setting).
     #[error("{0}")]
-    InvalidSetting(String),
+    OutOfRange(String),
     /// A partition with no group, or with an empty group.
     #[error("a partition needs one or more groups, none of them empty")]
     EmptyPartitionGroup,
