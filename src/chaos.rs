@@ -21,20 +21,20 @@
 //! `tests/chaos.rs` runs hundreds of seeds; `raft-playground chaos` runs any range
 //! and prints one seed's schedule as that script.
 
+mod report;
+
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::cluster::action::MAX_TICKS;
-use crate::cluster::{Action, Cluster, ClusterError, Config, NodeStatus, Outcome, Setting};
+pub use self::report::{ChaosReport, Step};
+use self::report::{Journal, failure_report};
+use crate::cluster::{Action, Cluster, ClusterError, Config, Outcome, Setting};
 use crate::raft::{NodeId, RaftConfig, Role};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
 /// The longest wait, in ticks, for the healed cluster to commit and catch up.
 const CONVERGE_TICKS: u64 = 600;
-/// How many trace events a failure report shows.
-const EVENTS_SHOWN: usize = 40;
 
 /// A command a leader accepted, not yet known to be committed or lost.
 #[derive(Clone, Debug)]
@@ -43,145 +43,6 @@ struct Submitted {
     index: u64,
     /// The command's text (unique within a run).
     command: String,
-}
-
-/// One step of a schedule: an action and what the cluster made of it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Step {
-    /// The tick at which it was applied.
-    pub tick: u64,
-    /// The action.
-    pub action: Action,
-    /// `Some(why)` if the cluster refused it; it changed nothing then, and a script
-    /// shows it as a comment.
-    pub refused: Option<String>,
-}
-
-/// What one seed's run did, kept outside the run so a panic can still be reported.
-#[derive(Debug, Default)]
-struct Journal {
-    /// The steps, in order.
-    steps: Vec<Step>,
-    /// The index of the first step of the final convergence, once it began.
-    converge_from: Option<usize>,
-    /// Things that went wrong besides checker violations.
-    problems: Vec<String>,
-}
-
-impl Journal {
-    /// Records an action and its result. Consecutive ticks become one `tick N`: the
-    /// same run, in fewer lines.
-    fn record(&mut self, tick: u64, action: &Action, result: &Result<Outcome, ClusterError>) {
-        let refused = result.as_ref().err().map(ToString::to_string);
-        let converging_starts_here = self.converge_from == Some(self.steps.len());
-        if let (Action::Tick(more), None, false) = (action, &refused, converging_starts_here)
-            && let Some(Step {
-                tick: start,
-                action: Action::Tick(ticks),
-                refused: None,
-            }) = self.steps.last_mut()
-            && *start + *ticks == tick
-            && *ticks + more <= MAX_TICKS
-        {
-            *ticks += more;
-            return;
-        }
-        self.steps.push(Step {
-            tick,
-            action: action.clone(),
-            refused,
-        });
-    }
-
-    fn problem(&mut self, now: u64, text: String) {
-        self.problems.push(format!("tick {now}: {text}"));
-    }
-}
-
-/// What one seed's run did.
-#[derive(Clone, Debug, Default)]
-pub struct ChaosReport {
-    /// The seed (the cluster's seed too).
-    pub seed: u64,
-    /// The number of nodes.
-    pub nodes: usize,
-    /// The cluster's size and configuration, in words.
-    pub setup: String,
-    /// Every action taken, in order, with its tick (the `set` lines first).
-    pub steps: Vec<Step>,
-    /// The index in `steps` where the final convergence began, if it did.
-    pub converge_from: Option<usize>,
-    /// Ticks simulated, convergence included.
-    pub ticks: u64,
-    /// Commands accepted by a leader.
-    pub submitted: u64,
-    /// Commands seen committed with the text submitted.
-    pub committed: u64,
-    /// The cluster's history digest at the end: equal digests mean equal runs.
-    pub digest: u64,
-    /// Every node's status at the end (empty if the run panicked).
-    pub statuses: Vec<NodeStatus>,
-    /// True if the run panicked (a bug); the steps end where it did.
-    pub panicked: bool,
-    /// `None` if the seed passed; otherwise a report of what failed (problems,
-    /// violations, the schedule, the last events) and how to replay it.
-    pub failure: Option<String>,
-}
-
-impl ChaosReport {
-    /// The actions the cluster applied, in order (refused ones left out: they changed
-    /// nothing).
-    pub fn actions(&self) -> impl Iterator<Item = &Action> {
-        self.steps
-            .iter()
-            .filter(|step| step.refused.is_none())
-            .map(|step| &step.action)
-    }
-
-    /// The schedule as a script that `raft-playground run` replays: the `cluster`
-    /// line, then one action per line, the tick of each as a `#` comment, refused
-    /// actions as comments, and an `expect digest` that checks the replay ended with
-    /// the same history (left out if the run panicked).
-    pub fn script(&self) -> String {
-        let mut script = String::new();
-        let _ = writeln!(script, "# chaos seed {}: {}", self.seed, self.setup);
-        let _ = writeln!(script, "cluster {} seed {}", self.nodes, self.seed);
-        let mut shown_tick = 0;
-        for (position, step) in self.steps.iter().enumerate() {
-            if self.converge_from == Some(position) {
-                let _ = writeln!(
-                    script,
-                    "# converge: heal, clear every fault, restart crashed nodes, commit one more command"
-                );
-            }
-            let is_tick = matches!(step.action, Action::Tick(_));
-            if !is_tick && step.tick != shown_tick {
-                let _ = writeln!(script, "# tick {}", step.tick);
-                shown_tick = step.tick;
-            }
-            match &step.refused {
-                None => {
-                    let _ = writeln!(script, "{}", step.action);
-                }
-                Some(reason) => {
-                    let _ = writeln!(
-                        script,
-                        "# refused, changed nothing: {} ({reason})",
-                        step.action
-                    );
-                }
-            }
-        }
-        let _ = writeln!(
-            script,
-            "# end: tick {}, history digest {:016x}",
-            self.ticks, self.digest
-        );
-        if !self.panicked {
-            let _ = writeln!(script, "expect digest {:016x}", self.digest);
-        }
-        script
-    }
 }
 
 /// One seed's run: the random schedule and what it has observed.
@@ -684,59 +545,4 @@ pub fn run(seed: u64) -> ChaosReport {
     report.steps = journal.steps;
     report.converge_from = journal.converge_from;
     report
-}
-
-/// Everything needed to understand a failed seed and run it again.
-fn failure_report(
-    report: &ChaosReport,
-    journal: &Journal,
-    cluster: &Cluster,
-    panic: Option<&str>,
-) -> String {
-    let seed = report.seed;
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "\n=== chaos seed {seed} FAILED at tick {} ===\nsetup: {}",
-        cluster.now(),
-        report.setup
-    );
-    if let Some(message) = panic {
-        let _ = writeln!(text, "panicked: {message}");
-    }
-    for problem in &journal.problems {
-        let _ = writeln!(text, "problem: {problem}");
-    }
-    let violations = cluster.violations();
-    let _ = writeln!(text, "violations ({}):", violations.len());
-    for violation in &violations {
-        let _ = writeln!(text, "  {violation}");
-    }
-    let _ = writeln!(text, "schedule ({} steps):", journal.steps.len());
-    let mut line = String::from(" ");
-    for step in &journal.steps {
-        let shown = match &step.refused {
-            None => format!(" @{} {};", step.tick, step.action),
-            Some(_) => format!(" @{} ({}: refused);", step.tick, step.action),
-        };
-        if line.len() + shown.len() > 110 {
-            let _ = writeln!(text, "{line}");
-            line = String::from(" ");
-        }
-        line.push_str(&shown);
-    }
-    let _ = writeln!(text, "{line}");
-    let _ = writeln!(text, "last {EVENTS_SHOWN} events:");
-    for event in cluster.events(EVENTS_SHOWN) {
-        let _ = writeln!(
-            text,
-            "  tick {} n{}: {:?}",
-            event.tick, event.node, event.kind
-        );
-    }
-    let _ = writeln!(
-        text,
-        "replay: cargo run --release -- chaos --seed {seed} > seed.txt; cargo run --release -- run seed.txt   (or CHAOS_SEED={seed} cargo test --release --test chaos -- --nocapture replay)"
-    );
-    text
 }
