@@ -14,7 +14,7 @@
 //! - [`cluster`]: the runtime. [`Cluster`] starts node threads, moves virtual time in
 //!   lockstep, routes messages through the fault-injecting router, crashes and
 //!   restarts nodes from what they persisted, and checks every safety property of
-//!   the paper on every step ([`cluster::checker`]). Everything that changes it is
+//!   the paper on every step (`cluster/checker.rs`). Everything that changes it is
 //!   an [`Action`] applied by [`Cluster::apply`]; an action prints as the script line
 //!   that reads back as it, so a list of actions is a script.
 //! - [`raft`]: the consensus core, pure and deterministic: no threads, clocks or I/O.

@@ -4,10 +4,10 @@
 //! nothing), and each action's `Outcome` says what happened.
 
 use proptest::prelude::*;
-use raft_playground::cli::parse::parse_action;
-use raft_playground::cluster::action::{MAX_LATENCY, MAX_TICKS, check_command_text};
-use raft_playground::cluster::router::DropReason;
-use raft_playground::raft::snapshot::SnapshotError;
+use raft_playground::cli::parse_action;
+use raft_playground::cluster::DropReason;
+use raft_playground::cluster::{MAX_LATENCY, MAX_TICKS, check_command_text};
+use raft_playground::raft::SnapshotError;
 use raft_playground::{Action, Cluster, ClusterError, Config, Outcome, Role, Setting};
 
 /// Node ids as a script can name them (up to six digits).

@@ -2,9 +2,9 @@
 //! panics, and leaves the cluster exactly as it was.
 
 use raft_playground::Config;
-use raft_playground::cli::exec::{ExecError, Session};
-use raft_playground::cli::parse::parse;
-use raft_playground::cluster::clock::lock;
+use raft_playground::cli::parse;
+use raft_playground::cli::{ExecError, Session};
+use raft_playground::cluster::lock;
 
 /// Everything observable about the session's cluster.
 fn fingerprint(session: &Session) -> String {

@@ -252,7 +252,7 @@ fn a_chaos_schedule_replays_as_a_script_to_the_same_end() {
         for line in script.lines().filter(|line| {
             !line.starts_with('#') && !line.starts_with("cluster ") && !line.starts_with("expect ")
         }) {
-            let action = raft_playground::cli::parse::parse_action(line)
+            let action = raft_playground::cli::parse_action(line)
                 .unwrap_or_else(|error| panic!("seed {seed}: `{line}`: {error}"));
             assert_eq!(action.to_string(), line);
         }

@@ -163,7 +163,7 @@ fn submit_batch_takes_contiguous_indexes_in_one_message() {
 
 #[test]
 fn the_checker_forgets_commands_every_node_compacted_long_ago() {
-    use raft_playground::cluster::checker::HISTORY_WINDOW;
+    use raft_playground::cluster::HISTORY_WINDOW;
     let mut cluster = Cluster::new(Config::new(3).seed(2));
     cluster.set_auto_snapshot(Some(10));
     let leader = wait_leader(&mut cluster);

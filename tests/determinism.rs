@@ -12,8 +12,8 @@
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use raft_playground::cli::parse::parse_action;
-use raft_playground::cluster::trace::TraceEvent;
+use raft_playground::cli::parse_action;
+use raft_playground::cluster::TraceEvent;
 use raft_playground::{Action, Cluster, Config, NodeId, NodeStatus, Stats};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};

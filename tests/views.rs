@@ -1,8 +1,8 @@
 //! Every view is also JSON for tools, from the same data the colored text shows.
 
 use raft_playground::Config;
-use raft_playground::cli::exec::Session;
-use raft_playground::cli::parse::parse;
+use raft_playground::cli::Session;
+use raft_playground::cli::parse;
 use serde_json::Value;
 
 fn run(session: &mut Session, line: &str) -> String {

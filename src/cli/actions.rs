@@ -10,7 +10,7 @@
 use colored::Colorize;
 
 use super::command::{Command, Target, Targets};
-use super::exec::ExecError;
+use super::error::ExecError;
 use super::render;
 use super::target::{names, no_leader, resolve};
 use crate::cluster::router::DropReason;

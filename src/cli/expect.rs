@@ -3,22 +3,18 @@
 
 use colored::Colorize;
 
-use super::command::{Expectation, Field, Quorum, RoleOrDown};
-use super::exec::ExecError;
+use super::command::{Expectation, Field, Op, Quorum, RoleOrDown, Target};
+use super::error::ExecError;
 use super::target::{names, resolve, resolve_one};
 use crate::cluster::{Cluster, NodeStatus};
-use crate::raft::NodeId;
+use crate::raft::{Index, NodeId};
 
 /// Every node's role and term in one line, for failure messages.
 pub fn roles_summary(cluster: &Cluster) -> String {
     let parts: Vec<String> = (1..=cluster.size())
         .map(|id| {
             let status = cluster.status(id);
-            let role = if !status.up {
-                "down".to_string()
-            } else {
-                format!("{:?}", status.role).to_lowercase()
-            };
+            let role = role_name(&status);
             format!("n{id} {role} t{} c{}", status.term, status.commit_index)
         })
         .collect();
@@ -73,171 +69,219 @@ pub fn committed_on(
 
 /// Checks an expectation: `Ok` with a check mark, or `Failed` with what was seen.
 pub fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String, ExecError> {
-    let fail = |text: String| Err(ExecError::Failed(text));
-    let ok = |text: String| Ok(format!("{} {text}", "✓".green().bold()));
     match expectation {
-        Expectation::Leader(target) => {
-            let leader = cluster.leader();
-            match (leader, target) {
-                (None, _) => fail(format!(
-                    "expected a leader, saw none ({})",
-                    roles_summary(cluster)
-                )),
-                (Some(leader), None) => ok(format!(
-                    "n{leader} leads term {}",
-                    cluster.status(leader).term
-                )),
-                (Some(leader), Some(targets)) => {
-                    let wanted = resolve_one(cluster, targets)?;
-                    if wanted == leader {
-                        ok(format!(
-                            "n{leader} leads term {}",
-                            cluster.status(leader).term
-                        ))
-                    } else {
-                        fail(format!(
-                            "expected n{wanted} to lead, but n{leader} leads term {}",
-                            cluster.status(leader).term
-                        ))
-                    }
-                }
-            }
-        }
-        Expectation::NoLeader => match cluster.leader() {
-            None => ok("no node leads".to_string()),
-            Some(leader) => fail(format!(
-                "expected no leader, but n{leader} leads term {}",
-                cluster.status(leader).term
-            )),
-        },
-        Expectation::Role(targets, wanted) => {
-            let nodes = resolve(cluster, targets)?;
-            let wanted_text = match wanted {
-                RoleOrDown::Down => "down".to_string(),
-                RoleOrDown::Role(role) => format!("{role:?}").to_lowercase(),
-            };
-            for &id in &nodes {
-                let status = cluster.status(id);
-                let matches = match wanted {
-                    RoleOrDown::Down => !status.up,
-                    RoleOrDown::Role(role) => status.up && status.role == *role,
-                };
-                if !matches {
-                    let seen = if status.up {
-                        format!("{:?}", status.role).to_lowercase()
-                    } else {
-                        "down".into()
-                    };
-                    return fail(format!(
-                        "expected n{id} to be {wanted_text}, saw {seen} (term {})",
-                        status.term
-                    ));
-                }
-            }
-            ok(format!("{} {wanted_text}", names(&nodes)))
-        }
+        Expectation::Leader(target) => expect_leader(cluster, target.as_deref()),
+        Expectation::NoLeader => expect_no_leader(cluster),
+        Expectation::Role(targets, wanted) => expect_role(cluster, targets, *wanted),
         Expectation::Field(field, targets, op, value) => {
-            let nodes = resolve(cluster, targets)?;
-            let name = field.name();
-            for &id in &nodes {
-                let status = cluster.status(id);
-                let seen = match field {
-                    Field::Term => status.term,
-                    Field::Commit => status.commit_index,
-                    Field::Snapshot => status.snapshot_index,
-                    Field::LastIndex => status.last_log_index,
-                };
-                if !op.holds(seen, *value) {
-                    return fail(format!(
-                        "expected n{id}'s {name} {} {value}, saw {seen}",
-                        op.symbol()
-                    ));
-                }
-            }
-            ok(format!(
-                "{name} {} {value} on {}",
-                op.symbol(),
-                names(&nodes)
-            ))
+            expect_field(cluster, *field, targets, *op, *value)
         }
-        Expectation::Committed(index, quorum) => {
-            let (holds, seen) = committed_on(cluster, *index, quorum)?;
-            if holds {
-                ok(format!(
-                    "index {index} committed {} ({seen})",
-                    describe_quorum(quorum)
-                ))
-            } else {
-                fail(format!(
-                    "expected index {index} committed {}, but {seen}",
-                    describe_quorum(quorum)
-                ))
-            }
-        }
-        Expectation::Applied(targets, index) => {
-            let nodes = resolve(cluster, targets)?;
-            for &id in &nodes {
-                let applied = cluster.status(id).last_applied;
-                if applied < *index {
-                    return fail(format!(
-                        "expected n{id} to have applied {index}, but it applied through {applied}"
-                    ));
-                }
-            }
-            ok(format!("{} applied through {index}", names(&nodes)))
-        }
-        Expectation::Kv(targets, key, value) => {
-            let nodes = resolve(cluster, targets)?;
-            for &id in &nodes {
-                let view = cluster.inspect(id)?;
-                let seen = view.kv.get(key).map(str::to_string);
-                if seen != *value {
-                    let show = |value: &Option<String>| {
-                        value
-                            .as_ref()
-                            .map_or("no value".to_string(), |v| format!("`{v}`"))
-                    };
-                    return fail(format!(
-                        "expected n{id}'s {key} to be {}, saw {}",
-                        show(value),
-                        show(&seen)
-                    ));
-                }
-            }
-            ok(match value {
-                Some(value) => format!("{key} = {value} on {}", names(&nodes)),
-                None => format!("no {key} on {}", names(&nodes)),
-            })
-        }
+        Expectation::Committed(index, quorum) => expect_committed(cluster, *index, quorum),
+        Expectation::Applied(targets, index) => expect_applied(cluster, targets, *index),
+        Expectation::Kv(targets, key, value) => expect_kv(cluster, targets, key, value.as_deref()),
         Expectation::LogsMatch => logs_match(cluster),
-        Expectation::NoViolations => {
-            let violations = cluster.violations();
-            if violations.is_empty() {
-                ok("no safety violations".to_string())
+        Expectation::NoViolations => expect_no_violations(cluster),
+        Expectation::Digest(wanted) => expect_digest(cluster, *wanted),
+    }
+}
+
+/// A check that held: a check mark and what was seen.
+fn passed(text: String) -> Result<String, ExecError> {
+    Ok(format!("{} {text}", "✓".green().bold()))
+}
+
+/// A check that did not hold: what was expected and what was seen.
+fn failed(text: String) -> Result<String, ExecError> {
+    Err(ExecError::Failed(text))
+}
+
+/// `expect leader [NODE]`.
+fn expect_leader(cluster: &Cluster, target: Option<&[Target]>) -> Result<String, ExecError> {
+    let Some(leader) = cluster.leader() else {
+        return failed(format!(
+            "expected a leader, saw none ({})",
+            roles_summary(cluster)
+        ));
+    };
+    let term = cluster.status(leader).term;
+    match target {
+        Some(targets) => {
+            let wanted = resolve_one(cluster, targets)?;
+            if wanted == leader {
+                passed(format!("n{leader} leads term {term}"))
             } else {
-                fail(format!(
-                    "{} violation(s): {}",
-                    violations.len(),
-                    violations.join("; ")
+                failed(format!(
+                    "expected n{wanted} to lead, but n{leader} leads term {term}"
                 ))
             }
         }
-        Expectation::Digest(wanted) => {
-            let digest = cluster.history_digest();
-            if digest == *wanted {
-                ok(format!(
-                    "history digest {digest:016x} ({} events through tick {})",
-                    cluster.event_count(),
-                    cluster.now()
-                ))
-            } else {
-                fail(format!(
-                    "expected history digest {wanted:016x}, saw {digest:016x} ({} events through tick {}): the history differs",
-                    cluster.event_count(),
-                    cluster.now()
-                ))
-            }
+        None => passed(format!("n{leader} leads term {term}")),
+    }
+}
+
+/// `expect no-leader`.
+fn expect_no_leader(cluster: &Cluster) -> Result<String, ExecError> {
+    match cluster.leader() {
+        None => passed("no node leads".to_string()),
+        Some(leader) => failed(format!(
+            "expected no leader, but n{leader} leads term {}",
+            cluster.status(leader).term
+        )),
+    }
+}
+
+/// A node's role as views name it, or `down`.
+fn role_name(status: &NodeStatus) -> String {
+    if status.up {
+        format!("{:?}", status.role).to_lowercase()
+    } else {
+        "down".to_string()
+    }
+}
+
+/// `expect role NODES ROLE`.
+fn expect_role(
+    cluster: &Cluster,
+    targets: &[Target],
+    wanted: RoleOrDown,
+) -> Result<String, ExecError> {
+    let nodes = resolve(cluster, targets)?;
+    let wanted_text = match wanted {
+        RoleOrDown::Down => "down".to_string(),
+        RoleOrDown::Role(role) => format!("{role:?}").to_lowercase(),
+    };
+    for &id in &nodes {
+        let status = cluster.status(id);
+        let matches = match wanted {
+            RoleOrDown::Down => !status.up,
+            RoleOrDown::Role(role) => status.up && status.role == role,
+        };
+        if !matches {
+            return failed(format!(
+                "expected n{id} to be {wanted_text}, saw {} (term {})",
+                role_name(&status),
+                status.term
+            ));
         }
+    }
+    passed(format!("{} {wanted_text}", names(&nodes)))
+}
+
+/// `expect term|commit|snapshot|last-index NODES OP N`.
+fn expect_field(
+    cluster: &Cluster,
+    field: Field,
+    targets: &[Target],
+    op: Op,
+    value: u64,
+) -> Result<String, ExecError> {
+    let nodes = resolve(cluster, targets)?;
+    let name = field.name();
+    for &id in &nodes {
+        let status = cluster.status(id);
+        let seen = match field {
+            Field::Term => status.term,
+            Field::Commit => status.commit_index,
+            Field::Snapshot => status.snapshot_index,
+            Field::LastIndex => status.last_log_index,
+        };
+        if !op.holds(seen, value) {
+            return failed(format!(
+                "expected n{id}'s {name} {} {value}, saw {seen}",
+                op.symbol()
+            ));
+        }
+    }
+    passed(format!(
+        "{name} {} {value} on {}",
+        op.symbol(),
+        names(&nodes)
+    ))
+}
+
+/// `expect committed INDEX [on ...]`.
+fn expect_committed(cluster: &Cluster, index: Index, quorum: &Quorum) -> Result<String, ExecError> {
+    let (holds, seen) = committed_on(cluster, index, quorum)?;
+    let on = describe_quorum(quorum);
+    if holds {
+        passed(format!("index {index} committed {on} ({seen})"))
+    } else {
+        failed(format!("expected index {index} committed {on}, but {seen}"))
+    }
+}
+
+/// `expect applied NODES INDEX`: each applied at least through `index`.
+fn expect_applied(
+    cluster: &Cluster,
+    targets: &[Target],
+    index: Index,
+) -> Result<String, ExecError> {
+    let nodes = resolve(cluster, targets)?;
+    for &id in &nodes {
+        let applied = cluster.status(id).last_applied;
+        if applied < index {
+            return failed(format!(
+                "expected n{id} to have applied {index}, but it applied through {applied}"
+            ));
+        }
+    }
+    passed(format!("{} applied through {index}", names(&nodes)))
+}
+
+/// `expect kv NODES KEY [VALUE]`: no value means the key is absent.
+fn expect_kv(
+    cluster: &mut Cluster,
+    targets: &[Target],
+    key: &str,
+    value: Option<&str>,
+) -> Result<String, ExecError> {
+    let show = |value: Option<&str>| value.map_or("no value".to_string(), |v| format!("`{v}`"));
+    let nodes = resolve(cluster, targets)?;
+    for &id in &nodes {
+        let view = cluster.inspect(id)?;
+        let seen = view.kv.get(key);
+        if seen != value {
+            return failed(format!(
+                "expected n{id}'s {key} to be {}, saw {}",
+                show(value),
+                show(seen)
+            ));
+        }
+    }
+    passed(match value {
+        Some(value) => format!("{key} = {value} on {}", names(&nodes)),
+        None => format!("no {key} on {}", names(&nodes)),
+    })
+}
+
+/// `expect no-violations`.
+fn expect_no_violations(cluster: &Cluster) -> Result<String, ExecError> {
+    let violations = cluster.violations();
+    if violations.is_empty() {
+        passed("no safety violations".to_string())
+    } else {
+        failed(format!(
+            "{} violation(s): {}",
+            violations.len(),
+            violations.join("; ")
+        ))
+    }
+}
+
+/// `expect digest HEX`: the whole history so far, event for event.
+fn expect_digest(cluster: &Cluster, wanted: u64) -> Result<String, ExecError> {
+    let digest = cluster.history_digest();
+    let detail = format!(
+        "{} events through tick {}",
+        cluster.event_count(),
+        cluster.now()
+    );
+    if digest == wanted {
+        passed(format!("history digest {digest:016x} ({detail})"))
+    } else {
+        failed(format!(
+            "expected history digest {wanted:016x}, saw {digest:016x} ({detail}): the history differs"
+        ))
     }
 }
 

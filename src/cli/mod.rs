@@ -1,21 +1,41 @@
 //! The binary's text side: arguments, the interactive prompt, the script runner and
-//! rendering. One grammar ([`command`], parsed by [`parse`]) and one executor
-//! ([`exec`], with [`target`] resolution, [`views`] and [`expect`]ations) serve both
-//! the prompt ([`repl`]) and scripts ([`script`]), so a demo is exactly what a person
-//! could type. Commands that change the cluster become the cluster's own
-//! [`crate::cluster::Action`]s ([`actions`]). [`render`] turns data into colored text
-//! or JSON.
+//! rendering.
+//!
+//! One grammar and one executor serve both the prompt and scripts, so a demo is
+//! exactly what a person could type:
+//!
+//! - `command.rs`: the grammar as data: [`Command`] and the table of every command's
+//!   usage, summary and example that `help`, completion and errors read;
+//!   `parse.rs` turns a line into a `Command` ([`parse`]) or a concrete
+//!   [`crate::cluster::Action`] ([`parse_action`]).
+//! - `session.rs`: a [`Session`] runs commands; it handles time (`tick`, `wait`, the
+//!   free-running clock) and the session itself (`cluster`, `help`, `quit`), and hands
+//!   the rest to the executor, `exec.rs`, which resolves targets (`target.rs`), turns
+//!   commands that change the cluster into Actions (`actions.rs`), and runs views
+//!   (`views.rs`) and expectations (`expect.rs`). `error.rs` holds [`ExecError`].
+//! - `repl.rs` is the interactive prompt, `script.rs` the script runner, `news.rs`
+//!   what happened since the user last looked, `help.rs` the help text, and
+//!   `render.rs` turns data into colored text or JSON.
 
-pub mod actions;
-pub mod command;
-pub mod exec;
-pub mod expect;
-pub mod parse;
-pub mod render;
-pub mod repl;
-pub mod script;
-pub mod target;
-pub mod views;
+pub(crate) mod actions;
+pub(crate) mod command;
+pub(crate) mod error;
+pub(crate) mod exec;
+pub(crate) mod expect;
+pub(crate) mod help;
+pub(crate) mod news;
+pub(crate) mod parse;
+pub(crate) mod render;
+pub(crate) mod repl;
+pub(crate) mod script;
+pub(crate) mod session;
+pub(crate) mod target;
+pub(crate) mod views;
+
+pub use self::command::Command;
+pub use self::error::ExecError;
+pub use self::parse::{ParseError, parse, parse_action};
+pub use self::session::{Output, Session};
 
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::PathBuf;

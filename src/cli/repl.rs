@@ -21,10 +21,12 @@ use rustyline::validate::Validator;
 use rustyline::{Config as EditorConfig, Context, Editor, ExternalPrinter, Helper};
 
 use super::command::{COMMANDS, EXPECT_FORMS, WAIT_FORMS, spec_of};
-use super::exec::{ExecError, Reported, Session};
+use super::error::ExecError;
+use super::news::Reported;
 use super::parse::parse;
+use super::session::Session;
 use crate::cluster::action::SETTINGS;
-use crate::cluster::clock::{FreeRunningClock, SharedCluster, lock};
+use crate::cluster::realtime::{OnTick, RealTimeDriver, SharedCluster, lock};
 use crate::cluster::{Cluster, Config};
 
 /// Completion and hints for the prompt.
@@ -189,45 +191,92 @@ pub struct ReplOptions {
 
 /// Runs the interactive playground until `quit` or Ctrl-D.
 pub fn run(options: ReplOptions) -> rustyline::Result<()> {
-    let seed = options.config.seed;
-    let nodes = options.config.nodes;
     let cluster: SharedCluster = Arc::new(Mutex::new(Cluster::new(options.config.clone())));
-    let node_count = Arc::new(AtomicUsize::new(nodes));
-    let editor_config = EditorConfig::builder()
-        .max_history_size(1000)?
-        .history_ignore_dups(true)?
-        .auto_add_history(false)
-        .completion_type(rustyline::CompletionType::List)
-        .build();
-    let mut editor: Editor<PromptHelper, DefaultHistory> = Editor::with_config(editor_config)?;
-    editor.set_helper(Some(PromptHelper::new(node_count.clone(), options.color)));
+    let node_count = Arc::new(AtomicUsize::new(options.config.nodes));
+    let mut editor = new_editor(node_count.clone(), options.color)?;
     let history = history_path();
     if let Some(path) = &history {
         // A missing history file is normal on the first run.
         let _ = editor.load_history(path);
     }
-
-    // News from the clock thread is printed above the prompt.
     let reported = Arc::new(Mutex::new(Reported::default()));
-    let mut printer = editor.create_external_printer()?;
-    let clock_reported = reported.clone();
-    let on_tick = Box::new(move |cluster: &mut Cluster| {
-        let news = clock_reported
-            .lock()
-            .map(|mut reported| reported.news(cluster, 8))
-            .unwrap_or_default();
-        if !news.is_empty() {
-            let _ = printer.print(news.join("\n"));
-        }
-    });
-    let clock = FreeRunningClock::start(cluster.clone(), options.tick, options.paused, on_tick);
+    let on_tick = print_news_above_prompt(&mut editor, reported.clone())?;
+    let clock = RealTimeDriver::start(cluster.clone(), options.tick, options.paused, on_tick);
     let interrupt = Arc::new(AtomicBool::new(false));
     let handler_flag = interrupt.clone();
     // Ctrl-C outside the prompt (during a command) interrupts the command; at the
     // prompt rustyline reads it as a key instead.
     let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
     let mut session = Session::free_running(cluster, clock, interrupt, reported);
+    print_banner(&options);
+    loop {
+        let prompt = if session.is_running() {
+            "raft> ".to_string()
+        } else {
+            format!("raft[t{}]> ", lock(session.cluster()).now())
+        };
+        match editor.readline(&prompt) {
+            Ok(line) => {
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                let quit = run_line(&mut session, &line);
+                node_count.store(lock(session.cluster()).size(), Ordering::Relaxed);
+                if quit {
+                    break;
+                }
+            }
+            Err(ReadlineError::Interrupted) => on_ctrl_c(&mut session),
+            Err(ReadlineError::Eof) => break,
+            Err(error) => return Err(error),
+        }
+    }
+    if let Some(path) = &history {
+        save_history(&mut editor, path);
+    }
+    println!("bye");
+    Ok(())
+}
 
+/// A line editor with history, completion and hints for a cluster whose size
+/// `node_count` tracks.
+fn new_editor(
+    node_count: Arc<AtomicUsize>,
+    color: bool,
+) -> rustyline::Result<Editor<PromptHelper, DefaultHistory>> {
+    let config = EditorConfig::builder()
+        .max_history_size(1000)?
+        .history_ignore_dups(true)?
+        .auto_add_history(false)
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let mut editor = Editor::with_config(config)?;
+    editor.set_helper(Some(PromptHelper::new(node_count, color)));
+    Ok(editor)
+}
+
+/// What the free-running clock does after each tick: print the news (elections,
+/// crashes, violations) above the prompt, sharing `reported` with the session so
+/// nothing is printed twice.
+fn print_news_above_prompt(
+    editor: &mut Editor<PromptHelper, DefaultHistory>,
+    reported: Arc<Mutex<Reported>>,
+) -> rustyline::Result<OnTick> {
+    let mut printer = editor.create_external_printer()?;
+    Ok(Box::new(move |cluster: &mut Cluster| {
+        let news = reported
+            .lock()
+            .map(|mut reported| reported.news(cluster, 8))
+            .unwrap_or_default();
+        if !news.is_empty() {
+            let _ = printer.print(news.join("\n"));
+        }
+    }))
+}
+
+/// The greeting: version, cluster, seed, whether time runs, and what to try.
+fn print_banner(options: &ReplOptions) {
+    let (seed, nodes) = (options.config.seed, options.config.nodes);
     println!(
         "{} {} — {nodes} node{}, seed {seed} (replay with --seed {seed})",
         "raft-playground".bold(),
@@ -245,65 +294,59 @@ pub fn run(options: ReplOptions) -> rustyline::Result<()> {
         );
     }
     println!("Try: status, log, submit set x 1, crash leader, partition leader | followers, help.");
+}
 
-    loop {
-        let prompt = if session.is_running() {
-            "raft> ".to_string()
-        } else {
-            format!("raft[t{}]> ", lock(session.cluster()).now())
-        };
-        match editor.readline(&prompt) {
-            Ok(line) => {
-                if !line.trim().is_empty() {
-                    let _ = editor.add_history_entry(line.as_str());
-                }
-                let command = match parse(&line) {
-                    Ok(Some(command)) => command,
-                    Ok(None) => continue,
-                    Err(error) => {
-                        eprintln!("{} {}", "error:".red().bold(), error.0);
-                        continue;
-                    }
-                };
-                match session.execute(command) {
-                    Ok(output) => {
-                        if !output.text.is_empty() {
-                            println!("{}", output.text);
-                        }
-                        if output.quit {
-                            break;
-                        }
-                    }
-                    Err(ExecError::Invalid(text)) => eprintln!("{} {text}", "error:".red().bold()),
-                    Err(ExecError::Failed(text)) => eprintln!("{} {text}", "✗".red().bold()),
-                    Err(error @ ExecError::Interrupted(_)) => {
-                        eprintln!("{}", error.to_string().yellow())
-                    }
-                }
-                node_count.store(lock(session.cluster()).size(), Ordering::Relaxed);
+/// Parses and runs one typed line, printing its output or error; true after `quit`.
+fn run_line(session: &mut Session, line: &str) -> bool {
+    let command = match parse(line) {
+        Ok(Some(command)) => command,
+        Ok(None) => return false,
+        Err(error) => {
+            eprintln!("{} {}", "error:".red().bold(), error.0);
+            return false;
+        }
+    };
+    match session.execute(command) {
+        Ok(output) => {
+            if !output.text.is_empty() {
+                println!("{}", output.text);
             }
-            Err(ReadlineError::Interrupted) => {
-                if session.pause() {
-                    println!(
-                        "paused at tick {} (Ctrl-C). `resume` restarts the clock; Ctrl-D or `quit` leaves.",
-                        lock(session.cluster()).now()
-                    );
-                } else {
-                    println!("(Ctrl-D or `quit` leaves the playground)");
-                }
-            }
-            Err(ReadlineError::Eof) => break,
-            Err(error) => return Err(error),
+            output.quit
+        }
+        Err(ExecError::Invalid(text)) => {
+            eprintln!("{} {text}", "error:".red().bold());
+            false
+        }
+        Err(ExecError::Failed(text)) => {
+            eprintln!("{} {text}", "✗".red().bold());
+            false
+        }
+        Err(error @ ExecError::Interrupted(_)) => {
+            eprintln!("{}", error.to_string().yellow());
+            false
         }
     }
-    if let Some(path) = &history {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let _ = editor.save_history(path);
+}
+
+/// Ctrl-C at the prompt: pauses a running clock, or says how to leave.
+fn on_ctrl_c(session: &mut Session) {
+    if session.pause() {
+        println!(
+            "paused at tick {} (Ctrl-C). `resume` restarts the clock; Ctrl-D or `quit` leaves.",
+            lock(session.cluster()).now()
+        );
+    } else {
+        println!("(Ctrl-D or `quit` leaves the playground)");
     }
-    println!("bye");
-    Ok(())
+}
+
+/// Writes the history file, creating its directory if needed (best effort: a
+/// read-only home must not spoil leaving the playground).
+fn save_history(editor: &mut Editor<PromptHelper, DefaultHistory>, path: &std::path::Path) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = editor.save_history(path);
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@ use std::io::{BufRead, Write};
 
 use colored::Colorize;
 
-use super::exec::{ExecError, Session};
+use super::error::ExecError;
 use super::parse::parse;
+use super::session::Session;
 use crate::cluster::Config;
 
 /// How to run scripts.

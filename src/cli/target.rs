@@ -2,7 +2,7 @@
 //! node ids when a command runs.
 
 use super::command::Target;
-use super::exec::ExecError;
+use super::error::ExecError;
 use crate::cluster::Cluster;
 use crate::raft::NodeId;
 

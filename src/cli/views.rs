@@ -7,7 +7,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::command::Target;
-use super::exec::ExecError;
+use super::error::ExecError;
 use super::render;
 use super::target::{resolve, resolve_one};
 use crate::cluster::Cluster;

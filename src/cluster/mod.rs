@@ -2,7 +2,7 @@
 //! router and driven by a virtual clock.
 //!
 //! [`Cluster`] is the control surface. Everything that changes a cluster is an
-//! [`Action`] (the one vocabulary of [`action`]: ticks, submits, crashes, links,
+//! [`Action`] (the one vocabulary of `action.rs`: ticks, submits, crashes, links,
 //! partitions, fault settings, snapshots, timeouts, stepping messages by hand, core
 //! settings), applied by [`Cluster::apply`], which answers with an [`Outcome`] or a
 //! [`ClusterError`]. An error means nothing changed. The handful of methods the lab's
@@ -14,24 +14,24 @@
 //! Time moves only through [`Action::Tick`]. At each tick where something is due (a
 //! message arrives or a timer fires) every node with work gets its messages for that
 //! tick, the nodes run in parallel, and all of them finish before their output is
-//! routed and time moves on: lockstep. The [`engine`] runs these rounds; the last
+//! routed and time moves on: lockstep. The `engine.rs` runs these rounds; the last
 //! node thread to finish a round runs the next one, so no thread sits between them.
 //! Ticks where nothing is due are skipped; a node nobody needs sleeps and catches up
 //! on its timers when next woken. Between ticks the caller applies other actions;
 //! each completes before `apply` returns. A run is therefore a pure function of the
 //! seed and the sequence of actions, whatever the OS scheduler does.
 //!
-//! Every output of every node passes the [`checker`] before its messages are routed,
-//! and lands in the [`trace`].
+//! Every output of every node passes the `checker.rs` before its messages are routed,
+//! and lands in the `trace.rs`.
 
-pub mod action;
+pub(crate) mod action;
 mod apply;
-pub mod checker;
-pub mod clock;
-pub mod engine;
-pub mod node;
-pub mod router;
-pub mod trace;
+pub(crate) mod checker;
+pub(crate) mod engine;
+pub(crate) mod node;
+pub(crate) mod realtime;
+pub(crate) mod router;
+pub(crate) mod trace;
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -39,12 +39,20 @@ use std::thread::JoinHandle;
 use crossbeam_channel::Receiver;
 use serde::Serialize;
 
-pub use self::action::{Action, Fate, Outcome, Setting};
-use self::checker::Checker;
+pub use self::action::{
+    Action, Fate, MAX_LATENCY, MAX_TICKS, Outcome, SETTINGS, Setting, SettingSpec,
+    check_command_text,
+};
+pub use self::checker::{Checker, HISTORY_WINDOW, Violation};
+pub use self::node::NodeView;
+pub use self::realtime::{OnTick, RealTimeDriver, SharedCluster, lock};
+pub use self::router::{DropReason, Faults, InFlight, Stats};
+pub use self::trace::{TraceEvent, TraceKind};
+
 use self::engine::{Engine, Shared, Slot, ToCluster};
-use self::node::{Answer, NodeView, Request, Storage};
-use self::router::{Faults, InFlight, Router, Stats};
-use self::trace::{Trace, TraceEvent};
+use self::node::{Answer, Request, Storage};
+use self::router::Router;
+use self::trace::Trace;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{Index, NodeId, RaftConfig, Role, Status, Term};
 

@@ -145,7 +145,7 @@ pub struct Snapshot {
 
 /// Where a follower's log disagrees with an AppendEntries request, so the leader can
 /// skip back over a whole term per round trip instead of one entry (the lab's
-/// XTerm/XIndex/XLen; see [`crate::raft::replication::next_index_after_conflict`]).
+/// XTerm/XIndex/XLen; see `replication.rs`'s `next_index_after_conflict`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ConflictHint {
     /// The term of the follower's entry at `prev_log_index` (XTerm), or `None` if the

@@ -31,7 +31,7 @@
 //!
 //! A leader sends AppendEntries when it has entries a follower lacks and, empty or
 //! not, every `heartbeat_interval` ticks. How it talks to each follower is a small
-//! state machine ([`progress`]): a follower whose log matched is in *Replicate*, and
+//! state machine (`progress.rs`): a follower whose log matched is in *Replicate*, and
 //! the leader streams new entries to it without waiting for acknowledgements; one
 //! whose log did not match is in *Probe*, and the leader sends one request at a time,
 //! moved back by the follower's conflict hint, until a request matches; one that needs
@@ -46,9 +46,9 @@
 //!   leaving it: a follower's leader, a candidate's votes, a leader's progress per
 //!   follower and heartbeat timer.
 //! - `election.rs`: §5.2 elections and the §5.4.1 vote decision
-//!   ([`election::vote_refusal`]); becoming candidate, leader or follower.
+//!   (`election.rs`'s `vote_refusal`); becoming candidate, leader or follower.
 //! - `replication.rs`: §5.3 AppendEntries on both sides, fast backup
-//!   ([`replication::conflict_hint`], [`replication::next_index_after_conflict`]),
+//!   (`replication.rs`'s `conflict_hint`, `next_index_after_conflict`),
 //!   the §5.4.2 commit rule and the apply rule.
 //! - `progress.rs`: a leader's view of one follower: `next_index`, `match_index` and
 //!   the Probe / Replicate / Snapshot state, with its transitions.
@@ -84,15 +84,15 @@
 //!   own (§5.4.2).
 //! - Read-only queries and client sessions (§8).
 
-pub mod election;
-pub mod log;
-pub mod message;
-pub mod progress;
-pub mod quorum;
-pub mod ready;
-pub mod replication;
+pub(crate) mod election;
+pub(crate) mod log;
+pub(crate) mod message;
+pub(crate) mod progress;
+pub(crate) mod quorum;
+pub(crate) mod ready;
+pub(crate) mod replication;
 mod role;
-pub mod snapshot;
+pub(crate) mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,6 +105,7 @@ pub use self::message::{AppendOutcome, Command, ConflictHint, Entry, Envelope, M
 pub use self::progress::{ProgressState, ProgressView};
 pub use self::ready::{Event, HardState, LogSuffix, PersistentState, Ready};
 use self::role::{Follower, RoleState};
+pub use self::snapshot::SnapshotError;
 
 /// A node's identity. Node ids are 1-based: a cluster of N nodes has ids 1..=N.
 pub type NodeId = usize;

@@ -112,7 +112,7 @@ pub struct Progress {
     heartbeat_due: bool,
 }
 
-/// A read-only copy of a leader's [`Progress`] for one follower, for views and
+/// A read-only copy of a leader's `Progress` for one follower, for views and
 /// checks (not part of the protocol).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct ProgressView {
@@ -146,11 +146,6 @@ impl Progress {
     /// Figure 2 `matchIndex`.
     pub fn match_index(&self) -> Index {
         self.match_index
-    }
-
-    /// The replication state.
-    pub fn state(&self) -> ProgressState {
-        self.state
     }
 
     /// A copy for views.
@@ -476,7 +471,7 @@ mod tests {
         }
         // A new leader's first round sends to everyone.
         assert!(Progress::new(5).heartbeat_due);
-        assert_eq!(Progress::new(5).state(), PROBE);
+        assert_eq!(Progress::new(5).view().state, PROBE);
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! The free-running clock: a thread that advances a shared cluster by one tick every
-//! interval of real time, for the interactive playground.
+//! The real-time driver: a thread that advances a shared cluster by one virtual tick
+//! every interval of wall time, for the interactive playground (the "free-running
+//! clock" the prompt talks about). Virtual time itself is the engine's; this only
+//! decides *when* the next tick is taken.
 //!
 //! It uses the same [`Cluster::tick`] as everything else, so a free-running cluster
 //! behaves exactly like one ticked by hand; only *when* commands land between ticks
-//! depends on the person at the keyboard. Pausing stops the clock between two ticks.
+//! depends on the person at the keyboard. Pausing stops the driver between two ticks.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -13,7 +15,7 @@ use crossbeam_channel::{RecvTimeoutError, Sender};
 
 use super::Cluster;
 
-/// A cluster shared between the clock thread and its user.
+/// A cluster shared between the driver thread and its user.
 pub type SharedCluster = Arc<Mutex<Cluster>>;
 
 /// Locks a shared cluster. A panic while the lock was held is a bug that was already
@@ -27,7 +29,7 @@ pub fn lock(cluster: &SharedCluster) -> MutexGuard<'_, Cluster> {
 /// Called after every tick of the clock, with the cluster still locked.
 pub type OnTick = Box<dyn FnMut(&mut Cluster) + Send>;
 
-/// Messages to the clock thread.
+/// Messages to the driver thread.
 enum Control {
     /// Stop ticking; the sender hears back once no tick will follow.
     Pause(Sender<()>),
@@ -36,15 +38,15 @@ enum Control {
     Stop,
 }
 
-/// A running clock thread. Dropping it stops the thread.
-pub struct FreeRunningClock {
+/// A running driver thread. Dropping it stops the thread.
+pub struct RealTimeDriver {
     control: Sender<Control>,
     thread: Option<JoinHandle<()>>,
     running: bool,
     interval: Duration,
 }
 
-impl FreeRunningClock {
+impl RealTimeDriver {
     /// Starts a clock that ticks `cluster` every `interval` (running at once unless
     /// `paused`), calling `on_tick` after each tick.
     pub fn start(
@@ -52,7 +54,7 @@ impl FreeRunningClock {
         interval: Duration,
         paused: bool,
         mut on_tick: OnTick,
-    ) -> FreeRunningClock {
+    ) -> RealTimeDriver {
         let (control, commands) = crossbeam_channel::unbounded();
         let thread = std::thread::Builder::new()
             .name("clock".into())
@@ -97,7 +99,7 @@ impl FreeRunningClock {
                 }
             })
             .expect("the OS can start a thread");
-        FreeRunningClock {
+        RealTimeDriver {
             control,
             thread: Some(thread),
             running: !paused,
@@ -137,7 +139,7 @@ impl FreeRunningClock {
     }
 }
 
-impl Drop for FreeRunningClock {
+impl Drop for RealTimeDriver {
     fn drop(&mut self) {
         let _ = self.control.send(Control::Stop);
         if let Some(thread) = self.thread.take() {
@@ -156,7 +158,7 @@ mod tests {
         let cluster: SharedCluster = Arc::new(Mutex::new(Cluster::new(Config::new(3).seed(4))));
         let ticks = Arc::new(Mutex::new(0u64));
         let counter = ticks.clone();
-        let mut clock = FreeRunningClock::start(
+        let mut clock = RealTimeDriver::start(
             cluster.clone(),
             Duration::from_millis(1),
             false,

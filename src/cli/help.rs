@@ -1,0 +1,75 @@
+//! `help` and `help COMMAND`, from the one table of commands ([`COMMANDS`]).
+
+use colored::Colorize;
+
+use super::command::{COMMANDS, spec_of};
+use super::error::ExecError;
+use crate::cluster::action::SETTINGS;
+
+/// `help` and `help COMMAND`.
+pub fn help(topic: Option<&str>) -> Result<String, ExecError> {
+    match topic {
+        None => {
+            let mut lines = vec![
+                "Commands (help COMMAND for details). NODES: 3, n3, leader, followers, all, or a list like 1,2."
+                    .bold()
+                    .to_string(),
+            ];
+            let mut group = "";
+            for spec in COMMANDS {
+                if spec.group != group {
+                    group = spec.group;
+                    lines.push(format!("{}", group.cyan().bold()));
+                }
+                lines.push(format!("  {:<13} {}", spec.name.bold(), spec.summary));
+            }
+            lines.push(
+                "Lines starting with # are comments (narration in scripts)."
+                    .dimmed()
+                    .to_string(),
+            );
+            Ok(lines.join("\n"))
+        }
+        Some(name) => {
+            let spec = spec_of(name).ok_or_else(|| {
+                let names: Vec<&str> = COMMANDS.iter().map(|spec| spec.name).collect();
+                ExecError::Invalid(format!(
+                    "no command `{name}`; commands are: {}",
+                    names.join(", ")
+                ))
+            })?;
+            let mut text = format!(
+                "{}\n  {}\n  example: {}",
+                spec.usage.bold(),
+                spec.summary,
+                spec.example.green()
+            );
+            if spec.name == "set" {
+                for setting in SETTINGS {
+                    let name = format!("{} {}", setting.name, setting.value);
+                    text.push_str(&format!("\n  {:<17} {}", name.bold(), setting.summary));
+                }
+            }
+            Ok(text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_lists_the_digest_the_settings_and_each_setting() {
+        let all = help(None).unwrap();
+        assert!(all.contains("digest") && all.contains("set"), "{all}");
+        let set = help(Some("set")).unwrap();
+        for spec in SETTINGS {
+            assert!(
+                set.contains(spec.name) && set.contains(spec.summary),
+                "{set}"
+            );
+        }
+        assert!(help(Some("expect")).unwrap().contains("digest HEX"));
+    }
+}
