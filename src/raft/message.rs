@@ -23,61 +23,29 @@ pub struct Entry {
 }
 
 /// A state machine command: text that is cheap to copy. Short commands (most of
-/// them: `set x 1`, the lab's numbers) are stored inline, so copying an entry into a
-/// message, into storage or to the state machine copies a few bytes and touches no
-/// shared counter; longer ones are shared behind an `Arc`.
-#[derive(Clone)]
-pub struct Command(CommandText);
-
-/// The two representations of a [`Command`].
-#[derive(Clone)]
-enum CommandText {
-    /// Up to [`INLINE`] bytes, stored in place.
-    Inline {
-        /// The text's length.
-        len: u8,
-        /// The text, then zeros.
-        bytes: [u8; INLINE],
-    },
-    /// Longer text, shared.
-    Shared(Arc<str>),
-}
-
-/// How many bytes of text a command stores inline.
-const INLINE: usize = 22;
+/// them: `set x 1`, the lab's numbers; up to [`smol_str::SmolStr::INLINE_CAP`] bytes)
+/// are stored inline, so copying an entry into a message, into storage or to the
+/// state machine copies 24 bytes and touches no shared counter; longer ones are
+/// shared behind a reference count, so copying them never copies their text.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Command(smol_str::SmolStr);
 
 impl Command {
     /// The command's text.
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            // SAFETY: `bytes[..len]` was copied from a `&str` in `From<&str>` and never
-            // changed, so it is valid UTF-8.
-            CommandText::Inline { len, bytes } => unsafe {
-                std::str::from_utf8_unchecked(&bytes[..usize::from(*len)])
-            },
-            CommandText::Shared(text) => text,
-        }
+        self.0.as_str()
     }
 }
 
 impl From<&str> for Command {
     fn from(text: &str) -> Command {
-        if text.len() <= INLINE {
-            let mut bytes = [0; INLINE];
-            bytes[..text.len()].copy_from_slice(text.as_bytes());
-            Command(CommandText::Inline {
-                len: text.len() as u8,
-                bytes,
-            })
-        } else {
-            Command(CommandText::Shared(Arc::from(text)))
-        }
+        Command(smol_str::SmolStr::new(text))
     }
 }
 
 impl From<String> for Command {
     fn from(text: String) -> Command {
-        Command::from(text.as_str())
+        Command(smol_str::SmolStr::from(text))
     }
 }
 
@@ -89,26 +57,9 @@ impl std::ops::Deref for Command {
     }
 }
 
-impl PartialEq for Command {
-    fn eq(&self, other: &Command) -> bool {
-        match (&self.0, &other.0) {
-            (CommandText::Shared(a), CommandText::Shared(b)) if Arc::ptr_eq(a, b) => true,
-            _ => self.as_str() == other.as_str(),
-        }
-    }
-}
-
-impl Eq for Command {}
-
 impl PartialEq<str> for Command {
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other
-    }
-}
-
-impl std::hash::Hash for Command {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
     }
 }
 
@@ -298,18 +249,21 @@ mod tests {
     fn commands_short_and_long_behave_alike() {
         let short = Command::from("set x 1");
         let long = Command::from("y".repeat(5000));
-        assert!(matches!(short.0, CommandText::Inline { .. }));
-        assert!(matches!(long.0, CommandText::Shared(_)));
+        assert!(!short.0.is_heap_allocated());
+        assert!(long.0.is_heap_allocated());
         assert_eq!(short.as_str(), "set x 1");
         assert_eq!(long.len(), 5000);
         assert_eq!(short, Command::from("set x 1"));
         assert_ne!(short, Command::from("set x 2"));
         assert_eq!(long.clone(), long);
-        assert_eq!(
-            Command::from("é".repeat(15)).as_str(),
-            "é".repeat(15),
-            "30 bytes of UTF-8 inline"
+        assert_eq!(Command::from("é".repeat(11)).as_str(), "é".repeat(11));
+        assert!(
+            !Command::from("é".repeat(11)).0.is_heap_allocated(),
+            "22 bytes of UTF-8 inline"
         );
+        // A long command is shared, not copied.
+        let copy = long.clone();
+        assert_eq!(copy.as_ptr(), long.as_ptr());
         assert_eq!(format!("{short} {short:?}"), "set x 1 \"set x 1\"");
         assert_eq!(serde_json::to_string(&short).unwrap(), "\"set x 1\"");
         assert_eq!(Command::from(""), *"");
