@@ -239,7 +239,7 @@ impl Checker {
             }
         }
         if let Some(suffix) = &ready.log {
-            self.check_log_matching(tick, node, &suffix.entries, logs);
+            self.check_log_matching(tick, node, &suffix.entries(), logs);
         }
         if let Some(snapshot) = &ready.apply_snapshot {
             self.check_snapshot_load(tick, node, snapshot.last_included_index, loaded);
@@ -298,7 +298,7 @@ impl Checker {
         &mut self,
         tick: u64,
         node: NodeId,
-        entries: &[crate::raft::Entry],
+        entries: &crate::raft::log::Entries,
         logs: &[&PersistentState],
     ) {
         let mine = &logs[node - 1].log;

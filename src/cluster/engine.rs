@@ -282,8 +282,8 @@ impl Engine {
                 self.trace
                     .record(now, id, TraceKind::SnapshotLoaded { index });
             }
-            if let (Some(first), Some(last)) = (ready.committed.first(), ready.committed.last()) {
-                let (from, to) = (first.index, last.index);
+            let committed = &ready.committed;
+            if let (Some(from), Some(to)) = (committed.first_index(), committed.last_index()) {
                 self.trace.record(now, id, TraceKind::Applied { from, to });
             }
             for violation in &self.checker.violations()[known..] {

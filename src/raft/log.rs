@@ -5,24 +5,51 @@
 //! index arithmetic against the snapshot base lives in this file: the rest of the core
 //! asks for entries and terms by their Raft index and never sees a vector position.
 
-use std::collections::VecDeque;
+mod commands;
 
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::ser::SerializeStruct;
+
+use self::commands::Commands;
 use super::message::Entry;
 use super::{Index, Term};
+
+/// A run of consecutive entries with the same term: terms change only when a new
+/// leader appends, so a log stores one run per term instead of a term per entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TermRun {
+    /// The index of the run's first entry.
+    first: Index,
+    /// The term of every entry in the run.
+    term: Term,
+}
 
 /// The log of one node: a snapshot base (`last_included_index`/`last_included_term`
 /// in Figure 13) followed by the entries after it.
 ///
-/// Invariant: `entries[i].index == snapshot_index + 1 + i`, and terms never decrease
-/// along the log (a leader only appends entries of its own, newest term).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// A log is a value whose clones share their storage: cloning one copies no command,
+/// and the clone stays as it was while the original changes (see `log/commands.rs`).
+/// So persisting a log is keeping a clone of the core's, and a view of a log is a
+/// clone too; a node's commands exist once in memory however many of these it has.
+/// Each entry costs its command (24 bytes, text up to 23 bytes inline): its index is
+/// its position, and its term is found in the runs of equal terms.
+///
+/// Invariant: the commands are those of indexes `snapshot_index + 1 ..= last_index()`;
+/// `terms` is empty exactly when there is no command, its first run starts at
+/// `snapshot_index + 1`, and its terms strictly increase from run to run (a leader
+/// only appends entries of its own, newest term, so terms never decrease along a log).
+#[derive(Clone, Default)]
 pub struct Log {
     /// Index of the last entry covered by the snapshot (0 if there is none).
     snapshot_index: Index,
     /// Term of that entry (0 if there is none).
     snapshot_term: Term,
-    /// The entries after the snapshot, in index order.
-    entries: VecDeque<Entry>,
+    /// The terms of the entries after the snapshot, run by run.
+    terms: Arc<Vec<TermRun>>,
+    /// The commands of the entries after the snapshot, in index order.
+    commands: Commands,
 }
 
 impl Log {
@@ -36,7 +63,7 @@ impl Log {
         Log {
             snapshot_index: index,
             snapshot_term: term,
-            entries: VecDeque::new(),
+            ..Log::default()
         }
     }
 
@@ -52,32 +79,39 @@ impl Log {
 
     /// The index of the last entry, or the snapshot index if no entry follows it.
     pub fn last_index(&self) -> Index {
-        self.snapshot_index + self.entries.len() as u64
+        self.snapshot_index + self.commands.len() as u64
     }
 
     /// The term of the last entry, or the snapshot term if no entry follows it.
     pub fn last_term(&self) -> Term {
-        self.entries
-            .back()
-            .map_or(self.snapshot_term, |entry| entry.term)
+        self.terms.last().map_or(self.snapshot_term, |run| run.term)
     }
 
     /// The number of entries held after the snapshot.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.commands.len()
     }
 
     /// True if no entry follows the snapshot base.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.commands.len() == 0
     }
 
-    /// The position of `index` in `entries`, if the log holds that entry.
+    /// The position of `index` among the commands, if the log holds that entry.
     fn position(&self, index: Index) -> Option<usize> {
         if index <= self.snapshot_index || index > self.last_index() {
             return None;
         }
         Some((index - self.snapshot_index - 1) as usize)
+    }
+
+    /// The run that holds `index`, which the log must hold.
+    fn run_of(&self, index: Index) -> usize {
+        match self.terms.last() {
+            // Most lookups are near the end of the log.
+            Some(last) if last.first <= index => self.terms.len() - 1,
+            _ => self.terms.partition_point(|run| run.first <= index) - 1,
+        }
     }
 
     /// The term of the entry at `index`: the snapshot term at the snapshot index (and 0
@@ -87,18 +121,45 @@ impl Log {
         if index == self.snapshot_index {
             return Some(self.snapshot_term);
         }
-        self.position(index)
-            .map(|position| self.entries[position].term)
+        self.position(index)?;
+        Some(self.terms[self.run_of(index)].term)
     }
 
     /// The entry at `index`, if the log holds it (not compacted, not past the end).
-    pub fn get(&self, index: Index) -> Option<&Entry> {
-        self.position(index).map(|position| &self.entries[position])
+    pub fn get(&self, index: Index) -> Option<Entry> {
+        let position = self.position(index)?;
+        let command = self.commands.get(position)?.clone();
+        let term = self.terms[self.run_of(index)].term;
+        Some(Entry {
+            index,
+            term,
+            command,
+        })
+    }
+
+    /// The entries in `from..=to` that the log holds, in order.
+    fn range(&self, from: Index, to: Index) -> Iter<'_> {
+        let from = from.max(self.snapshot_index + 1);
+        let to = to.min(self.last_index());
+        let (start, end) = if from <= to {
+            (
+                (from - self.snapshot_index - 1) as usize,
+                (to - self.snapshot_index) as usize,
+            )
+        } else {
+            (0, 0)
+        };
+        Iter {
+            log: self,
+            commands: self.commands.range(start..end),
+            index: from,
+            run: if start < end { self.run_of(from) } else { 0 },
+        }
     }
 
     /// All entries after the snapshot, in order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Entry> + ExactSizeIterator {
-        self.entries.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        self.range(self.snapshot_index + 1, self.last_index())
     }
 
     /// The entries from `from` on (at least one if any exists), stopping before the
@@ -111,30 +172,39 @@ impl Log {
             "log entry {from} was compacted (snapshot index {})",
             self.snapshot_index
         );
-        let Some(start) = self.position(from) else {
-            return Vec::new();
-        };
         let mut bytes = 0;
         let mut batch = Vec::new();
-        for entry in self.entries.range(start..) {
+        for entry in self.range(from, self.last_index()) {
             if !batch.is_empty()
                 && (batch.len() >= max_entries || bytes + entry.command.len() > max_bytes)
             {
                 break;
             }
             bytes += entry.command.len();
-            batch.push(entry.clone());
+            batch.push(entry);
         }
         batch
     }
 
-    /// The entries in `from..=to` (both must be held).
-    pub fn slice(&self, from: Index, to: Index) -> impl Iterator<Item = &Entry> {
-        let range = match (self.position(from), self.position(to)) {
-            (Some(start), Some(end)) if start <= end => start..end + 1,
-            _ => 0..0,
-        };
-        self.entries.range(range)
+    /// The entries in `from..=to` (both must be held; otherwise none).
+    pub fn slice(&self, from: Index, to: Index) -> Iter<'_> {
+        match (self.position(from), self.position(to)) {
+            (Some(start), Some(end)) if start <= end => self.range(from, to),
+            _ => self.range(1, 0),
+        }
+    }
+
+    /// The entries in `from..=to` as a value that shares this log's storage (none if
+    /// either end is not held). Making one copies no command.
+    pub fn entries(&self, from: Index, to: Index) -> Entries {
+        match (self.position(from), self.position(to)) {
+            (Some(start), Some(end)) if start <= end => Entries {
+                log: self.clone(),
+                first: from,
+                count: to - from + 1,
+            },
+            _ => Entries::default(),
+        }
     }
 
     /// Appends one entry at `last_index() + 1`.
@@ -148,7 +218,13 @@ impl Log {
             entry.term >= self.last_term(),
             "log terms must not decrease"
         );
-        self.entries.push_back(entry);
+        if self.terms.last().is_none_or(|run| run.term != entry.term) {
+            Arc::make_mut(&mut self.terms).push(TermRun {
+                first: entry.index,
+                term: entry.term,
+            });
+        }
+        self.commands.push(entry.command);
     }
 
     /// Removes every entry at `index` and after. `index` must follow the snapshot:
@@ -160,13 +236,14 @@ impl Log {
             self.snapshot_index
         );
         if let Some(position) = self.position(index) {
-            self.entries.truncate(position);
+            self.commands.truncate(position);
+            let runs = self.terms.partition_point(|run| run.first < index);
+            Arc::make_mut(&mut self.terms).truncate(runs);
         }
     }
 
     /// Replaces everything from `first` on with `entries` (which start at `first`),
-    /// skipping any that a snapshot already covers. Storage uses this to mirror the
-    /// core's log.
+    /// skipping any that a snapshot already covers.
     pub fn replace_from(&mut self, first: Index, entries: &[Entry]) {
         let first = first.max(self.snapshot_index + 1);
         self.truncate_from(first);
@@ -178,18 +255,22 @@ impl Log {
     /// Makes the log start after a snapshot of `1..=index` whose last entry had `term`
     /// (Figure 13, InstallSnapshot steps 6–7, also used for local snapshots): if the
     /// log holds that entry, the entries after it are kept; otherwise the whole log is
-    /// discarded. Entries dropped here are freed. Returns true if a suffix was kept.
+    /// discarded. Entries dropped here are freed (unless a clone still holds them).
+    /// Returns true if a suffix was kept.
     pub fn compact(&mut self, index: Index, term: Term) -> bool {
         let keep_suffix = self.term_at(index) == Some(term);
-        if keep_suffix {
-            let drop = (index - self.snapshot_index) as usize;
-            self.entries.drain(..drop);
+        if keep_suffix && index < self.last_index() {
+            self.commands
+                .drop_front((index - self.snapshot_index) as usize);
+            // Runs that end at or before `index` go; the run holding `index + 1` now
+            // starts there.
+            let terms = Arc::make_mut(&mut self.terms);
+            let first_kept = terms.partition_point(|run| run.first <= index + 1) - 1;
+            terms.drain(..first_kept);
+            terms[0].first = index + 1;
         } else {
-            self.entries.clear();
-        }
-        // Give memory back when the log shrank a lot, so trimmed entries are really freed.
-        if self.entries.capacity() > 64 && self.entries.len() < self.entries.capacity() / 4 {
-            self.entries.shrink_to_fit();
+            self.commands = Commands::default();
+            self.terms = Arc::default();
         }
         self.snapshot_index = index;
         self.snapshot_term = term;
@@ -199,22 +280,24 @@ impl Log {
     /// The first index of the run of entries with the same term as the entry at
     /// `index`, not looking before the snapshot (used for the conflict hint's XIndex).
     pub fn first_index_of_term_at(&self, index: Index) -> Index {
-        let Some(term) = self.term_at(index) else {
+        if self.position(index).is_none() {
+            // The snapshot base (or an index the log does not hold) starts its own run.
             return index;
-        };
-        // Terms never decrease, so the run starts just after the last entry with a
-        // smaller term.
-        let start = self.entries.partition_point(|entry| entry.term < term);
-        (self.snapshot_index + 1 + start as u64).min(index)
+        }
+        self.terms[self.run_of(index)].first.min(index)
     }
 
     /// The index of this log's last entry with `term`, if it holds any (used when a
     /// leader backs up over a conflict: §5.3 optimisation).
     pub fn last_index_of_term(&self, term: Term) -> Option<Index> {
-        let end = self.entries.partition_point(|entry| entry.term <= term);
-        if end > 0 && self.entries[end - 1].term == term {
-            Some(self.snapshot_index + end as u64)
-        } else if end == 0 && self.snapshot_term == term && self.snapshot_index > 0 {
+        let after = self.terms.partition_point(|run| run.term <= term);
+        if after > 0 && self.terms[after - 1].term == term {
+            Some(
+                self.terms
+                    .get(after)
+                    .map_or(self.last_index(), |next| next.first - 1),
+            )
+        } else if after == 0 && self.snapshot_term == term && self.snapshot_index > 0 {
             Some(self.snapshot_index)
         } else {
             None
@@ -226,6 +309,161 @@ impl Log {
     /// are more up-to-date; with equal last terms, the longer log is.
     pub fn is_up_to_date(&self, last_log_index: Index, last_log_term: Term) -> bool {
         (last_log_term, last_log_index) >= (self.last_term(), self.last_index())
+    }
+}
+
+/// Two logs are equal when they hold the same snapshot base and the same entries,
+/// however their storage is shared.
+impl PartialEq for Log {
+    fn eq(&self, other: &Log) -> bool {
+        self.snapshot_index == other.snapshot_index
+            && self.snapshot_term == other.snapshot_term
+            && self.terms == other.terms
+            && self.len() == other.len()
+            && self
+                .commands
+                .range(0..self.len())
+                .eq(other.commands.range(0..other.len()))
+    }
+}
+
+impl Eq for Log {}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log")
+            .field("snapshot_index", &self.snapshot_index)
+            .field("snapshot_term", &self.snapshot_term)
+            .field("entries", &EntryList(self.iter()))
+            .finish()
+    }
+}
+
+/// A log serializes as `{snapshot_index, snapshot_term, entries: [...]}`.
+impl Serialize for Log {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut log = serializer.serialize_struct("Log", 3)?;
+        log.serialize_field("snapshot_index", &self.snapshot_index)?;
+        log.serialize_field("snapshot_term", &self.snapshot_term)?;
+        log.serialize_field("entries", &EntryList(self.iter()))?;
+        log.end()
+    }
+}
+
+/// Entries shown (debugged or serialized) as a list, straight from a log's iterator.
+struct EntryList<I>(I);
+
+impl<I: Iterator<Item = Entry> + Clone> std::fmt::Debug for EntryList<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.clone()).finish()
+    }
+}
+
+impl<I: Iterator<Item = Entry> + Clone> Serialize for EntryList<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
+}
+
+/// The entries of a log range, in order, each a fresh [`Entry`] (copying a command
+/// copies at most 24 bytes). See [`Log::iter`].
+#[derive(Clone)]
+pub struct Iter<'a> {
+    /// The log, for its term runs.
+    log: &'a Log,
+    /// The commands still to yield.
+    commands: commands::Iter<'a>,
+    /// The index of the next entry.
+    index: Index,
+    /// The run that holds `index`.
+    run: usize,
+}
+
+impl Iterator for Iter<'_> {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        let command = self.commands.next()?.clone();
+        let runs = &self.log.terms;
+        while self.run + 1 < runs.len() && runs[self.run + 1].first <= self.index {
+            self.run += 1;
+        }
+        let entry = Entry {
+            index: self.index,
+            term: runs[self.run].term,
+            command,
+        };
+        self.index += 1;
+        Some(entry)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.commands.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+/// The entries `first..first + count` of a log, as a value that shares the log's
+/// storage: making or cloning one copies no command. The core hands out committed
+/// entries this way, and the checker keeps them to know what was applied.
+#[derive(Clone, Default)]
+pub struct Entries {
+    /// The log they were taken from (a clone, frozen as it was then).
+    log: Log,
+    /// The index of the first entry.
+    first: Index,
+    /// How many entries there are.
+    count: u64,
+}
+
+impl Entries {
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// True if there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The index of the first entry, if any.
+    pub fn first_index(&self) -> Option<Index> {
+        (self.count > 0).then_some(self.first)
+    }
+
+    /// The index of the last entry, if any.
+    pub fn last_index(&self) -> Option<Index> {
+        (self.count > 0).then(|| self.first + self.count - 1)
+    }
+
+    /// The entries, in order.
+    pub fn iter(&self) -> Iter<'_> {
+        match self.last_index() {
+            Some(last) => self.log.range(self.first, last),
+            None => self.log.range(1, 0),
+        }
+    }
+
+    /// The whole log the entries were taken from, as it was then.
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+}
+
+impl<'a> IntoIterator for &'a Entries {
+    type Item = Entry;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl std::fmt::Debug for Entries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -284,13 +522,13 @@ mod tests {
         log.truncate_from(3);
         assert_eq!(log.last_index(), 2);
         let other = log_with_terms(&[1, 1, 3, 3, 3]);
-        let tail: Vec<Entry> = other.slice(3, 5).cloned().collect();
+        let tail: Vec<Entry> = other.slice(3, 5).collect();
         log.replace_from(3, &tail);
         assert_eq!(log, other);
         // Entries a snapshot covers are skipped.
         let mut compacted = log_with_terms(&[1, 1, 3]);
         compacted.compact(2, 1);
-        compacted.replace_from(1, &other.slice(1, 5).cloned().collect::<Vec<_>>());
+        compacted.replace_from(1, &other.slice(1, 5).collect::<Vec<_>>());
         assert_eq!(compacted.last_index(), 5);
         assert_eq!(compacted.snapshot_index(), 2);
     }

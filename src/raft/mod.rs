@@ -568,11 +568,10 @@ impl Node {
             ready.snapshot = self.snapshot.clone();
         }
         if let Some(first) = self.unstable_from.take() {
-            let from = first.max(self.log.snapshot_index() + 1);
-            let to = self.log.last_index();
+            // A clone of the log shares its storage: persisting it copies nothing.
             ready.log = Some(LogSuffix {
                 first,
-                entries: self.log.slice(from, to).cloned().collect(),
+                log: self.log.clone(),
             });
         }
         if std::mem::take(&mut self.snapshot_to_apply) {

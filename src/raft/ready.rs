@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::log::Log;
-use super::message::{Entry, Envelope, Snapshot};
+use super::log::{Entries, Log};
+use super::message::{Envelope, Snapshot};
 use super::{Index, NodeId, Term};
 
 /// The part of Figure 2's persistent state that is not the log.
@@ -17,18 +17,35 @@ pub struct HardState {
     pub voted_for: Option<NodeId>,
 }
 
-/// Log entries to persist: everything from `first` on is replaced by `entries`
-/// (which may be empty when the log was only truncated).
+/// Log entries to persist: everything from `first` on is replaced by the entries `log`
+/// holds from there (none when the log was only truncated).
+///
+/// `log` is the core's whole log as of this [`Ready`], a clone that shares its
+/// storage (see [`Log`]): it costs no copy of any command, and persisting it is
+/// keeping it. Entries before `first` are the ones persisted before.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogSuffix {
     /// The lowest index that changed.
     pub first: Index,
+    /// The log as it now stands.
+    pub log: Log,
+}
+
+impl LogSuffix {
     /// The entries now held from `first` on (entries a snapshot covers are left out).
-    pub entries: Vec<Entry>,
+    pub fn entries(&self) -> Entries {
+        let from = self.first.max(self.log.snapshot_index() + 1);
+        self.log.entries(from, self.log.last_index())
+    }
 }
 
 /// Everything a node persists (Figure 2 "persistent state on all servers", plus the
 /// latest snapshot of 3D). A crashed node is rebuilt from exactly this.
+///
+/// The log here is a clone of the core's log as of the last [`Ready`] persisted, and
+/// shares the core's storage for every entry the two have in common; entries the core
+/// appended since (proposals waiting for the next `Ready`) are in the core's log only,
+/// and are lost if the node crashes before then.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PersistentState {
     /// `current_term` and `voted_for`.
@@ -52,7 +69,16 @@ impl PersistentState {
             self.snapshot = Some(snapshot.clone());
         }
         if let Some(suffix) = &ready.log {
-            self.log.replace_from(suffix.first, &suffix.entries);
+            // Entries before `first` are the same in both logs (the last `Ready` was
+            // persisted, and the core has changed only what follows since), so
+            // replacing what follows is keeping the core's log.
+            debug_assert!(
+                suffix.first <= self.log.snapshot_index() + 1
+                    || suffix.first - 1 <= suffix.log.snapshot_index()
+                    || self.log.term_at(suffix.first - 1) == suffix.log.term_at(suffix.first - 1),
+                "a log suffix follows what was persisted before it"
+            );
+            self.log = suffix.log.clone();
         }
     }
 
@@ -156,8 +182,9 @@ pub struct Ready {
     /// A snapshot the state machine must load (installed from a leader, or found in
     /// storage at restart) before applying `committed`.
     pub apply_snapshot: Option<Snapshot>,
-    /// Newly committed entries to apply, in index order, without gaps.
-    pub committed: Vec<Entry>,
+    /// Newly committed entries to apply, in index order, without gaps (sharing the
+    /// core's storage: no command is copied).
+    pub committed: Entries,
     /// What happened, in order.
     pub events: Vec<Event>,
 }

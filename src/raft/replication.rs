@@ -11,7 +11,7 @@
 //! stores it and it belongs to the leader's current term; every server then applies
 //! committed entries in index order.
 
-use super::log::Log;
+use super::log::{Entries, Log};
 use super::message::{AppendOutcome, ConflictHint, Entry, Envelope, Message};
 use super::progress::Progress;
 use super::quorum::quorum_match_index;
@@ -318,15 +318,12 @@ impl Node {
     /// lastApplied, apply `log[lastApplied]` to state machine." Returns the entries to
     /// apply, in index order, and counts them as applied (the caller applies them from
     /// the [`super::Ready`] before taking the next one).
-    pub(super) fn apply_committed(&mut self) -> Vec<Entry> {
+    pub(super) fn apply_committed(&mut self) -> Entries {
         if self.last_applied >= self.commit_index {
-            return Vec::new();
+            return Entries::default();
         }
-        let committed: Vec<Entry> = self
-            .log
-            .slice(self.last_applied + 1, self.commit_index)
-            .cloned()
-            .collect();
+        // A view that shares the log's storage: no command is copied.
+        let committed = self.log.entries(self.last_applied + 1, self.commit_index);
         debug_assert_eq!(
             committed.len() as u64,
             self.commit_index - self.last_applied,

@@ -90,7 +90,7 @@ impl Net {
         self.storage.get_mut(&id).expect("storage").persist(&ready);
         self.queue.extend(ready.messages);
         let applied = self.applied.entry(id).or_default();
-        for entry in ready.committed {
+        for entry in &ready.committed {
             applied.insert(entry.index, entry.command);
         }
     }
