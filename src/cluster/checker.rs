@@ -16,16 +16,21 @@
 //! - On a live node, term, commit index and last applied never decrease.
 //!
 //! It also keeps what the lab's tester keeps: which command each node applied at each
-//! index, so tests can ask how many nodes applied an index and what. To keep memory
+//! index, so tests can ask how many nodes applied an index and what. It keeps no copy
+//! of those commands: a digest per index, and clones of the logs they were applied
+//! from, which share the nodes' storage (see `checker/history.rs`). To keep memory
 //! flat in long runs, it forgets the command at an index once every node holds that
 //! index inside a snapshot and [`HISTORY_WINDOW`] newer entries exist: no node can
 //! apply it from a log again, and nothing is left to compare it with.
 
-use std::collections::{BTreeMap, VecDeque};
+mod history;
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::kv::fold_digest;
+use self::history::History;
+use crate::raft::log::Entries;
 use crate::raft::{Command, Event, Index, NodeId, PersistentState, Ready, Status};
 
 /// A broken invariant.
@@ -50,73 +55,9 @@ pub struct LoadedSnapshot {
     pub digest: u64,
 }
 
-/// One command every node that applies `index` must apply: the first one applied there.
-#[derive(Clone, Debug)]
-struct Applied {
-    /// The entry's term.
-    term: u64,
-    /// The command.
-    command: Command,
-    /// The digest of every command through this one.
-    digest: u64,
-}
-
 /// How many entries below the oldest snapshot the checker keeps, so recent indexes
 /// can still be looked up after every node compacted them.
 pub const HISTORY_WINDOW: u64 = 1024;
-
-/// The command applied at each index (the first one applied there), with the oldest
-/// forgotten once they can no longer matter.
-#[derive(Clone, Debug, Default)]
-struct History {
-    /// How many leading indexes were forgotten (they are `1..=forgotten`).
-    forgotten: u64,
-    /// The digest of every command through `forgotten`.
-    forgotten_digest: u64,
-    /// The commands at `forgotten + 1 ..`, in order.
-    entries: VecDeque<Applied>,
-}
-
-impl History {
-    /// The highest index applied anywhere.
-    fn last_index(&self) -> u64 {
-        self.forgotten + self.entries.len() as u64
-    }
-
-    /// The command applied at `index`, unless it is forgotten or not applied yet.
-    fn get(&self, index: u64) -> Option<&Applied> {
-        if index <= self.forgotten {
-            return None;
-        }
-        self.entries.get((index - self.forgotten - 1) as usize)
-    }
-
-    /// Records the command applied at `last_index() + 1`.
-    fn push(&mut self, term: u64, command: &Command) {
-        let index = self.last_index() + 1;
-        let previous = self
-            .entries
-            .back()
-            .map_or(self.forgotten_digest, |applied| applied.digest);
-        self.entries.push_back(Applied {
-            term,
-            command: command.clone(),
-            digest: fold_digest(previous, index, command),
-        });
-    }
-
-    /// Forgets the commands at indexes `..=index` (never the last one).
-    fn forget_through(&mut self, index: u64) {
-        let index = index.min(self.last_index().saturating_sub(1));
-        while self.forgotten < index {
-            let Some(applied) = self.entries.pop_front() else {
-                break;
-            };
-            self.forgotten += 1;
-            self.forgotten_digest = applied.digest;
-        }
-    }
-}
 
 /// What the checker remembers of one node.
 #[derive(Clone, Debug, Default)]
@@ -140,6 +81,8 @@ pub struct Checker {
     history: History,
     /// Per node, by id - 1.
     nodes: Vec<NodeRecord>,
+    /// How many times each node was started, by id - 1.
+    lives: Vec<u64>,
 }
 
 impl Checker {
@@ -147,6 +90,7 @@ impl Checker {
     pub fn new(nodes: usize) -> Checker {
         Checker {
             nodes: vec![NodeRecord::default(); nodes],
+            lives: vec![0; nodes],
             ..Checker::default()
         }
     }
@@ -204,6 +148,7 @@ impl Checker {
     /// A node restarted: its volatile state starts over.
     pub fn on_restart(&mut self, node: NodeId) {
         self.nodes[node - 1] = NodeRecord::default();
+        self.lives[node - 1] += 1;
     }
 
     /// Checks one node's status after it handled some input.
@@ -244,9 +189,7 @@ impl Checker {
         if let Some(snapshot) = &ready.apply_snapshot {
             self.check_snapshot_load(tick, node, snapshot.last_included_index, loaded);
         }
-        for entry in &ready.committed {
-            self.check_apply(tick, node, entry.index, entry.term, &entry.command);
-        }
+        self.check_applies(tick, node, &ready.committed);
         // Every node holds everything up to its snapshot index: no node applies those
         // from a log again, so their commands may go (keeping a window of recent ones).
         let oldest_snapshot = logs
@@ -392,6 +335,21 @@ impl Checker {
         record.last_applied = index;
     }
 
+    /// The entries `node` applied from its log, one by one. Those nobody applied before
+    /// are afterwards found in the log they were taken from.
+    fn check_applies(&mut self, tick: u64, node: NodeId, committed: &Entries) {
+        let known = self.history.last_index();
+        let extends =
+            committed.first_index() <= Some(known + 1) && committed.last_index() > Some(known);
+        if extends {
+            self.history
+                .add_source(node, self.lives[node - 1], committed);
+        }
+        for entry in committed {
+            self.check_apply(tick, node, entry.index, entry.term, &entry.command);
+        }
+    }
+
     /// One applied entry: in order, and the same command every node applied there.
     fn check_apply(&mut self, tick: u64, node: NodeId, index: u64, term: u64, command: &Command) {
         let expected = self.nodes[node - 1].last_applied + 1;
@@ -405,7 +363,7 @@ impl Checker {
         let known = self.history.last_index();
         if index <= known {
             if let Some(applied) = self.history.get(index)
-                && (applied.term != term || applied.command != *command)
+                && (applied.term != term || applied.command != command)
             {
                 let text = format!(
                     "State Machine Safety: n{node} applied {command:?} (term {term}) at index {index}, where {:?} (term {}) was applied before",
@@ -414,7 +372,7 @@ impl Checker {
                 self.violation(tick, node, text);
             }
         } else if index == known + 1 {
-            self.history.push(term, command);
+            self.history.push(command);
         } else {
             self.violation(
                 tick,
@@ -429,29 +387,5 @@ impl Checker {
             Some((_, to)) if *to + 1 == index => *to = index,
             _ => record.applied_ranges.push((index, index)),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn history_forgets_the_oldest_but_never_the_last() {
-        let mut history = History::default();
-        let command = Command::from("x");
-        for term in [1, 1, 2, 2, 3] {
-            history.push(term, &command);
-        }
-        let digest_at_3 = history.get(3).unwrap().digest;
-        history.forget_through(3);
-        assert_eq!(history.last_index(), 5);
-        assert!(history.get(3).is_none() && history.get(4).is_some());
-        assert_eq!(history.forgotten_digest, digest_at_3);
-        history.push(3, &command);
-        assert_eq!(history.get(6).unwrap().term, 3);
-        history.forget_through(100);
-        assert_eq!(history.last_index(), 6);
-        assert!(history.get(6).is_some(), "the last command stays");
     }
 }

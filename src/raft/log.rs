@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::ser::SerializeStruct;
 
 use self::commands::Commands;
-use super::message::Entry;
+use super::message::{Command, Entry};
 use super::{Index, Term};
 
 /// A run of consecutive entries with the same term: terms change only when a new
@@ -135,6 +135,11 @@ impl Log {
             term,
             command,
         })
+    }
+
+    /// The command of the entry at `index`, if the log holds it (without copying it).
+    pub fn command(&self, index: Index) -> Option<&Command> {
+        self.commands.get(self.position(index)?)
     }
 
     /// The entries in `from..=to` that the log holds, in order.
@@ -566,5 +571,155 @@ mod tests {
         assert!(log.is_up_to_date(1, 3));
         assert!(!log.is_up_to_date(5, 1));
         assert!(!log.is_up_to_date(2, 2));
+    }
+
+    /// The same log as a plain list: snapshot base and entries, for comparison.
+    struct Model {
+        snapshot_index: u64,
+        snapshot_term: u64,
+        entries: Vec<Entry>,
+    }
+
+    impl Model {
+        fn term_at(&self, index: u64) -> Option<u64> {
+            if index == self.snapshot_index {
+                return Some(self.snapshot_term);
+            }
+            let position = index.checked_sub(self.snapshot_index + 1)? as usize;
+            self.entries.get(position).map(|entry| entry.term)
+        }
+
+        fn last_index(&self) -> u64 {
+            self.snapshot_index + self.entries.len() as u64
+        }
+    }
+
+    /// Random appends (with new terms now and then), truncations, compactions and
+    /// clones, each compared with a plain list; every clone is compared again at the
+    /// end, after its original moved on.
+    #[test]
+    fn behaves_like_a_list_of_entries_and_clones_stay_unchanged() {
+        use rand::rngs::Xoshiro256PlusPlus;
+        use rand::{RngExt, SeedableRng};
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
+        let mut log = Log::new();
+        let mut model = Model {
+            snapshot_index: 0,
+            snapshot_term: 0,
+            entries: Vec::new(),
+        };
+        let mut clones: Vec<(Log, Vec<Entry>, u64)> = Vec::new();
+        let mut term = 1;
+        for step in 0..2000 {
+            match rng.random_range(0..100) {
+                0..60 => {
+                    if rng.random_bool(0.3) {
+                        term += 1;
+                    }
+                    for _ in 0..rng.random_range(1..200) {
+                        let entry = Entry {
+                            index: log.last_index() + 1,
+                            term,
+                            command: format!("s{step}.{}", log.last_index() + 1).into(),
+                        };
+                        log.push(entry.clone());
+                        model.entries.push(entry);
+                    }
+                }
+                60..75 if !model.entries.is_empty() => {
+                    let index = rng.random_range(model.snapshot_index + 1..=model.last_index());
+                    log.truncate_from(index);
+                    model
+                        .entries
+                        .truncate((index - model.snapshot_index - 1) as usize);
+                }
+                75..90 => {
+                    let index = rng.random_range(model.snapshot_index..=model.last_index() + 3);
+                    let snapshot_term = match rng.random_bool(0.8) {
+                        true => model.term_at(index).unwrap_or(term),
+                        false => term + 1,
+                    };
+                    let kept = log.compact(index, snapshot_term);
+                    assert_eq!(kept, model.term_at(index) == Some(snapshot_term));
+                    if kept {
+                        let drop = (index - model.snapshot_index) as usize;
+                        model.entries.drain(..drop.min(model.entries.len()));
+                    } else {
+                        model.entries.clear();
+                    }
+                    model.snapshot_index = index;
+                    model.snapshot_term = snapshot_term;
+                    // Later entries may not have an older term than the snapshot's.
+                    term = term.max(snapshot_term);
+                }
+                _ => clones.push((log.clone(), model.entries.clone(), model.snapshot_index)),
+            }
+            assert_eq!(log.last_index(), model.last_index(), "step {step}");
+            assert_eq!(
+                log.last_term(),
+                model
+                    .entries
+                    .last()
+                    .map_or(model.snapshot_term, |entry| entry.term)
+            );
+            let probe = rng.random_range(0..=model.last_index() + 2);
+            assert_eq!(log.term_at(probe), model.term_at(probe), "step {step}");
+            let expected = model
+                .entries
+                .get((probe.wrapping_sub(model.snapshot_index + 1)) as usize)
+                .filter(|_| probe > model.snapshot_index);
+            assert_eq!(log.get(probe).as_ref(), expected, "step {step}");
+            if let Some(probe_term) = model
+                .term_at(probe)
+                .filter(|_| probe > model.snapshot_index)
+            {
+                let first = model
+                    .entries
+                    .iter()
+                    .find(|entry| entry.term == probe_term)
+                    .map_or(probe, |entry| entry.index);
+                assert_eq!(log.first_index_of_term_at(probe), first, "step {step}");
+            }
+            let asked = rng.random_range(0..=term + 1);
+            let last_of_term = model
+                .entries
+                .iter()
+                .rev()
+                .find(|entry| entry.term == asked)
+                .map(|entry| entry.index)
+                .or_else(|| {
+                    let none_below = model.entries.iter().all(|entry| entry.term > asked);
+                    (none_below && model.snapshot_term == asked && model.snapshot_index > 0)
+                        .then_some(model.snapshot_index)
+                });
+            assert_eq!(log.last_index_of_term(asked), last_of_term, "step {step}");
+        }
+        assert_eq!(log.iter().collect::<Vec<_>>(), model.entries);
+        for (clone, entries, snapshot_index) in &clones {
+            assert_eq!(clone.snapshot_index(), *snapshot_index);
+            assert_eq!(
+                &clone.iter().collect::<Vec<_>>(),
+                entries,
+                "a clone never changes"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_views_share_the_log_and_serialize_like_a_list() {
+        let log = log_with_terms(&[1, 1, 2]);
+        let view = log.entries(2, 3);
+        assert_eq!((view.first_index(), view.last_index()), (Some(2), Some(3)));
+        assert_eq!(
+            view.iter().map(|entry| entry.term).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert!(log.entries(3, 4).is_empty(), "both ends must be held");
+        assert_eq!(view.log(), &log);
+        let json = serde_json::to_value(&log).unwrap();
+        assert_eq!(json["snapshot_index"], 0);
+        assert_eq!(json["entries"][2]["term"], 2);
+        assert_eq!(json["entries"][2]["command"], "c3");
+        assert_eq!(json["entries"][2]["index"], 3);
     }
 }

@@ -72,7 +72,7 @@ impl PersistentState {
             // Entries before `first` are the same in both logs (the last `Ready` was
             // persisted, and the core has changed only what follows since), so
             // replacing what follows is keeping the core's log.
-            debug_assert!(
+            assert!(
                 suffix.first <= self.log.snapshot_index() + 1
                     || suffix.first - 1 <= suffix.log.snapshot_index()
                     || self.log.term_at(suffix.first - 1) == suffix.log.term_at(suffix.first - 1),
@@ -199,5 +199,74 @@ impl Ready {
             && self.apply_snapshot.is_none()
             && self.committed.is_empty()
             && self.events.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::Entry;
+
+    /// A log (no snapshot) whose entry i has term `terms[i - 1]` and command `c{i}`.
+    fn log_with_terms(terms: &[u64]) -> Log {
+        let mut log = Log::new();
+        for (position, &term) in terms.iter().enumerate() {
+            let index = position as u64 + 1;
+            let command = format!("c{index}").into();
+            log.push(Entry {
+                index,
+                term,
+                command,
+            });
+        }
+        log
+    }
+
+    fn ready_with_suffix(first: u64, log: &Log) -> Ready {
+        Ready {
+            log: Some(LogSuffix {
+                first,
+                log: log.clone(),
+            }),
+            ..Ready::default()
+        }
+    }
+
+    #[test]
+    fn persisting_a_suffix_keeps_the_cores_log() {
+        let mut state = PersistentState::default();
+        let mut core = log_with_terms(&[1, 1, 2]);
+        state.persist(&ready_with_suffix(1, &core));
+        assert_eq!(state.log, core);
+        // Appended after the last Ready: not persisted until the next one.
+        core.push(Entry {
+            index: 4,
+            term: 2,
+            command: "c4".into(),
+        });
+        assert_eq!(state.log.last_index(), 3);
+        let ready = ready_with_suffix(4, &core);
+        let new: Vec<u64> = ready
+            .log
+            .as_ref()
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|e| e.index)
+            .collect();
+        assert_eq!(new, [4], "the suffix's new entries");
+        state.persist(&ready);
+        assert_eq!(state.log, core);
+        // term, vote, snapshot index and term, count; then 3 words and the text per entry.
+        assert_eq!(state.raft_state_size(), 5 * 8 + 4 * (3 * 8 + 2));
+    }
+
+    #[test]
+    #[should_panic(expected = "a log suffix follows what was persisted before it")]
+    fn a_suffix_that_does_not_follow_what_was_persisted_is_a_bug() {
+        let mut state = PersistentState::default();
+        state.persist(&ready_with_suffix(1, &log_with_terms(&[1, 1, 1])));
+        // The core claims nothing before index 3 changed, but its entry 2 has term 2.
+        state.persist(&ready_with_suffix(3, &log_with_terms(&[1, 2, 2])));
     }
 }

@@ -1,0 +1,225 @@
+//! What the checker remembers of the commands applied so far, without a copy of them.
+//!
+//! For each index it keeps the digest of every command through it (8 bytes), so a
+//! snapshot can be compared with the commands it replaces. The commands themselves
+//! (and their terms) it finds in *sources*: for each stretch of indexes, a clone of
+//! the log of the node that applied them first, taken from the committed entries it
+//! applied. A clone of a log shares that node's storage ([`crate::raft::Log`]), so a
+//! source costs a few pointers while the node still holds those entries, and keeps
+//! them alive only once the node has compacted them, until they are forgotten.
+
+use std::collections::VecDeque;
+
+use crate::kv::fold_digest;
+use crate::raft::log::Entries;
+use crate::raft::{Command, Log, NodeId};
+
+/// The command first applied at an index, as the history knows it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Applied<'a> {
+    /// The entry's term.
+    pub term: u64,
+    /// The command.
+    pub command: &'a Command,
+    /// The digest of every command through this one.
+    pub digest: u64,
+}
+
+/// Where the commands first applied at `from..` (up to the next source) are found.
+#[derive(Clone, Debug)]
+struct Source {
+    /// The first index this source answers for.
+    from: u64,
+    /// The node that applied them first.
+    node: NodeId,
+    /// Which life of that node (restarts count up).
+    life: u64,
+    /// That node's log when it applied them (a clone sharing its storage).
+    log: Log,
+}
+
+/// The command applied at each index (the first one applied there), with the oldest
+/// forgotten once they can no longer matter. See the module documentation.
+///
+/// Invariant: `digests` holds one digest per index in `forgotten + 1 ..=
+/// last_index()`; the sources' `from` increase, the first is at most `forgotten + 1`,
+/// and each source's log holds every index from its `from` to the next source's
+/// `from - 1` (or to `last_index()`).
+#[derive(Clone, Debug, Default)]
+pub(super) struct History {
+    /// How many leading indexes were forgotten (they are `1..=forgotten`).
+    forgotten: u64,
+    /// The digest of every command through `forgotten`.
+    forgotten_digest: u64,
+    /// The digest of every command through each index after `forgotten`.
+    digests: VecDeque<u64>,
+    /// Where the commands are, oldest first.
+    sources: VecDeque<Source>,
+}
+
+impl History {
+    /// The highest index applied anywhere.
+    pub fn last_index(&self) -> u64 {
+        self.forgotten + self.digests.len() as u64
+    }
+
+    /// The command applied at `index`, unless it is forgotten or not applied yet.
+    pub fn get(&self, index: u64) -> Option<Applied<'_>> {
+        if index <= self.forgotten || index > self.last_index() {
+            return None;
+        }
+        let digest = self.digests[(index - self.forgotten - 1) as usize];
+        let source = &self.sources[self.sources.partition_point(|source| source.from <= index) - 1];
+        let held = "a history source holds every index it answers for";
+        Some(Applied {
+            term: source.log.term_at(index).expect(held),
+            command: source.log.command(index).expect(held),
+            digest,
+        })
+    }
+
+    /// `node` (in its life `life`) is about to apply `committed`, whose entries from
+    /// `from = last_index() + 1` on nobody applied before: they will be found in the
+    /// log they come from.
+    pub fn add_source(&mut self, node: NodeId, life: u64, committed: &Entries) {
+        let from = self.last_index() + 1;
+        let log = committed.log();
+        debug_assert!(
+            committed.first_index() <= Some(from) && committed.last_index() >= Some(from),
+            "a new source starts inside the entries applied"
+        );
+        // A node never changes an entry it applied while it lives (the core refuses to
+        // truncate committed entries, and compaction only removes them), so the same
+        // node's newer log answers for its previous stretch too, as long as it still
+        // holds it: keep one clone, not one per batch.
+        match self.sources.back_mut() {
+            Some(last)
+                if last.node == node
+                    && last.life == life
+                    && log.snapshot_index() < last.from
+                    && log.term_at(from - 1) == last.log.term_at(from - 1) =>
+            {
+                last.log = log.clone();
+            }
+            _ => self.sources.push_back(Source {
+                from,
+                node,
+                life,
+                log: log.clone(),
+            }),
+        }
+    }
+
+    /// Records `command`, applied at `last_index() + 1` and found in the last source.
+    pub fn push(&mut self, command: &Command) {
+        let index = self.last_index() + 1;
+        let previous = self
+            .digests
+            .back()
+            .copied()
+            .unwrap_or(self.forgotten_digest);
+        debug_assert!(
+            self.sources
+                .back()
+                .is_some_and(|source| source.log.command(index) == Some(command)),
+            "the command at {index} is found in the last source"
+        );
+        self.digests
+            .push_back(fold_digest(previous, index, command));
+    }
+
+    /// Forgets the commands at indexes `..=index` (never the last one).
+    pub fn forget_through(&mut self, index: u64) {
+        let index = index.min(self.last_index().saturating_sub(1));
+        while self.forgotten < index {
+            let Some(digest) = self.digests.pop_front() else {
+                break;
+            };
+            self.forgotten += 1;
+            self.forgotten_digest = digest;
+        }
+        // A source is needed while the next one starts after the first index kept.
+        while self
+            .sources
+            .get(1)
+            .is_some_and(|next| next.from <= self.forgotten + 1)
+        {
+            self.sources.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::Entry;
+
+    /// A log whose entry `i` has term `terms[i - 1]` and command `c{i}`.
+    fn log_with_terms(terms: &[u64]) -> Log {
+        let mut log = Log::new();
+        for (position, &term) in terms.iter().enumerate() {
+            let index = position as u64 + 1;
+            let command = format!("c{index}").into();
+            log.push(Entry {
+                index,
+                term,
+                command,
+            });
+        }
+        log
+    }
+
+    /// Records entries `from..=to` of `log` as applied first by `node`.
+    fn apply(history: &mut History, node: NodeId, log: &Log, from: u64, to: u64) {
+        let committed = log.entries(from, to);
+        history.add_source(node, 1, &committed);
+        for entry in &committed {
+            history.push(&entry.command);
+        }
+    }
+
+    #[test]
+    fn history_forgets_the_oldest_but_never_the_last() {
+        let mut history = History::default();
+        let log = log_with_terms(&[1, 1, 2, 2, 3, 3]);
+        apply(&mut history, 1, &log, 1, 5);
+        let digest_at_3 = history.get(3).unwrap().digest;
+        assert_eq!(history.get(4).unwrap().command.as_str(), "c4");
+        history.forget_through(3);
+        assert_eq!(history.last_index(), 5);
+        assert!(history.get(3).is_none() && history.get(4).is_some());
+        assert_eq!(history.forgotten_digest, digest_at_3);
+        apply(&mut history, 1, &log, 6, 6);
+        assert_eq!(history.get(6).unwrap().term, 3);
+        history.forget_through(100);
+        assert_eq!(history.last_index(), 6);
+        assert!(history.get(6).is_some(), "the last command stays");
+    }
+
+    #[test]
+    fn one_source_per_node_and_stretch_and_none_once_forgotten() {
+        let mut history = History::default();
+        let mut log = log_with_terms(&[1, 1, 1, 1]);
+        apply(&mut history, 1, &log, 1, 2);
+        apply(&mut history, 1, &log, 3, 3);
+        assert_eq!(
+            history.sources.len(),
+            1,
+            "the same node's newer log answers"
+        );
+        // Node 1 compacted what its source answers for: a new source follows.
+        log.compact(3, 1);
+        apply(&mut history, 1, &log, 4, 4);
+        assert_eq!(history.sources.len(), 2);
+        let other = log_with_terms(&[1, 1, 1, 1, 1]);
+        apply(&mut history, 2, &other, 5, 5);
+        assert_eq!(history.sources.len(), 3, "another node starts a source");
+        let texts: Vec<String> = (1..=5)
+            .map(|index| history.get(index).unwrap().command.to_string())
+            .collect();
+        assert_eq!(texts, ["c1", "c2", "c3", "c4", "c5"]);
+        history.forget_through(4);
+        assert_eq!(history.sources.len(), 1, "sources of forgotten indexes go");
+        assert_eq!(history.get(5).unwrap().command.as_str(), "c5");
+    }
+}
