@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use self::history::History;
 use crate::raft::log::Entries;
-use crate::raft::{Command, Event, Index, NodeId, PersistentState, Ready, Status};
+use crate::raft::{Event, Index, LogSuffix, NodeId, PersistentState, Ready, Status};
 
 /// A broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -184,7 +184,7 @@ impl Checker {
             }
         }
         if let Some(suffix) = &ready.log {
-            self.check_log_matching(tick, node, &suffix.entries(), logs);
+            self.check_log_matching(tick, node, suffix, logs);
         }
         if let Some(snapshot) = &ready.apply_snapshot {
             self.check_snapshot_load(tick, node, snapshot.last_included_index, loaded);
@@ -237,47 +237,59 @@ impl Checker {
     }
 
     /// Log Matching for entries `node` just wrote, against every other node's log.
+    /// Each other log is walked alongside the new entries where both hold them.
     fn check_log_matching(
         &mut self,
         tick: u64,
         node: NodeId,
-        entries: &crate::raft::log::Entries,
+        suffix: &LogSuffix,
         logs: &[&PersistentState],
     ) {
-        let mine = &logs[node - 1].log;
-        for entry in entries {
-            for (position, other) in logs.iter().enumerate() {
-                let other_id = position + 1;
-                if other_id == node {
+        let mine = &suffix.log;
+        let first = suffix.first.max(mine.snapshot_index() + 1);
+        let last = mine.last_index();
+        // (index, other node, text), reported by index, then node.
+        let mut broken = Vec::new();
+        for (position, other) in logs.iter().enumerate() {
+            let other_id = position + 1;
+            let theirs = &other.log;
+            let from = first.max(theirs.snapshot_index() + 1);
+            let to = last.min(theirs.last_index());
+            if other_id == node || from > to {
+                continue;
+            }
+            // The terms just before the entry compared, in both logs (`None` where one
+            // side compacted it: it is committed, nothing to compare).
+            let mut previous = (mine.term_at(from - 1), theirs.term_at(from - 1));
+            for (entry, their) in mine.refs(from, to).zip(theirs.refs(from, to)) {
+                let previous_terms =
+                    std::mem::replace(&mut previous, (Some(entry.term), Some(their.term)));
+                if their.term != entry.term {
                     continue;
                 }
-                let Some(theirs) = other.log.get(entry.index) else {
-                    continue;
-                };
-                if theirs.term != entry.term {
-                    continue;
-                }
-                let same_command = theirs.command == entry.command;
-                let previous = entry.index - 1;
-                let prev_terms = (mine.term_at(previous), other.log.term_at(previous));
-                let same_prefix = match prev_terms {
+                let same_command = their.command == entry.command;
+                let same_prefix = match previous_terms {
                     (Some(a), Some(b)) => a == b,
-                    // One side compacted the previous entry: it is committed, nothing to compare.
                     _ => true,
                 };
                 if !same_command || !same_prefix {
-                    self.violation(
-                        tick,
-                        node,
-                        format!(
-                            "Log Matching: n{node} and n{other_id} both hold index {} term {} but differ {}",
-                            entry.index,
-                            entry.term,
-                            if same_command { "before it" } else { "in its command" },
-                        ),
+                    let text = format!(
+                        "Log Matching: n{node} and n{other_id} both hold index {} term {} but differ {}",
+                        entry.index,
+                        entry.term,
+                        if same_command {
+                            "before it"
+                        } else {
+                            "in its command"
+                        },
                     );
+                    broken.push((entry.index, other_id, text));
                 }
             }
+        }
+        broken.sort_by_key(|&(index, other, _)| (index, other));
+        for (_, _, text) in broken {
+            self.violation(tick, node, text);
         }
     }
 
@@ -335,57 +347,235 @@ impl Checker {
         record.last_applied = index;
     }
 
-    /// The entries `node` applied from its log, one by one. Those nobody applied before
-    /// are afterwards found in the log they were taken from.
+    /// The entries `node` applied from its log: in order, and the same command every
+    /// node applied at each index. Indexes applied before are compared with the
+    /// history, walking both in order; the first application of an index is recorded,
+    /// and the command is afterwards found in the log it was taken from.
     fn check_applies(&mut self, tick: u64, node: NodeId, committed: &Entries) {
+        let (Some(first), Some(last)) = (committed.first_index(), committed.last_index()) else {
+            return;
+        };
         let known = self.history.last_index();
-        let extends =
-            committed.first_index() <= Some(known + 1) && committed.last_index() > Some(known);
-        if extends {
+        if first <= known + 1 && last > known {
             self.history
                 .add_source(node, self.lives[node - 1], committed);
         }
-        for entry in committed {
-            self.check_apply(tick, node, entry.index, entry.term, &entry.command);
+        let mut entries = committed.refs().peekable();
+        // Indexes someone applied before.
+        {
+            let Checker {
+                history,
+                nodes,
+                violations,
+                ..
+            } = self;
+            let mut before = history.range(first, known).peekable();
+            while let Some(entry) = entries.next_if(|entry| entry.index <= known) {
+                check_order(violations, &nodes[node - 1], tick, node, entry.index);
+                if let Some(applied) = before.next_if(|applied| applied.index == entry.index)
+                    && (applied.term != entry.term || applied.command != entry.command)
+                {
+                    let text = format!(
+                        "State Machine Safety: n{node} applied {:?} (term {}) at index {}, where {:?} (term {}) was applied before",
+                        entry.command, entry.term, entry.index, applied.command, applied.term
+                    );
+                    violations.push(Violation { tick, node, text });
+                }
+                nodes[node - 1].note_applied(entry.index);
+            }
+        }
+        // Indexes nobody applied before.
+        for entry in entries {
+            check_order(
+                &mut self.violations,
+                &self.nodes[node - 1],
+                tick,
+                node,
+                entry.index,
+            );
+            let known = self.history.last_index();
+            if entry.index != known + 1 {
+                self.violation(
+                    tick,
+                    node,
+                    format!(
+                        "applied index {} before anyone applied {}",
+                        entry.index,
+                        known + 1
+                    ),
+                );
+                continue;
+            }
+            self.history.push(entry.command);
+            self.nodes[node - 1].note_applied(entry.index);
+        }
+    }
+}
+
+/// Applies come in order: `index` must follow what `record`'s node applied last.
+fn check_order(
+    violations: &mut Vec<Violation>,
+    record: &NodeRecord,
+    tick: u64,
+    node: NodeId,
+    index: u64,
+) {
+    let expected = record.last_applied + 1;
+    if index != expected {
+        let text = format!("applied index {index} out of order (expected {expected})");
+        violations.push(Violation { tick, node, text });
+    }
+}
+
+impl NodeRecord {
+    /// Notes that the node applied `index` from its log.
+    fn note_applied(&mut self, index: u64) {
+        self.last_applied = self.last_applied.max(index);
+        match self.applied_ranges.last_mut() {
+            Some((_, to)) if *to + 1 == index => *to = index,
+            _ => self.applied_ranges.push((index, index)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::{Entry, Log};
+
+    /// A log (no snapshot) of `(term, command)` entries from index 1.
+    fn log(entries: &[(u64, &str)]) -> Log {
+        let mut log = Log::new();
+        for (position, &(term, command)) in entries.iter().enumerate() {
+            log.push(Entry {
+                index: position as u64 + 1,
+                term,
+                command: command.into(),
+            });
+        }
+        log
+    }
+
+    /// The persisted state of a node holding `log`.
+    fn state(log: &Log) -> PersistentState {
+        PersistentState {
+            log: log.clone(),
+            ..PersistentState::default()
         }
     }
 
-    /// One applied entry: in order, and the same command every node applied there.
-    fn check_apply(&mut self, tick: u64, node: NodeId, index: u64, term: u64, command: &Command) {
-        let expected = self.nodes[node - 1].last_applied + 1;
-        if index != expected {
-            self.violation(
-                tick,
-                node,
-                format!("applied index {index} out of order (expected {expected})"),
-            );
+    /// A Ready that wrote `log` from `first` on.
+    fn wrote(first: u64, log: &Log) -> Ready {
+        Ready {
+            log: Some(LogSuffix {
+                first,
+                log: log.clone(),
+            }),
+            ..Ready::default()
         }
-        let known = self.history.last_index();
-        if index <= known {
-            if let Some(applied) = self.history.get(index)
-                && (applied.term != term || applied.command != command)
-            {
-                let text = format!(
-                    "State Machine Safety: n{node} applied {command:?} (term {term}) at index {index}, where {:?} (term {}) was applied before",
-                    applied.command, applied.term
-                );
-                self.violation(tick, node, text);
-            }
-        } else if index == known + 1 {
-            self.history.push(command);
-        } else {
-            self.violation(
-                tick,
-                node,
-                format!("applied index {index} before anyone applied {}", known + 1),
-            );
-            return;
+    }
+
+    /// A Ready that applied `from..=to` of `log`.
+    fn applied(log: &Log, from: u64, to: u64) -> Ready {
+        Ready {
+            committed: log.entries(from, to),
+            ..Ready::default()
         }
-        let record = &mut self.nodes[node - 1];
-        record.last_applied = record.last_applied.max(index);
-        match record.applied_ranges.last_mut() {
-            Some((_, to)) if *to + 1 == index => *to = index,
-            _ => record.applied_ranges.push((index, index)),
-        }
+    }
+
+    fn texts(checker: &Checker) -> Vec<String> {
+        checker
+            .violations()
+            .iter()
+            .map(|violation| format!("n{}: {}", violation.node, violation.text))
+            .collect()
+    }
+
+    #[test]
+    fn log_matching_fires_on_a_different_command_or_prefix() {
+        let mut checker = Checker::new(3);
+        let one = log(&[(1, "a"), (1, "b"), (2, "c")]);
+        let two = log(&[(1, "a"), (1, "x"), (2, "c")]);
+        let three = log(&[(2, "a"), (2, "b"), (2, "c")]);
+        let logs = [state(&one), state(&two), state(&three)];
+        let logs: Vec<&PersistentState> = logs.iter().collect();
+        checker.on_ready(1, 1, &wrote(1, &one), &logs, None);
+        assert_eq!(
+            texts(&checker),
+            [
+                "n1: Log Matching: n1 and n2 both hold index 2 term 1 but differ in its command",
+                "n1: Log Matching: n1 and n3 both hold index 3 term 2 but differ before it",
+            ]
+        );
+        // Agreeing logs, or entries only one side holds, raise nothing.
+        let mut checker = Checker::new(2);
+        let longer = log(&[(1, "a"), (1, "b"), (2, "c"), (2, "d")]);
+        let logs = [state(&longer), state(&one)];
+        let logs: Vec<&PersistentState> = logs.iter().collect();
+        checker.on_ready(1, 1, &wrote(1, &longer), &logs, None);
+        assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+    }
+
+    #[test]
+    fn state_machine_safety_fires_on_a_different_command_at_an_applied_index() {
+        let mut checker = Checker::new(2);
+        let one = log(&[(1, "a"), (1, "b")]);
+        let two = log(&[(1, "a"), (1, "x")]);
+        let logs = [state(&one), state(&two)];
+        let logs: Vec<&PersistentState> = logs.iter().collect();
+        checker.on_ready(1, 1, &applied(&one, 1, 2), &logs, None);
+        checker.on_ready(2, 2, &applied(&two, 1, 2), &logs, None);
+        assert_eq!(
+            texts(&checker),
+            [
+                "n2: State Machine Safety: n2 applied \"x\" (term 1) at index 2, where \"b\" (term 1) was applied before"
+            ]
+        );
+        assert_eq!(checker.applied_count(2), (2, Some("b".to_string())));
+        assert_eq!(
+            checker.applied(2, 2).as_deref(),
+            Some("b"),
+            "the first one applied"
+        );
+    }
+
+    #[test]
+    fn applies_out_of_order_or_ahead_of_everyone_fire() {
+        let mut checker = Checker::new(2);
+        let one = log(&[(1, "a"), (1, "b"), (1, "c")]);
+        let logs = [state(&one), state(&one)];
+        let logs: Vec<&PersistentState> = logs.iter().collect();
+        checker.on_ready(1, 1, &applied(&one, 2, 3), &logs, None);
+        assert_eq!(
+            texts(&checker),
+            [
+                "n1: applied index 2 out of order (expected 1)",
+                "n1: applied index 2 before anyone applied 1",
+                "n1: applied index 3 out of order (expected 1)",
+                "n1: applied index 3 before anyone applied 1",
+            ]
+        );
+        assert_eq!(checker.max_applied(), 0, "nothing was recorded");
+    }
+
+    #[test]
+    fn leader_completeness_fires_when_a_new_leader_lacks_an_applied_entry() {
+        let mut checker = Checker::new(2);
+        let one = log(&[(1, "a"), (1, "b")]);
+        let two = log(&[(1, "a")]);
+        let logs = [state(&one), state(&two)];
+        let logs: Vec<&PersistentState> = logs.iter().collect();
+        checker.on_ready(1, 1, &applied(&one, 1, 2), &logs, None);
+        let elected = Ready {
+            events: vec![Event::BecameLeader { term: 2 }],
+            ..Ready::default()
+        };
+        checker.on_ready(2, 2, &elected, &logs, None);
+        assert_eq!(
+            texts(&checker),
+            [
+                "n2: Leader Completeness: n2 leads term 2 but holds nothing at committed index 2 (term 1)"
+            ]
+        );
     }
 }

@@ -377,8 +377,8 @@ impl NodeThread {
                 },
             }
         });
-        for entry in &ready.committed {
-            self.kv.apply(entry.index, &entry.command);
+        for entry in ready.committed.refs() {
+            self.kv.apply(entry.index, entry.command);
             if let Some(every) = self.auto_snapshot
                 && entry.index % every == 0
             {

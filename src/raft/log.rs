@@ -142,8 +142,9 @@ impl Log {
         self.commands.get(self.position(index)?)
     }
 
-    /// The entries in `from..=to` that the log holds, in order.
-    fn range(&self, from: Index, to: Index) -> Iter<'_> {
+    /// The entries in `from..=to` that the log holds, in order, borrowed: nothing is
+    /// copied, which makes this the way to compare logs entry by entry.
+    pub fn refs(&self, from: Index, to: Index) -> Refs<'_> {
         let from = from.max(self.snapshot_index + 1);
         let to = to.min(self.last_index());
         let (start, end) = if from <= to {
@@ -154,12 +155,17 @@ impl Log {
         } else {
             (0, 0)
         };
-        Iter {
-            log: self,
+        Refs {
+            terms: &self.terms,
             commands: self.commands.range(start..end),
             index: from,
             run: if start < end { self.run_of(from) } else { 0 },
         }
+    }
+
+    /// The entries in `from..=to` that the log holds, in order.
+    fn range(&self, from: Index, to: Index) -> Iter<'_> {
+        Iter(self.refs(from, to))
     }
 
     /// All entries after the snapshot, in order.
@@ -370,12 +376,22 @@ impl<I: Iterator<Item = Entry> + Clone> Serialize for EntryList<I> {
     }
 }
 
-/// The entries of a log range, in order, each a fresh [`Entry`] (copying a command
-/// copies at most 24 bytes). See [`Log::iter`].
+/// One entry of a log, borrowed from it. See [`Log::refs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    /// The entry's index.
+    pub index: Index,
+    /// The entry's term.
+    pub term: Term,
+    /// The entry's command.
+    pub command: &'a Command,
+}
+
+/// The entries of a log range, in order, borrowed. See [`Log::refs`].
 #[derive(Clone)]
-pub struct Iter<'a> {
-    /// The log, for its term runs.
-    log: &'a Log,
+pub struct Refs<'a> {
+    /// The log's term runs.
+    terms: &'a [TermRun],
     /// The commands still to yield.
     commands: commands::Iter<'a>,
     /// The index of the next entry.
@@ -384,18 +400,17 @@ pub struct Iter<'a> {
     run: usize,
 }
 
-impl Iterator for Iter<'_> {
-    type Item = Entry;
+impl<'a> Iterator for Refs<'a> {
+    type Item = EntryRef<'a>;
 
-    fn next(&mut self) -> Option<Entry> {
-        let command = self.commands.next()?.clone();
-        let runs = &self.log.terms;
-        while self.run + 1 < runs.len() && runs[self.run + 1].first <= self.index {
+    fn next(&mut self) -> Option<EntryRef<'a>> {
+        let command = self.commands.next()?;
+        while self.run + 1 < self.terms.len() && self.terms[self.run + 1].first <= self.index {
             self.run += 1;
         }
-        let entry = Entry {
+        let entry = EntryRef {
             index: self.index,
-            term: runs[self.run].term,
+            term: self.terms[self.run].term,
             command,
         };
         self.index += 1;
@@ -404,6 +419,30 @@ impl Iterator for Iter<'_> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.commands.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Refs<'_> {}
+
+/// The entries of a log range, in order, each a fresh [`Entry`] (copying a command
+/// copies at most 24 bytes). See [`Log::iter`].
+#[derive(Clone)]
+pub struct Iter<'a>(Refs<'a>);
+
+impl Iterator for Iter<'_> {
+    type Item = Entry;
+
+    fn next(&mut self) -> Option<Entry> {
+        let entry = self.0.next()?;
+        Some(Entry {
+            index: entry.index,
+            term: entry.term,
+            command: entry.command.clone(),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
     }
 }
 
@@ -448,6 +487,14 @@ impl Entries {
         match self.last_index() {
             Some(last) => self.log.range(self.first, last),
             None => self.log.range(1, 0),
+        }
+    }
+
+    /// The entries, in order, borrowed (nothing copied).
+    pub fn refs(&self) -> Refs<'_> {
+        match self.last_index() {
+            Some(last) => self.log.refs(self.first, last),
+            None => self.log.refs(1, 0),
         }
     }
 

@@ -17,6 +17,8 @@ use crate::raft::{Command, Log, NodeId};
 /// The command first applied at an index, as the history knows it.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Applied<'a> {
+    /// The entry's index.
+    pub index: u64,
     /// The entry's term.
     pub term: u64,
     /// The command.
@@ -72,10 +74,43 @@ impl History {
         let source = &self.sources[self.sources.partition_point(|source| source.from <= index) - 1];
         let held = "a history source holds every index it answers for";
         Some(Applied {
+            index,
             term: source.log.term_at(index).expect(held),
             command: source.log.command(index).expect(held),
             digest,
         })
+    }
+
+    /// The commands applied at `from..=to` that are not forgotten, in order: walking
+    /// the sources' logs, which is much cheaper than looking each one up.
+    pub fn range(&self, from: u64, to: u64) -> impl Iterator<Item = Applied<'_>> {
+        let from = from.max(self.forgotten + 1);
+        let to = to.min(self.last_index());
+        let (digests, first_source) = if from <= to {
+            let offset = |index: u64| (index - self.forgotten - 1) as usize;
+            let source = self.sources.partition_point(|source| source.from <= from) - 1;
+            (self.digests.range(offset(from)..offset(to) + 1), source)
+        } else {
+            (self.digests.range(0..0), self.sources.len())
+        };
+        let sources = &self.sources;
+        (first_source..sources.len())
+            .take_while(move |&position| sources[position].from <= to)
+            .flat_map(move |position| {
+                let end = sources
+                    .get(position + 1)
+                    .map_or(to, |next| to.min(next.from - 1));
+                sources[position]
+                    .log
+                    .refs(from.max(sources[position].from), end)
+            })
+            .zip(digests)
+            .map(|(entry, &digest)| Applied {
+                index: entry.index,
+                term: entry.term,
+                command: entry.command,
+                digest,
+            })
     }
 
     /// `node` (in its life `life`) is about to apply `committed`, whose entries from
@@ -218,8 +253,21 @@ mod tests {
             .map(|index| history.get(index).unwrap().command.to_string())
             .collect();
         assert_eq!(texts, ["c1", "c2", "c3", "c4", "c5"]);
+        let walked: Vec<(u64, String)> = history
+            .range(0, 10)
+            .map(|applied| (applied.index, applied.command.to_string()))
+            .collect();
+        let looked_up: Vec<(u64, String)> = (1..=5)
+            .map(|index| (index, history.get(index).unwrap().command.to_string()))
+            .collect();
+        assert_eq!(
+            walked, looked_up,
+            "walking the sources finds what lookups find"
+        );
+        assert_eq!(history.range(4, 4).count(), 1);
         history.forget_through(4);
         assert_eq!(history.sources.len(), 1, "sources of forgotten indexes go");
+        assert_eq!(history.range(1, 5).count(), 1);
         assert_eq!(history.get(5).unwrap().command.as_str(), "c5");
     }
 }
