@@ -1,7 +1,8 @@
 //! What the checker remembers of the commands applied so far, without a copy of them.
 //!
-//! For each index it keeps the digest of every command through it (8 bytes), so a
-//! snapshot can be compared with the commands it replaces. The commands themselves
+//! It keeps the digest of every command through every [`STRIDE`]-th index, so a
+//! snapshot can be compared with the commands it replaces (the digest at any other
+//! index is folded again from the nearest one before it). The commands themselves
 //! (and their terms) it finds in *sources*: for each stretch of indexes, a clone of
 //! the log of the node that applied them first, taken from the committed entries it
 //! applied. A clone of a log shares that node's storage ([`crate::raft::Log`]), so a
@@ -23,9 +24,10 @@ pub(super) struct Applied<'a> {
     pub term: u64,
     /// The command.
     pub command: &'a Command,
-    /// The digest of every command through this one.
-    pub digest: u64,
 }
+
+/// The history keeps the digest through every `STRIDE`-th index.
+const STRIDE: u64 = 64;
 
 /// Where the commands first applied at `from..` (up to the next source) are found.
 #[derive(Clone, Debug)]
@@ -43,18 +45,22 @@ struct Source {
 /// The command applied at each index (the first one applied there), with the oldest
 /// forgotten once they can no longer matter. See the module documentation.
 ///
-/// Invariant: `digests` holds one digest per index in `forgotten + 1 ..=
-/// last_index()`; the sources' `from` increase, the first is at most `forgotten + 1`,
-/// and each source's log holds every index from its `from` to the next source's
-/// `from - 1` (or to `last_index()`).
+/// Invariant: `checkpoints[k]` is the digest through index `(forgotten / STRIDE + 1 +
+/// k) * STRIDE`, for every such index up to `last`; the sources' `from` increase, the
+/// first is at most `forgotten + 1`, and each source's log holds every index from its
+/// `from` to the next source's `from - 1` (or to `last`).
 #[derive(Clone, Debug, Default)]
 pub(super) struct History {
     /// How many leading indexes were forgotten (they are `1..=forgotten`).
     forgotten: u64,
     /// The digest of every command through `forgotten`.
     forgotten_digest: u64,
-    /// The digest of every command through each index after `forgotten`.
-    digests: VecDeque<u64>,
+    /// The highest index applied anywhere.
+    last: u64,
+    /// The digest of every command through `last`.
+    last_digest: u64,
+    /// The digests through the multiples of `STRIDE` after `forgotten`, in order.
+    checkpoints: VecDeque<u64>,
     /// Where the commands are, oldest first.
     sources: VecDeque<Source>,
 }
@@ -62,36 +68,53 @@ pub(super) struct History {
 impl History {
     /// The highest index applied anywhere.
     pub fn last_index(&self) -> u64 {
-        self.forgotten + self.digests.len() as u64
+        self.last
     }
 
     /// The command applied at `index`, unless it is forgotten or not applied yet.
     pub fn get(&self, index: u64) -> Option<Applied<'_>> {
-        if index <= self.forgotten || index > self.last_index() {
+        if index <= self.forgotten || index > self.last {
             return None;
         }
-        let digest = self.digests[(index - self.forgotten - 1) as usize];
         let source = &self.sources[self.sources.partition_point(|source| source.from <= index) - 1];
         let held = "a history source holds every index it answers for";
         Some(Applied {
             index,
             term: source.log.term_at(index).expect(held),
             command: source.log.command(index).expect(held),
-            digest,
         })
+    }
+
+    /// The digest of every command through `index`, unless it is forgotten or not
+    /// applied yet: the nearest checkpoint, with the commands after it folded in.
+    pub fn digest_at(&self, index: u64) -> Option<u64> {
+        if index <= self.forgotten || index > self.last {
+            return None;
+        }
+        if index == self.last {
+            return Some(self.last_digest);
+        }
+        let base = index / STRIDE * STRIDE;
+        let (from, digest) = if base > self.forgotten {
+            let checkpoint = (base / STRIDE - self.forgotten / STRIDE - 1) as usize;
+            (base, self.checkpoints[checkpoint])
+        } else {
+            (self.forgotten, self.forgotten_digest)
+        };
+        Some(self.range(from + 1, index).fold(digest, |digest, applied| {
+            fold_digest(digest, applied.index, applied.command)
+        }))
     }
 
     /// The commands applied at `from..=to` that are not forgotten, in order: walking
     /// the sources' logs, which is much cheaper than looking each one up.
     pub fn range(&self, from: u64, to: u64) -> impl Iterator<Item = Applied<'_>> {
         let from = from.max(self.forgotten + 1);
-        let to = to.min(self.last_index());
-        let (digests, first_source) = if from <= to {
-            let offset = |index: u64| (index - self.forgotten - 1) as usize;
-            let source = self.sources.partition_point(|source| source.from <= from) - 1;
-            (self.digests.range(offset(from)..offset(to) + 1), source)
+        let to = to.min(self.last);
+        let first_source = if from <= to {
+            self.sources.partition_point(|source| source.from <= from) - 1
         } else {
-            (self.digests.range(0..0), self.sources.len())
+            self.sources.len()
         };
         let sources = &self.sources;
         (first_source..sources.len())
@@ -104,12 +127,10 @@ impl History {
                     .log
                     .refs(from.max(sources[position].from), end)
             })
-            .zip(digests)
-            .map(|(entry, &digest)| Applied {
+            .map(|entry| Applied {
                 index: entry.index,
                 term: entry.term,
                 command: entry.command,
-                digest,
             })
     }
 
@@ -147,32 +168,32 @@ impl History {
 
     /// Records `command`, applied at `last_index() + 1` and found in the last source.
     pub fn push(&mut self, command: &Command) {
-        let index = self.last_index() + 1;
-        let previous = self
-            .digests
-            .back()
-            .copied()
-            .unwrap_or(self.forgotten_digest);
+        let index = self.last + 1;
         debug_assert!(
             self.sources
                 .back()
                 .is_some_and(|source| source.log.command(index) == Some(command)),
             "the command at {index} is found in the last source"
         );
-        self.digests
-            .push_back(fold_digest(previous, index, command));
+        self.last = index;
+        self.last_digest = fold_digest(self.last_digest, index, command);
+        if index.is_multiple_of(STRIDE) {
+            self.checkpoints.push_back(self.last_digest);
+        }
     }
 
     /// Forgets the commands at indexes `..=index` (never the last one).
     pub fn forget_through(&mut self, index: u64) {
-        let index = index.min(self.last_index().saturating_sub(1));
-        while self.forgotten < index {
-            let Some(digest) = self.digests.pop_front() else {
-                break;
-            };
-            self.forgotten += 1;
-            self.forgotten_digest = digest;
+        let index = index.min(self.last.saturating_sub(1));
+        if index <= self.forgotten {
+            return;
         }
+        self.forgotten_digest = self
+            .digest_at(index)
+            .expect("a digest after the forgotten ones is known");
+        let passed = (index / STRIDE - self.forgotten / STRIDE) as usize;
+        self.checkpoints.drain(..passed.min(self.checkpoints.len()));
+        self.forgotten = index;
         // A source is needed while the next one starts after the first index kept.
         while self
             .sources
@@ -218,7 +239,7 @@ mod tests {
         let mut history = History::default();
         let log = log_with_terms(&[1, 1, 2, 2, 3, 3]);
         apply(&mut history, 1, &log, 1, 5);
-        let digest_at_3 = history.get(3).unwrap().digest;
+        let digest_at_3 = history.digest_at(3).unwrap();
         assert_eq!(history.get(4).unwrap().command.as_str(), "c4");
         history.forget_through(3);
         assert_eq!(history.last_index(), 5);
@@ -269,5 +290,41 @@ mod tests {
         assert_eq!(history.sources.len(), 1, "sources of forgotten indexes go");
         assert_eq!(history.range(1, 5).count(), 1);
         assert_eq!(history.get(5).unwrap().command.as_str(), "c5");
+    }
+
+    #[test]
+    fn digests_between_checkpoints_are_folded_again() {
+        let total = 5 * STRIDE + 7;
+        let log = log_with_terms(&vec![1; total as usize]);
+        let mut history = History::default();
+        apply(&mut history, 1, &log, 1, 100);
+        apply(&mut history, 1, &log, 101, total);
+        let mut expected = vec![0];
+        for entry in log.iter() {
+            let previous = *expected.last().unwrap();
+            expected.push(fold_digest(previous, entry.index, &entry.command));
+        }
+        for index in 1..=total {
+            assert_eq!(
+                history.digest_at(index),
+                Some(expected[index as usize]),
+                "{index}"
+            );
+        }
+        assert_eq!(history.checkpoints.len(), 5);
+        history.forget_through(2 * STRIDE + 3);
+        assert_eq!(
+            history.checkpoints.len(),
+            3,
+            "checkpoints up to the forgotten go"
+        );
+        assert_eq!(history.digest_at(2 * STRIDE + 3), None);
+        for index in 2 * STRIDE + 4..=total {
+            assert_eq!(
+                history.digest_at(index),
+                Some(expected[index as usize]),
+                "{index}"
+            );
+        }
     }
 }
