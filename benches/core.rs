@@ -1,6 +1,6 @@
 //! The core alone, without threads or channels: one leader's propose → persist →
 //! send cycle, with the followers' acknowledgements, commit and apply, for commands
-//! of 16 B, 1 KiB and 64 KiB. A regression here is in `src/raft/`; one that shows
+//! of 16 B, 1 KiB and 64 KiB, and on a long log that is never compacted. A regression here is in `src/raft/`; one that shows
 //! only in `benches/workloads.rs` is in the runtime.
 //!
 //! Run with `cargo bench --bench core`.
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use divan::Bencher;
 use divan::counter::BytesCount;
 use raft_playground::raft::{
-    AppendOutcome, Command, Envelope, Message, Node, PersistentState, RaftConfig,
+    AppendOutcome, Command, Envelope, Message, Node, PersistentState, RaftConfig, Ready,
 };
 
 fn main() {
@@ -51,30 +51,49 @@ fn ack(from: usize, match_index: u64) -> Envelope {
 }
 
 /// One command through the leader: propose, persist and send, acknowledge, commit
-/// and apply; a snapshot every 1000 entries keeps the log short.
+/// and apply. Returns the index and the last output.
+fn cycle(node: &mut Node, storage: &mut PersistentState, command: &str) -> (u64, Ready) {
+    let index = node.propose(Command::from(command)).expect("leader").index;
+    let ready = node.ready();
+    storage.persist(&ready);
+    assert_eq!(ready.messages.len(), 2, "one AppendEntries per follower");
+    for follower in [2, 3] {
+        node.step(ack(follower, index));
+    }
+    let ready = node.ready();
+    storage.persist(&ready);
+    assert_eq!(ready.committed.len(), 1);
+    (index, ready)
+}
+
+/// One command through the leader (see [`cycle`]); a snapshot every 1000 entries
+/// keeps the log short.
 #[divan::bench(args = [16, 1024, 65536])]
 fn propose_persist_send(bencher: Bencher, size: usize) {
     let (mut node, mut storage) = leader();
     let payload = "x".repeat(size);
     let snapshot: Arc<[u8]> = Arc::from(&b"{}"[..]);
     bencher.counter(BytesCount::new(size)).bench_local(|| {
-        let index = node
-            .propose(Command::from(payload.as_str()))
-            .expect("leader")
-            .index;
-        let ready = node.ready();
-        storage.persist(&ready);
-        assert_eq!(ready.messages.len(), 2, "one AppendEntries per follower");
-        for follower in [2, 3] {
-            node.step(ack(follower, index));
-        }
-        let ready = node.ready();
-        storage.persist(&ready);
-        assert_eq!(ready.committed.len(), 1);
+        let (index, ready) = cycle(&mut node, &mut storage, &payload);
         if index % 1000 == 0 {
             node.snapshot(index, snapshot.clone()).expect("applied");
             storage.persist(&node.ready());
         }
         ready
     });
+}
+
+/// The same cycle with 16-byte commands on a log of 200,000 entries or more that is
+/// never compacted: persisting keeps a clone of the core's log, which shares its
+/// storage, so the cost must not grow with the log.
+#[divan::bench]
+fn propose_persist_send_long_log(bencher: Bencher) {
+    let (mut node, mut storage) = leader();
+    let payload = "x".repeat(16);
+    for _ in 0..200_000 {
+        cycle(&mut node, &mut storage, &payload);
+    }
+    bencher
+        .counter(BytesCount::new(16usize))
+        .bench_local(|| cycle(&mut node, &mut storage, &payload).1);
 }

@@ -22,6 +22,11 @@ use crate::raft::{
 
 /// What a node persisted: it outlives the node's thread and is where a restart starts.
 /// Shared with the cluster, which reads it between ticks (when the node is idle).
+///
+/// Its log is a clone of the core's as of the last `Ready` persisted: the two share
+/// every entry they have in common (see [`Log`]), so a node's entries exist once in
+/// memory, and what the core holds beyond it (proposals waiting for the next round)
+/// is lost in a crash.
 #[derive(Clone, Debug, Default)]
 pub struct Storage(Arc<Mutex<PersistentState>>);
 
@@ -102,7 +107,8 @@ pub enum Answer {
 /// A node's log and state machine, for views.
 #[derive(Clone, Debug)]
 pub struct NodeView {
-    /// The log (after the snapshot base), including proposals not yet persisted.
+    /// The log (after the snapshot base), including proposals not yet persisted: a
+    /// clone that shares the node's storage, so a view copies no entry.
     pub log: Log,
     /// The state machine.
     pub kv: KvStore,
@@ -209,6 +215,7 @@ pub fn spawn(spawn: Spawn, shared: Arc<Shared>) -> JoinHandle<()> {
                 id,
                 shared: shared.clone(),
             };
+            // A clone shares the persisted log's storage: restarting copies no entry.
             let state = spawn.storage.lock().clone();
             let core = Node::restart(id, spawn.members, spawn.config, spawn.seed, state);
             let mut thread = NodeThread {
