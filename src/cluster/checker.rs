@@ -418,7 +418,7 @@ fn check_order(
     record: &NodeRecord,
     tick: u64,
     node: NodeId,
-    index: u64,
+    index: Index,
 ) {
     let expected = record.last_applied + 1;
     if index != expected {
@@ -429,7 +429,7 @@ fn check_order(
 
 impl NodeRecord {
     /// Notes that the node applied `index` from its log.
-    fn note_applied(&mut self, index: u64) {
+    fn note_applied(&mut self, index: Index) {
         self.last_applied = self.last_applied.max(index);
         match self.applied_ranges.last_mut() {
             Some((_, to)) if *to + 1 == index => *to = index,

@@ -13,27 +13,27 @@ use std::collections::VecDeque;
 
 use crate::kv::fold_digest;
 use crate::raft::log::Entries;
-use crate::raft::{Command, Log, NodeId};
+use crate::raft::{Command, Index, Log, NodeId, Term};
 
 /// The command first applied at an index, as the history knows it.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Applied<'a> {
     /// The entry's index.
-    pub index: u64,
+    pub index: Index,
     /// The entry's term.
-    pub term: u64,
+    pub term: Term,
     /// The command.
     pub command: &'a Command,
 }
 
 /// The history keeps the digest through every `STRIDE`-th index.
-const STRIDE: u64 = 64;
+const STRIDE: Index = 64;
 
 /// Where the commands first applied at `from..` (up to the next source) are found.
 #[derive(Clone, Debug)]
 struct Source {
     /// The first index this source answers for.
-    from: u64,
+    from: Index,
     /// The node that applied them first.
     node: NodeId,
     /// Which life of that node (restarts count up).
@@ -52,11 +52,11 @@ struct Source {
 #[derive(Clone, Debug, Default)]
 pub(super) struct History {
     /// How many leading indexes were forgotten (they are `1..=forgotten`).
-    forgotten: u64,
+    forgotten: Index,
     /// The digest of every command through `forgotten`.
     forgotten_digest: u64,
     /// The highest index applied anywhere.
-    last: u64,
+    last: Index,
     /// The digest of every command through `last`.
     last_digest: u64,
     /// The digests through the multiples of `STRIDE` after `forgotten`, in order.
@@ -67,12 +67,12 @@ pub(super) struct History {
 
 impl History {
     /// The highest index applied anywhere.
-    pub fn last_index(&self) -> u64 {
+    pub fn last_index(&self) -> Index {
         self.last
     }
 
     /// The command applied at `index`, unless it is forgotten or not applied yet.
-    pub fn get(&self, index: u64) -> Option<Applied<'_>> {
+    pub fn get(&self, index: Index) -> Option<Applied<'_>> {
         if index <= self.forgotten || index > self.last {
             return None;
         }
@@ -87,7 +87,7 @@ impl History {
 
     /// The digest of every command through `index`, unless it is forgotten or not
     /// applied yet: the nearest checkpoint, with the commands after it folded in.
-    pub fn digest_at(&self, index: u64) -> Option<u64> {
+    pub fn digest_at(&self, index: Index) -> Option<u64> {
         if index <= self.forgotten || index > self.last {
             return None;
         }
@@ -108,7 +108,7 @@ impl History {
 
     /// The commands applied at `from..=to` that are not forgotten, in order: walking
     /// the sources' logs, which is much cheaper than looking each one up.
-    pub fn range(&self, from: u64, to: u64) -> impl Iterator<Item = Applied<'_>> {
+    pub fn range(&self, from: Index, to: Index) -> impl Iterator<Item = Applied<'_>> {
         let from = from.max(self.forgotten + 1);
         let to = to.min(self.last);
         let first_source = if from <= to {
@@ -183,7 +183,7 @@ impl History {
     }
 
     /// Forgets the commands at indexes `..=index` (never the last one).
-    pub fn forget_through(&mut self, index: u64) {
+    pub fn forget_through(&mut self, index: Index) {
         let index = index.min(self.last.saturating_sub(1));
         if index <= self.forgotten {
             return;
