@@ -32,9 +32,11 @@ struct TermRun {
 /// A log is a value whose clones share their storage: cloning one copies no command,
 /// and the clone stays as it was while the original changes (see `log/commands.rs`).
 /// So persisting a log is keeping a clone of the core's, and a view of a log is a
-/// clone too; a node's commands exist once in memory however many of these it has.
-/// Each entry costs its command (24 bytes, text up to 23 bytes inline): its index is
-/// its position, and its term is found in the runs of equal terms.
+/// clone too; a node's commands exist once in memory however many of these it has
+/// (only the last, partly filled leaf of at most 63 is copied, when a log appends
+/// while a clone of it lives). Each entry costs its command (24 bytes, text up to 23
+/// bytes inline): its index is its position, and its term is found in the runs of
+/// equal terms.
 ///
 /// Invariant: the commands are those of indexes `snapshot_index + 1 ..= last_index()`;
 /// `terms` is empty exactly when there is no command, its first run starts at

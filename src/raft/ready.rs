@@ -90,7 +90,7 @@ impl PersistentState {
         fixed
             + self
                 .log
-                .iter()
+                .refs(0, self.log.last_index())
                 .map(|entry| 3 * 8 + entry.command.len() as u64)
                 .sum::<u64>()
     }
