@@ -87,7 +87,7 @@ fn main() {
             let goal = if autosnapshot.is_some() {
                 "flat, < 64 MB"
             } else {
-                ""
+                "≤ 100 MB (one copy of each log)"
             };
             row(&label, &measured, goal);
         }

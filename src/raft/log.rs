@@ -7,12 +7,10 @@
 
 mod commands;
 
-use std::sync::Arc;
-
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 
-use self::commands::Commands;
+use self::commands::{Commands, SharedVec};
 use super::message::{Command, Entry};
 use super::{Index, Term};
 
@@ -49,7 +47,7 @@ pub struct Log {
     /// Term of that entry (0 if there is none).
     snapshot_term: Term,
     /// The terms of the entries after the snapshot, run by run.
-    terms: Arc<Vec<TermRun>>,
+    terms: SharedVec<TermRun>,
     /// The commands of the entries after the snapshot, in index order.
     commands: Commands,
 }
@@ -232,7 +230,7 @@ impl Log {
             "log terms must not decrease"
         );
         if self.terms.last().is_none_or(|run| run.term != entry.term) {
-            Arc::make_mut(&mut self.terms).push(TermRun {
+            self.terms.make_mut(4).push(TermRun {
                 first: entry.index,
                 term: entry.term,
             });
@@ -251,7 +249,7 @@ impl Log {
         if let Some(position) = self.position(index) {
             self.commands.truncate(position);
             let runs = self.terms.partition_point(|run| run.first < index);
-            Arc::make_mut(&mut self.terms).truncate(runs);
+            self.terms.make_mut(runs).truncate(runs);
         }
     }
 
@@ -277,13 +275,13 @@ impl Log {
                 .drop_front((index - self.snapshot_index) as usize);
             // Runs that end at or before `index` go; the run holding `index + 1` now
             // starts there.
-            let terms = Arc::make_mut(&mut self.terms);
+            let terms = self.terms.make_mut(0);
             let first_kept = terms.partition_point(|run| run.first <= index + 1) - 1;
             terms.drain(..first_kept);
             terms[0].first = index + 1;
         } else {
             self.commands = Commands::default();
-            self.terms = Arc::default();
+            self.terms = SharedVec::default();
         }
         self.snapshot_index = index;
         self.snapshot_term = term;

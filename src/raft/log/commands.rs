@@ -29,6 +29,74 @@ type Leaf = Arc<[Command]>;
 /// A full page: exactly [`PAGE`] leaves, never changed again.
 type Page = Arc<[Leaf]>;
 
+/// A vector shared between clones and copied on write; an empty one allocates
+/// nothing, so empty logs (and empty views of a log) cost no allocation.
+#[derive(Debug)]
+pub(super) struct SharedVec<T>(Option<Arc<Vec<T>>>);
+
+impl<T> Default for SharedVec<T> {
+    fn default() -> SharedVec<T> {
+        SharedVec(None)
+    }
+}
+
+impl<T> Clone for SharedVec<T> {
+    fn clone(&self) -> SharedVec<T> {
+        SharedVec(self.0.clone())
+    }
+}
+
+impl<T> std::ops::Deref for SharedVec<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl<T: PartialEq> PartialEq for SharedVec<T> {
+    fn eq(&self, other: &SharedVec<T>) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Eq> Eq for SharedVec<T> {}
+
+impl<T: Clone> SharedVec<T> {
+    /// A vector with room for `capacity` elements, holding a copy of `elements`.
+    fn copied(elements: &[T], capacity: usize) -> SharedVec<T> {
+        let mut vector = Vec::with_capacity(capacity.max(elements.len()));
+        vector.extend_from_slice(elements);
+        SharedVec(Some(Arc::new(vector)))
+    }
+
+    /// The vector, made this value's own first (copied, with room for `capacity`
+    /// elements, if a clone shares it).
+    pub(super) fn make_mut(&mut self, capacity: usize) -> &mut Vec<T> {
+        let shared = self.0.get_or_insert_with(|| Arc::new(Vec::new()));
+        if Arc::get_mut(shared).is_none() {
+            let mut copy = Vec::with_capacity(capacity.max(shared.len()));
+            copy.extend_from_slice(shared);
+            *shared = Arc::new(copy);
+        }
+        let vector = Arc::get_mut(shared).expect("the vector was just made unique");
+        if vector.capacity() == 0 {
+            vector.reserve_exact(capacity);
+        }
+        vector
+    }
+
+    /// True if both share one vector (or both are empty without one).
+    #[cfg(test)]
+    fn shares_with(&self, other: &SharedVec<T>) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
 /// A sequence of commands; see the module documentation.
 ///
 /// Invariant: every page holds `PAGE` leaves and every leaf `LEAF` commands; `leaves`
@@ -37,35 +105,13 @@ type Page = Arc<[Leaf]>;
 #[derive(Clone, Default)]
 pub(super) struct Commands {
     /// Full pages, oldest first.
-    pages: Arc<Vec<Page>>,
+    pages: SharedVec<Page>,
     /// Full leaves after the pages.
-    leaves: Arc<Vec<Leaf>>,
+    leaves: SharedVec<Leaf>,
     /// The commands after those leaves.
-    tail: Arc<Vec<Command>>,
+    tail: SharedVec<Command>,
     /// Slots at the front whose commands were dropped but whose leaf is still held.
     dead: usize,
-}
-
-/// Makes `shared` the only owner of its vector (copying it if a clone shares it, into
-/// room for `capacity` elements) and returns the vector.
-fn unique<T: Clone>(shared: &mut Arc<Vec<T>>, capacity: usize) -> &mut Vec<T> {
-    if Arc::get_mut(shared).is_none() {
-        let mut copy = Vec::with_capacity(capacity);
-        copy.extend_from_slice(shared);
-        *shared = Arc::new(copy);
-    }
-    let vector = Arc::get_mut(shared).expect("the vector was just made unique");
-    if vector.capacity() == 0 {
-        vector.reserve_exact(capacity);
-    }
-    vector
-}
-
-/// A vector with room for `capacity` elements, holding a copy of `elements`.
-fn copied<T: Clone>(elements: &[T], capacity: usize) -> Arc<Vec<T>> {
-    let mut vector = Vec::with_capacity(capacity);
-    vector.extend_from_slice(elements);
-    Arc::new(vector)
 }
 
 impl Commands {
@@ -116,20 +162,20 @@ impl Commands {
 
     /// Appends a command.
     pub(super) fn push(&mut self, command: Command) {
-        let tail = unique(&mut self.tail, LEAF);
+        let tail = self.tail.make_mut(LEAF);
         tail.push(command);
         if tail.len() < LEAF {
             return;
         }
         // The tail is full: it becomes a leaf of the open page.
         let leaf: Leaf = Arc::from(std::mem::take(tail));
-        let leaves = unique(&mut self.leaves, PAGE);
+        let leaves = self.leaves.make_mut(PAGE);
         leaves.push(leaf);
         if leaves.len() < PAGE {
             return;
         }
         let page: Page = Arc::from(std::mem::take(leaves));
-        Arc::make_mut(&mut self.pages).push(page);
+        self.pages.make_mut(0).push(page);
     }
 
     /// Keeps the first `len` commands and drops the rest.
@@ -147,10 +193,10 @@ impl Commands {
             // The cut falls inside a full page: its leaves before the cut become the
             // open page, and the part of the cut leaf before it the tail.
             let page = self.pages[end / PAGE_COMMANDS].clone();
-            Arc::make_mut(&mut self.pages).truncate(end / PAGE_COMMANDS);
+            self.pages.make_mut(0).truncate(end / PAGE_COMMANDS);
             let within = end % PAGE_COMMANDS;
-            self.leaves = copied(&page[..within / LEAF], PAGE);
-            self.tail = copied(&page[within / LEAF][..within % LEAF], LEAF);
+            self.leaves = SharedVec::copied(&page[..within / LEAF], PAGE);
+            self.tail = SharedVec::copied(&page[within / LEAF][..within % LEAF], LEAF);
             return;
         }
         let end = end - paged;
@@ -158,10 +204,10 @@ impl Commands {
         if end < leafed {
             // The cut falls inside a full leaf of the open page.
             let leaf = self.leaves[end / LEAF].clone();
-            unique(&mut self.leaves, PAGE).truncate(end / LEAF);
-            self.tail = copied(&leaf[..end % LEAF], LEAF);
+            self.leaves.make_mut(PAGE).truncate(end / LEAF);
+            self.tail = SharedVec::copied(&leaf[..end % LEAF], LEAF);
         } else {
-            unique(&mut self.tail, LEAF).truncate(end - leafed);
+            self.tail.make_mut(LEAF).truncate(end - leafed);
         }
     }
 
@@ -174,13 +220,13 @@ impl Commands {
         self.dead += count;
         let whole_pages = (self.dead / PAGE_COMMANDS).min(self.pages.len());
         if whole_pages > 0 {
-            Arc::make_mut(&mut self.pages).drain(..whole_pages);
+            self.pages.make_mut(0).drain(..whole_pages);
             self.dead -= whole_pages * PAGE_COMMANDS;
         }
         if self.pages.is_empty() {
             let whole_leaves = (self.dead / LEAF).min(self.leaves.len());
             if whole_leaves > 0 {
-                unique(&mut self.leaves, PAGE).drain(..whole_leaves);
+                self.leaves.make_mut(PAGE).drain(..whole_leaves);
                 self.dead -= whole_leaves * LEAF;
             }
         }
@@ -317,9 +363,9 @@ mod tests {
         let clone = commands.clone();
         commands.push(command(0));
         // Appending after a clone copied only the tail: pages and leaves are shared.
-        assert!(Arc::ptr_eq(&commands.pages, &clone.pages));
-        assert!(Arc::ptr_eq(&commands.leaves, &clone.leaves));
-        assert!(!Arc::ptr_eq(&commands.tail, &clone.tail));
+        assert!(commands.pages.shares_with(&clone.pages));
+        assert!(commands.leaves.shares_with(&clone.leaves));
+        assert!(!commands.tail.shares_with(&clone.tail));
         assert_eq!(clone.len() + 1, commands.len());
     }
 
