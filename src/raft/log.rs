@@ -254,7 +254,8 @@ impl Log {
     }
 
     /// Replaces everything from `first` on with `entries` (which start at `first`),
-    /// skipping any that a snapshot already covers.
+    /// skipping any that a snapshot already covers. (Storage normally keeps a clone of
+    /// the core's log instead; this writes chosen entries, copying them.)
     pub fn replace_from(&mut self, first: Index, entries: &[Entry]) {
         let first = first.max(self.snapshot_index + 1);
         self.truncate_from(first);
