@@ -615,4 +615,24 @@ mod tests {
             ["n3: State Machine Safety: snapshot through 2 differs from the applied commands"]
         );
     }
+
+    #[test]
+    fn election_safety_fires_when_two_nodes_win_one_term() {
+        let mut checker = Checker::new(2);
+        let empty = Log::new();
+        let logs = [state(&empty), state(&empty)];
+        let logs: Vec<&PersistentState> = logs.iter().collect();
+        let elected = |term| Ready {
+            events: vec![Event::BecameLeader { term }],
+            ..Ready::default()
+        };
+        checker.on_ready(1, 1, &elected(3), &logs, None);
+        checker.on_ready(2, 2, &elected(4), &logs, None);
+        assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+        checker.on_ready(3, 2, &elected(3), &logs, None);
+        assert_eq!(
+            texts(&checker),
+            ["n2: Election Safety: n2 and n1 both won term 3"]
+        );
+    }
 }
