@@ -233,3 +233,98 @@ fn a_crashed_node_shows_its_persisted_state_and_keeps_its_links() {
     assert!(cluster.submit(node, "x").is_err());
     assert!(cluster.violations().is_empty());
 }
+
+#[test]
+fn the_trace_follows_every_message_from_send_to_delivery_or_loss() {
+    use raft_playground::cluster::{DropReason, TraceKind};
+    let mut cluster = Cluster::new(Config::new(3).seed(2));
+    cluster.apply(&Action::Timeout(1)).unwrap();
+    let requests: Vec<u64> = cluster.in_flight().iter().map(|m| m.id).collect();
+    assert_eq!(requests.len(), 2, "a RequestVote to each peer");
+    let sent: Vec<(u64, usize, usize)> = cluster
+        .events(100)
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            TraceKind::Sent { id, to, copy, .. } => {
+                assert!(!copy);
+                Some((id, event.node, to))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, vec![(requests[0], 1, 2), (requests[1], 1, 3)]);
+    // Delivered by hand: the recipient records the delivery under the same id.
+    cluster.apply(&Action::Deliver(requests[0])).unwrap();
+    let delivered = cluster
+        .events(100)
+        .into_iter()
+        .find_map(|event| match event.kind {
+            TraceKind::Delivered { id, from } => Some((id, from, event.node)),
+            _ => None,
+        });
+    assert_eq!(delivered, Some((requests[0], 1, 2)));
+    // Dropped by hand, then a crash drops what is in flight to or from the node.
+    cluster.apply(&Action::DropMessage(requests[1])).unwrap();
+    let reply = cluster.in_flight()[0].id;
+    cluster.apply(&Action::Crash(1)).unwrap();
+    let drops: Vec<(u64, DropReason)> = cluster
+        .events(100)
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            TraceKind::Dropped { id, reason, .. } => Some((id, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        drops,
+        vec![(requests[1], DropReason::Manual), (reply, DropReason::Down)]
+    );
+    // A partition tells every node its group; heal tells every node.
+    cluster.apply(&Action::Partition(vec![vec![1, 2]])).unwrap();
+    let groups: Vec<(usize, Vec<usize>)> = cluster
+        .events(3)
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            TraceKind::Partitioned { group } => Some((event.node, group)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(groups, vec![(1, vec![1, 2]), (2, vec![1, 2]), (3, vec![3])]);
+    cluster.apply(&Action::Heal).unwrap();
+    assert!(
+        cluster
+            .events(3)
+            .iter()
+            .all(|event| event.kind == TraceKind::Healed)
+    );
+}
+
+#[test]
+fn duplicated_and_lost_messages_have_their_own_ids_in_the_trace() {
+    use raft_playground::cluster::{DropReason, TraceKind};
+    let mut cluster = Cluster::new(Config::new(3).seed(5));
+    cluster.apply(&Action::DuplicateRate(1.0)).unwrap();
+    cluster.apply(&Action::Timeout(1)).unwrap();
+    let copies = cluster
+        .events(100)
+        .into_iter()
+        .filter(|event| matches!(event.kind, TraceKind::Sent { copy: true, .. }))
+        .count();
+    assert_eq!(copies, 2, "each RequestVote was duplicated");
+    assert_eq!(cluster.in_flight().len(), 4);
+    let mut ids: Vec<u64> = cluster.in_flight().iter().map(|m| m.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "every copy has its own id");
+    cluster.apply(&Action::DuplicateRate(0.0)).unwrap();
+    cluster.apply(&Action::Disconnect(2)).unwrap();
+    cluster.apply(&Action::Timeout(3)).unwrap();
+    let lost: Vec<(usize, usize, DropReason)> = cluster
+        .events(100)
+        .into_iter()
+        .filter_map(|event| match event.kind {
+            TraceKind::Dropped { to, reason, .. } => Some((event.node, to, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lost, vec![(3, 2, DropReason::Cut)], "dropped when sent");
+}

@@ -86,6 +86,16 @@ fn views_in_text_show_the_same_facts() {
         one.contains("t1  set color blue"),
         "one node's log lists its commands: {one}"
     );
+    let events = run(&mut session, "events 50");
+    assert!(
+        !events.contains("sends #") && events.contains("becomes leader"),
+        "routine traffic is left out by default: {events}"
+    );
+    let traffic = run(&mut session, "events 50 traffic");
+    assert!(
+        traffic.contains("sends #") && traffic.contains("receives #"),
+        "{traffic}"
+    );
     let kv = run(&mut session, "kv 1");
     assert!(kv.contains("color") && kv.contains("blue"), "{kv}");
     let help = run(&mut session, "help");

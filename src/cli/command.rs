@@ -76,8 +76,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(
         "views",
         "events",
-        "events [N] [--json]",
-        "the last N things that happened (default 20), one per line with its tick",
+        "events [N] [traffic] [--json]",
+        "the last N things that happened (default 20), one per line with its tick; `traffic` adds every message sent and delivered",
         "events 50",
     ),
     spec(
@@ -494,10 +494,12 @@ pub enum Command {
         /// As JSON.
         json: bool,
     },
-    /// `events [N]`
+    /// `events [N] [traffic]`
     Events {
         /// How many.
         count: usize,
+        /// Include messages sent and delivered (left out by default).
+        traffic: bool,
         /// As JSON.
         json: bool,
     },

@@ -35,7 +35,11 @@ pub fn execute_on(
         Command::Status { json } => views::status(cluster, json, running),
         Command::Log { nodes, json } => views::log(cluster, nodes.as_deref(), json)?,
         Command::Kv { node, json } => views::kv(cluster, node.as_deref(), json)?,
-        Command::Events { count, json } => views::events(cluster, count, json),
+        Command::Events {
+            count,
+            traffic,
+            json,
+        } => views::events(cluster, count, traffic, json),
         Command::Stats { json } => views::stats(cluster, json),
         Command::Messages { json } => views::messages(cluster, json),
         Command::Digest { json } => views::digest(cluster, json),

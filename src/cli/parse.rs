@@ -64,13 +64,20 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
                 .transpose()?,
             json,
         },
-        "events" => Command::Events {
-            count: match one_optional(name, &words)? {
-                Some(text) => parse_number(name, text, "a count of events")?.min(100_000) as usize,
-                None => 20,
-            },
-            json,
-        },
+        "events" => {
+            let traffic = words.last() == Some(&"traffic");
+            let words = &words[..words.len() - usize::from(traffic)];
+            Command::Events {
+                count: match one_optional(name, words)? {
+                    Some(text) => {
+                        parse_number(name, text, "a count of events")?.min(100_000) as usize
+                    }
+                    None => 20,
+                },
+                traffic,
+                json,
+            }
+        }
         _ if json => {
             return Err(ParseError(format!(
                 "{name}: --json is for views (status, log, kv, events, stats, messages, digest)"

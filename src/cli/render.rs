@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cluster::NodeStatus;
 use crate::cluster::router::{InFlight, Stats};
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::raft::{AppendOutcome, Event, Index, Log, Message, NodeId, Role, Term};
+use crate::raft::{AppendOutcome, Event, Index, Log, Message, MessageInfo, NodeId, Role, Term};
 
 /// A role, colored: leader green, candidate yellow, follower plain, down red.
 pub fn role(status: &NodeStatus) -> ColoredString {
@@ -286,30 +286,33 @@ pub fn stats_view(stats: &Stats, in_flight: usize) -> String {
 
 /// A message's content in a few words.
 pub fn message_summary(message: &Message) -> String {
-    match message {
-        Message::RequestVote {
+    info_summary(&message.info())
+}
+
+/// What a message says in a few words, from its payload-free [`MessageInfo`].
+pub fn info_summary(info: &MessageInfo) -> String {
+    match *info {
+        MessageInfo::RequestVote {
             last_log_index,
             last_log_term,
         } => format!("last log {last_log_index}@t{last_log_term}"),
-        Message::RequestVoteReply { vote_granted } => {
-            if *vote_granted { "granted" } else { "denied" }.to_string()
+        MessageInfo::RequestVoteReply { vote_granted } => {
+            if vote_granted { "granted" } else { "denied" }.to_string()
         }
-        Message::AppendEntries {
+        MessageInfo::AppendEntries {
             prev_log_index,
             prev_log_term,
             entries,
             leader_commit,
         } => {
-            let what = match (entries.first(), entries.last()) {
-                (Some(first), Some(last)) if first.index == last.index => {
-                    format!("entry {}", first.index)
-                }
-                (Some(first), Some(last)) => format!("entries {}..{}", first.index, last.index),
-                _ => "heartbeat".to_string(),
+            let what = match entries {
+                Some((first, last)) if first == last => format!("entry {first}"),
+                Some((first, last)) => format!("entries {first}..{last}"),
+                None => "heartbeat".to_string(),
             };
             format!("{what}, prev {prev_log_index}@t{prev_log_term}, commit {leader_commit}")
         }
-        Message::AppendEntriesReply { outcome, .. } => match outcome {
+        MessageInfo::AppendEntriesReply { outcome, .. } => match outcome {
             AppendOutcome::Accepted { match_index } => format!("ok, match {match_index}"),
             AppendOutcome::Conflict(hint) => match hint.term {
                 Some(term) => format!(
@@ -321,13 +324,11 @@ pub fn message_summary(message: &Message) -> String {
             },
             AppendOutcome::StaleTerm => "stale term".to_string(),
         },
-        Message::InstallSnapshot { snapshot } => format!(
-            "snapshot through {}@t{} ({} bytes)",
-            snapshot.last_included_index,
-            snapshot.last_included_term,
-            snapshot.data.len()
-        ),
-        Message::InstallSnapshotReply { installed_index } => match installed_index {
+        MessageInfo::InstallSnapshot {
+            last_included_index,
+            last_included_term,
+        } => format!("snapshot through {last_included_index}@t{last_included_term}"),
+        MessageInfo::InstallSnapshotReply { installed_index } => match installed_index {
             Some(index) => format!("has {index}"),
             None => "stale term".to_string(),
         },
@@ -403,11 +404,36 @@ pub fn event_text(kind: &TraceKind) -> String {
         TraceKind::Restarted => "restarts from its persisted state".to_string(),
         TraceKind::Disconnected => "is disconnected".to_string(),
         TraceKind::Connected => "is connected".to_string(),
+        TraceKind::Sent {
+            id,
+            to,
+            term,
+            message,
+            copy,
+        } => format!(
+            "sends #{id} {} t{term} to n{to}: {}{}",
+            message.kind(),
+            info_summary(message),
+            if *copy { " (a duplicate)" } else { "" }
+        ),
+        TraceKind::Delivered { id, from } => format!("receives #{id} from n{from}"),
         TraceKind::Dropped {
+            id,
             to,
             message,
             reason,
-        } => format!("{message} to n{to} dropped ({})", drop_reason(*reason)),
+        } => format!(
+            "#{id} {message} to n{to} dropped ({})",
+            drop_reason(*reason)
+        ),
+        TraceKind::Partitioned { group } => match group.as_slice() {
+            [_] => "is partitioned off alone".to_string(),
+            group => {
+                let names: Vec<String> = group.iter().map(|id| format!("n{id}")).collect();
+                format!("is partitioned into {{{}}}", names.join(","))
+            }
+        },
+        TraceKind::Healed => "is reconnected: the network is healed".to_string(),
         TraceKind::Violation { text } => format!("VIOLATION: {text}"),
     }
 }
@@ -440,6 +466,12 @@ pub fn event_line(event: &TraceEvent) -> String {
     )
 }
 
+/// True for a message sent or delivered: the network's routine traffic, which
+/// `events` leaves out unless asked (`events N traffic`).
+pub fn is_traffic(kind: &TraceKind) -> bool {
+    matches!(kind, TraceKind::Sent { .. } | TraceKind::Delivered { .. })
+}
+
 /// True for events worth printing as they happen (elections, leaders, crashes,
 /// snapshots installed), not routine traffic. Violations are printed apart, always.
 pub fn is_notable(kind: &TraceKind) -> bool {
@@ -458,7 +490,11 @@ pub fn is_notable(kind: &TraceKind) -> bool {
         | TraceKind::SnapshotLoaded { .. }
         | TraceKind::Disconnected
         | TraceKind::Connected
-        | TraceKind::Dropped { .. } => false,
+        | TraceKind::Sent { .. }
+        | TraceKind::Delivered { .. }
+        | TraceKind::Dropped { .. }
+        | TraceKind::Partitioned { .. }
+        | TraceKind::Healed => false,
     }
 }
 

@@ -10,8 +10,8 @@ use super::command::Target;
 use super::error::ExecError;
 use super::render;
 use super::target::{resolve, resolve_one};
-use crate::cluster::Cluster;
 use crate::cluster::router::Stats;
+use crate::cluster::{Cluster, TraceEvent};
 use crate::raft::NodeId;
 
 /// `status`: every node's role, term, vote, leader, indexes, up/down and links.
@@ -96,9 +96,18 @@ pub fn kv(cluster: &mut Cluster, node: Option<&[Target]>, json: bool) -> Result<
     })
 }
 
-/// `events [N]`: the last N trace events, one line each.
-pub fn events(cluster: &Cluster, count: usize, json: bool) -> String {
-    let events = cluster.events(count);
+/// `events [N] [traffic]`: the last N trace events, one line each.
+/// Without `traffic`, messages sent and delivered are left out (drops stay: they
+/// change what happens next).
+pub fn events(cluster: &Cluster, count: usize, traffic: bool, json: bool) -> String {
+    let mut events: Vec<TraceEvent> = cluster
+        .events(usize::MAX)
+        .into_iter()
+        .rev()
+        .filter(|event| traffic || !render::is_traffic(&event.kind))
+        .take(count)
+        .collect();
+    events.reverse();
     if json {
         render::json(&events)
     } else if events.is_empty() {

@@ -63,11 +63,33 @@ impl Cluster {
                 Outcome::Done
             }
             Action::Partition(groups) => {
-                self.engine_mut().router.partition(groups);
+                let nodes = self.config.nodes;
+                let engine = self.engine_mut();
+                engine.router.partition(groups);
+                // Each node learns the group it is in now (alone if named in none).
+                for node in 1..=nodes {
+                    let group = groups
+                        .iter()
+                        .find(|group| group.contains(&node))
+                        .map_or_else(
+                            || vec![node],
+                            |group| {
+                                let mut group = group.clone();
+                                group.sort_unstable();
+                                group
+                            },
+                        );
+                    engine.record(node, TraceKind::Partitioned { group });
+                }
                 Outcome::Done
             }
             Action::Heal => {
-                self.engine_mut().router.heal();
+                let nodes = self.config.nodes;
+                let engine = self.engine_mut();
+                engine.router.heal();
+                for node in 1..=nodes {
+                    engine.record(node, TraceKind::Healed);
+                }
                 Outcome::Done
             }
             Action::DropRate(rate) => {
@@ -129,9 +151,7 @@ impl Cluster {
                 let message = self.take_in_flight(*id);
                 let engine = self.engine_mut();
                 engine.router.count_dropped();
-                let envelope = &message.envelope;
-                let kind = envelope.message.kind();
-                engine.record_drop(envelope.from, envelope.to, kind, DropReason::Manual);
+                engine.record_drop(message.id, &message.envelope, DropReason::Manual);
                 Outcome::MessageDropped(message)
             }
             Action::Set(setting) => {
@@ -445,8 +465,10 @@ impl Cluster {
         }
         let engine = self.engine_mut();
         engine.slots[node - 1].up = false;
-        engine.router.forget_node(node);
         engine.record(node, TraceKind::Crashed);
+        for message in engine.router.forget_node(node) {
+            engine.record_drop(message.id, &message.envelope, DropReason::Down);
+        }
     }
 
     /// The network's fault settings, to change (the caller checked the values).

@@ -226,9 +226,10 @@ impl Engine {
         self.slots[node - 1].up
     }
 
-    /// A due message reaches its recipient if the link and the recipient are up.
+    /// A due message reaches its recipient if the link and the recipient are up; the
+    /// trace records which happened.
     pub fn admit(&mut self, message: InFlight) -> Option<Envelope> {
-        let envelope = message.envelope;
+        let InFlight { id, envelope, .. } = message;
         let reason = if !self.is_up(envelope.to) {
             Some(DropReason::Down)
         } else if !self.router.linked(envelope.from, envelope.to) {
@@ -239,14 +240,45 @@ impl Engine {
         match reason {
             Some(reason) => {
                 self.router.count_dropped();
-                let message = envelope.message.kind();
-                self.record_drop(envelope.from, envelope.to, message, reason);
+                self.record_drop(id, &envelope, reason);
                 None
             }
             None => {
                 self.router.count_delivered();
+                let from = envelope.from;
+                self.record(envelope.to, TraceKind::Delivered { id, from });
                 Some(envelope)
             }
+        }
+    }
+
+    /// Hands a message a node sent to the router, and records its send (and its copy,
+    /// or its loss) in the trace.
+    fn route(&mut self, envelope: Envelope) {
+        let (from, to, term) = (envelope.from, envelope.to, envelope.term);
+        let message = envelope.message.info();
+        let kind = message.kind();
+        let routed = self.router.send(self.now, envelope);
+        for (id, copy) in
+            std::iter::once((routed.id, false)).chain(routed.copy.map(|id| (id, true)))
+        {
+            let sent = TraceKind::Sent {
+                id,
+                to,
+                term,
+                message,
+                copy,
+            };
+            self.record(from, sent);
+        }
+        if let Some(reason) = routed.dropped {
+            let dropped = TraceKind::Dropped {
+                id: routed.id,
+                to,
+                message: kind,
+                reason,
+            };
+            self.record(from, dropped);
         }
     }
 
@@ -291,10 +323,7 @@ impl Engine {
                 self.trace.record(now, id, TraceKind::Violation { text });
             }
             for envelope in ready.messages {
-                let (from, to, message) = (envelope.from, envelope.to, envelope.message.kind());
-                if let Some(reason) = self.router.send(now, envelope) {
-                    self.record_drop(from, to, message, reason);
-                }
+                self.route(envelope);
             }
         }
         answer
@@ -305,19 +334,14 @@ impl Engine {
         self.trace.record(self.now, node, kind);
     }
 
-    /// Records that a `message` from `from` to `to` was dropped.
-    pub fn record_drop(
-        &mut self,
-        from: NodeId,
-        to: NodeId,
-        message: &'static str,
-        reason: DropReason,
-    ) {
+    /// Records that message `id` (`envelope`) was dropped, at its sender.
+    pub fn record_drop(&mut self, id: u64, envelope: &Envelope, reason: DropReason) {
         let kind = TraceKind::Dropped {
-            to,
-            message,
+            id,
+            to: envelope.to,
+            message: envelope.message.kind(),
             reason,
         };
-        self.record(from, kind);
+        self.record(envelope.from, kind);
     }
 }

@@ -78,6 +78,17 @@ pub enum DropReason {
     Manual,
 }
 
+/// What the router did with a message handed to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Routed {
+    /// The message's id.
+    pub id: u64,
+    /// The id of a second copy queued by duplication, if any.
+    pub copy: Option<u64>,
+    /// Why it was dropped at once, if it was (then nothing was queued).
+    pub dropped: Option<DropReason>,
+}
+
 /// Counters of the network's traffic.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -182,14 +193,21 @@ impl Router {
         self.connected.fill(true);
     }
 
-    /// Takes a message sent at `now`: counts it, then drops it or queues it (maybe twice).
-    /// Returns the reason if it was dropped.
-    pub fn send(&mut self, now: u64, envelope: Envelope) -> Option<DropReason> {
+    /// Takes a message sent at `now`: names it, counts it, then drops it or queues it
+    /// (maybe twice). Every message gets an id, dropped ones too, so a trace can follow
+    /// each one from its send to its delivery or loss.
+    pub fn send(&mut self, now: u64, envelope: Envelope) -> Routed {
+        let id = self.new_id();
         self.stats.messages_sent += 1;
         self.stats.bytes_sent += envelope.encoded_len();
+        let dropped = |reason| Routed {
+            id,
+            copy: None,
+            dropped: Some(reason),
+        };
         if !self.linked(envelope.from, envelope.to) {
             self.stats.messages_dropped += 1;
-            return Some(DropReason::Cut);
+            return dropped(DropReason::Cut);
         }
         let mut drop_rate = self.faults.drop_rate;
         if self.faults.unreliable {
@@ -198,23 +216,35 @@ impl Router {
         }
         if drop_rate > 0.0 && self.rng.random_bool(drop_rate.min(1.0)) {
             self.stats.messages_dropped += 1;
-            return Some(DropReason::Lost);
+            return dropped(DropReason::Lost);
         }
+        let mut copy = None;
         if self.faults.duplicate_rate > 0.0
             && self.rng.random_bool(self.faults.duplicate_rate.min(1.0))
         {
             self.stats.messages_duplicated += 1;
-            self.enqueue(now, envelope.clone());
+            let copy_id = self.new_id();
+            self.enqueue(now, copy_id, envelope.clone());
+            copy = Some(copy_id);
         }
-        self.enqueue(now, envelope);
-        None
+        self.enqueue(now, id, envelope);
+        Routed {
+            id,
+            copy,
+            dropped: None,
+        }
     }
 
-    /// Queues one copy of a message with its own latency.
-    fn enqueue(&mut self, now: u64, envelope: Envelope) {
-        let due = now + self.latency(&envelope);
+    /// The next message id.
+    fn new_id(&mut self) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
+        id
+    }
+
+    /// Queues one copy of a message, named `id`, with its own latency.
+    fn enqueue(&mut self, now: u64, id: u64, envelope: Envelope) {
+        let due = now + self.latency(&envelope);
         self.queue.insert(
             (due, id),
             InFlight {
@@ -269,14 +299,15 @@ impl Router {
         self.stats.messages_dropped += 1;
     }
 
-    /// Drops every message to or from `node` (it crashed): returns how many.
-    pub fn forget_node(&mut self, node: NodeId) -> usize {
-        let before = self.queue.len();
-        self.queue
-            .retain(|_, message| message.envelope.from != node && message.envelope.to != node);
-        let dropped = before - self.queue.len();
-        self.stats.messages_dropped += dropped as u64;
-        dropped
+    /// Drops every message to or from `node` (it crashed) and returns them, in
+    /// delivery order.
+    pub fn forget_node(&mut self, node: NodeId) -> Vec<InFlight> {
+        let (gone, kept): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(&mut self.queue)
+            .into_iter()
+            .partition(|(_, message)| message.envelope.from == node || message.envelope.to == node);
+        self.queue = kept;
+        self.stats.messages_dropped += gone.len() as u64;
+        gone.into_values().collect()
     }
 
     /// Removes the message with this id, for delivery or dropping by hand.
@@ -315,8 +346,8 @@ mod tests {
     #[test]
     fn delivers_in_send_order_after_the_latency() {
         let mut router = Router::new(3, 1);
-        assert_eq!(router.send(5, vote(1, 2)), None);
-        assert_eq!(router.send(5, vote(1, 3)), None);
+        assert_eq!(router.send(5, vote(1, 2)).dropped, None);
+        assert_eq!(router.send(5, vote(1, 3)).dropped, None);
         assert_eq!(router.next_due(), Some(6));
         assert!(router.take_due(5).is_empty());
         let due = router.take_due(6);
@@ -345,9 +376,9 @@ mod tests {
         assert!(!router.linked(3, 1), "n3 is alone in its own group");
         router.heal();
         assert!((1..=5).all(|a| (1..=5).all(|b| router.linked(a, b))));
-        assert_eq!(router.send(0, vote(1, 2)), None);
+        assert_eq!(router.send(0, vote(1, 2)).dropped, None);
         router.disconnect(1);
-        assert_eq!(router.send(0, vote(1, 2)), Some(DropReason::Cut));
+        assert_eq!(router.send(0, vote(1, 2)).dropped, Some(DropReason::Cut));
     }
 
     #[test]
@@ -357,7 +388,9 @@ mod tests {
             router.faults_mut().drop_rate = 0.3;
             router.faults_mut().latency_max = 5;
             router.faults_mut().duplicate_rate = 0.2;
-            let fates: Vec<_> = (0..200).map(|_| router.send(0, vote(1, 2))).collect();
+            let fates: Vec<_> = (0..200)
+                .map(|_| router.send(0, vote(1, 2)).dropped)
+                .collect();
             let dues: Vec<u64> = router.in_flight().map(|m| m.due).collect();
             (fates, dues)
         };

@@ -10,7 +10,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use serde::Serialize;
 
 use super::router::DropReason;
-use crate::raft::{Event, NodeId};
+use crate::raft::{Event, Index, MessageInfo, NodeId, Term};
 
 /// One thing that happened to one node.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -25,14 +25,14 @@ pub enum TraceKind {
     /// The state machine applied entries `from..=to`.
     Applied {
         /// First index applied.
-        from: u64,
+        from: Index,
         /// Last index applied.
-        to: u64,
+        to: Index,
     },
     /// The state machine loaded a snapshot through `index`.
     SnapshotLoaded {
         /// The snapshot's last included index.
-        index: u64,
+        index: Index,
     },
     /// The node crashed: its volatile state and messages in flight are gone.
     Crashed,
@@ -42,8 +42,33 @@ pub enum TraceKind {
     Disconnected,
     /// The node's links were restored.
     Connected,
-    /// A message from this node was dropped.
+    /// This node sent message `id` to `to` (a copy made by duplication is sent again
+    /// under its own id, with `copy` set).
+    Sent {
+        /// The message's id (as `messages` and `deliver` show it).
+        id: u64,
+        /// The recipient.
+        to: NodeId,
+        /// The sender's term in the envelope.
+        term: Term,
+        /// What the message says, without its payload.
+        message: MessageInfo,
+        /// True for the extra copy the network's duplication made.
+        copy: bool,
+    },
+    /// Message `id` from `from` reached this node.
+    Delivered {
+        /// The message's id.
+        id: u64,
+        /// The sender.
+        from: NodeId,
+    },
+    /// Message `id` from this node was dropped: when sent (lost, link cut) or later
+    /// (link cut or recipient down by the time it was due, the sender crashed, or by
+    /// hand).
     Dropped {
+        /// The message's id.
+        id: u64,
         /// The recipient.
         to: NodeId,
         /// The message type.
@@ -51,6 +76,14 @@ pub enum TraceKind {
         /// Why.
         reason: DropReason,
     },
+    /// The network was split: this node can now reach only the nodes of `group`
+    /// (itself included; a node named in no group is alone).
+    Partitioned {
+        /// The nodes of its group, in id order.
+        group: Vec<NodeId>,
+    },
+    /// The network was healed: every node can reach every other again.
+    Healed,
     /// The checker found a broken invariant (the text says which).
     Violation {
         /// What was broken.

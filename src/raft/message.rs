@@ -97,7 +97,7 @@ pub struct Snapshot {
 /// Where a follower's log disagrees with an AppendEntries request, so the leader can
 /// skip back over a whole term per round trip instead of one entry (the lab's
 /// XTerm/XIndex/XLen; see `replication.rs`'s `next_index_after_conflict`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct ConflictHint {
     /// The term of the follower's entry at `prev_log_index` (XTerm), or `None` if the
     /// follower's log has no entry there because it is too short.
@@ -110,7 +110,7 @@ pub struct ConflictHint {
 }
 
 /// The outcome of an AppendEntries request, as the follower reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum AppendOutcome {
     /// The follower's log now matches the leader's up to and including `match_index`.
     Accepted {
@@ -194,6 +194,117 @@ impl Message {
             Message::RequestVoteReply { .. }
             | Message::AppendEntriesReply { .. }
             | Message::InstallSnapshotReply { .. } => false,
+        }
+    }
+}
+
+/// What a message says, without its payload (no commands, no snapshot data): small
+/// and cheap to copy, for traces and pictures of a run. [`Message::info`] makes one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "type")]
+pub enum MessageInfo {
+    /// See [`Message::RequestVote`].
+    RequestVote {
+        /// The candidate's last log index.
+        last_log_index: Index,
+        /// The candidate's last log term.
+        last_log_term: Term,
+    },
+    /// See [`Message::RequestVoteReply`].
+    RequestVoteReply {
+        /// True if the vote was granted.
+        vote_granted: bool,
+    },
+    /// See [`Message::AppendEntries`].
+    AppendEntries {
+        /// Index of the entry before the new ones.
+        prev_log_index: Index,
+        /// Its term.
+        prev_log_term: Term,
+        /// The first and last index carried, `None` for a heartbeat.
+        entries: Option<(Index, Index)>,
+        /// The leader's commit index.
+        leader_commit: Index,
+    },
+    /// See [`Message::AppendEntriesReply`].
+    AppendEntriesReply {
+        /// The request's `prev_log_index`.
+        prev_log_index: Index,
+        /// What the follower did.
+        outcome: AppendOutcome,
+    },
+    /// See [`Message::InstallSnapshot`].
+    InstallSnapshot {
+        /// The snapshot's last included index.
+        last_included_index: Index,
+        /// Its term.
+        last_included_term: Term,
+    },
+    /// See [`Message::InstallSnapshotReply`].
+    InstallSnapshotReply {
+        /// The snapshot index the follower holds, `None` if the request was stale.
+        installed_index: Option<Index>,
+    },
+}
+
+impl Message {
+    /// The message without its payload, for traces.
+    pub fn info(&self) -> MessageInfo {
+        match self {
+            Message::RequestVote {
+                last_log_index,
+                last_log_term,
+            } => MessageInfo::RequestVote {
+                last_log_index: *last_log_index,
+                last_log_term: *last_log_term,
+            },
+            Message::RequestVoteReply { vote_granted } => MessageInfo::RequestVoteReply {
+                vote_granted: *vote_granted,
+            },
+            Message::AppendEntries {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => MessageInfo::AppendEntries {
+                prev_log_index: *prev_log_index,
+                prev_log_term: *prev_log_term,
+                entries: entries
+                    .first()
+                    .zip(entries.last())
+                    .map(|(first, last)| (first.index, last.index)),
+                leader_commit: *leader_commit,
+            },
+            Message::AppendEntriesReply {
+                prev_log_index,
+                outcome,
+            } => MessageInfo::AppendEntriesReply {
+                prev_log_index: *prev_log_index,
+                outcome: *outcome,
+            },
+            Message::InstallSnapshot { snapshot } => MessageInfo::InstallSnapshot {
+                last_included_index: snapshot.last_included_index,
+                last_included_term: snapshot.last_included_term,
+            },
+            Message::InstallSnapshotReply { installed_index } => {
+                MessageInfo::InstallSnapshotReply {
+                    installed_index: *installed_index,
+                }
+            }
+        }
+    }
+}
+
+impl MessageInfo {
+    /// The message type's name, as [`Message::kind`] gives it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MessageInfo::RequestVote { .. } => "RequestVote",
+            MessageInfo::RequestVoteReply { .. } => "RequestVoteReply",
+            MessageInfo::AppendEntries { .. } => "AppendEntries",
+            MessageInfo::AppendEntriesReply { .. } => "AppendEntriesReply",
+            MessageInfo::InstallSnapshot { .. } => "InstallSnapshot",
+            MessageInfo::InstallSnapshotReply { .. } => "InstallSnapshotReply",
         }
     }
 }

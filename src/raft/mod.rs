@@ -101,7 +101,9 @@ use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
 pub use self::log::Log;
-pub use self::message::{AppendOutcome, Command, ConflictHint, Entry, Envelope, Message, Snapshot};
+pub use self::message::{
+    AppendOutcome, Command, ConflictHint, Entry, Envelope, Message, MessageInfo, Snapshot,
+};
 pub use self::progress::{ProgressState, ProgressView};
 pub use self::ready::{Event, HardState, LogSuffix, PersistentState, Ready};
 use self::role::{Follower, RoleState};
