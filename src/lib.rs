@@ -44,6 +44,7 @@
 pub mod chaos;
 pub mod cli;
 pub mod cluster;
+pub mod digest;
 pub mod kv;
 pub mod raft;
 

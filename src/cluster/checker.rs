@@ -581,7 +581,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_unlike_the_commands_it_replaces_fires() {
-        use crate::kv::fold_digest;
+        use crate::digest::fold_command;
         use crate::raft::Snapshot;
         let mut checker = Checker::new(3);
         let one = log(&[(1, "a"), (1, "b"), (1, "c")]);
@@ -604,7 +604,7 @@ mod tests {
             };
             (ready, Some(loaded))
         };
-        let right = fold_digest(fold_digest(0, 1, "a"), 2, "b");
+        let right = fold_command(fold_command(0, 1, "a"), 2, "b");
         let (ready, loaded) = load(right);
         checker.on_ready(2, 2, &ready, &logs, loaded);
         assert!(checker.violations().is_empty(), "{:?}", texts(&checker));

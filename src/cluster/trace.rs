@@ -5,11 +5,12 @@
 //! keeping their whole history.
 
 use std::collections::VecDeque;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
 use super::router::DropReason;
+use crate::digest::Folder;
 use crate::raft::{Event, Index, MessageInfo, NodeId, Term};
 
 /// One thing that happened to one node.
@@ -130,10 +131,9 @@ impl Trace {
     /// Records an event.
     pub fn record(&mut self, tick: u64, node: NodeId, kind: TraceKind) {
         let event = TraceEvent { tick, node, kind };
-        let mut hasher = DefaultHasher::new();
-        self.digest.hash(&mut hasher);
-        event.hash(&mut hasher);
-        self.digest = hasher.finish();
+        let mut folder = Folder::continuing(self.digest);
+        event.hash(&mut folder);
+        self.digest = folder.finish();
         self.total += 1;
         if self.recent.len() == self.capacity {
             self.recent.pop_front();

@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use crate::kv::fold_digest;
+use crate::digest::fold_command;
 use crate::raft::log::Entries;
 use crate::raft::{Command, Index, Log, NodeId, Term};
 
@@ -102,7 +102,7 @@ impl History {
             (self.forgotten, self.forgotten_digest)
         };
         Some(self.range(from + 1, index).fold(digest, |digest, applied| {
-            fold_digest(digest, applied.index, applied.command)
+            fold_command(digest, applied.index, applied.command)
         }))
     }
 
@@ -176,7 +176,7 @@ impl History {
             "the command at {index} is found in the last source"
         );
         self.last = index;
-        self.last_digest = fold_digest(self.last_digest, index, command);
+        self.last_digest = fold_command(self.last_digest, index, command);
         if index.is_multiple_of(STRIDE) {
             self.checkpoints.push_back(self.last_digest);
         }
@@ -302,7 +302,7 @@ mod tests {
         let mut expected = vec![0];
         for entry in log.iter() {
             let previous = *expected.last().unwrap();
-            expected.push(fold_digest(previous, entry.index, &entry.command));
+            expected.push(fold_command(previous, entry.index, &entry.command));
         }
         for index in 1..=total {
             assert_eq!(
