@@ -3,7 +3,8 @@
 //! (running rounds, requests to node threads, starting and stopping nodes).
 
 use super::engine::ToCluster;
-use super::node::{self, Answer, Request, Spawn};
+use super::node::{self, Spawn};
+use super::protocol::{self, Answer, Request};
 use super::router::{DropReason, Faults, InFlight};
 use super::trace::TraceKind;
 use super::{Action, Cluster, ClusterError, Fate, Outcome, action, derive_seed};
@@ -396,7 +397,7 @@ impl Cluster {
 
     /// The next message from the node threads (a node thread's panic is re-raised).
     fn wait_for_nodes(&mut self) -> ToCluster {
-        match node::receive(&self.from_nodes).expect("the cluster holds a sender") {
+        match protocol::receive(&self.from_nodes).expect("the cluster holds a sender") {
             ToCluster::Panicked(id, message) => {
                 panic!("{message} (node n{id}): a bug in raft-playground")
             }

@@ -21,8 +21,9 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 use crossbeam_channel::Sender;
 
 use super::checker::Checker;
-use super::node::{Answer, Report, Request, Storage};
+use super::protocol::{Answer, Report, Request};
 use super::router::{DropReason, InFlight, Router};
+use super::storage::Storage;
 use super::trace::{Trace, TraceKind};
 use crate::raft::{Envelope, NodeId, Status};
 

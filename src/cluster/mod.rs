@@ -14,23 +14,39 @@
 //! Time moves only through [`Action::Tick`]. At each tick where something is due (a
 //! message arrives or a timer fires) every node with work gets its messages for that
 //! tick, the nodes run in parallel, and all of them finish before their output is
-//! routed and time moves on: lockstep. The `engine.rs` runs these rounds; the last
+//! routed and time moves on: lockstep. The round engine runs these rounds; the last
 //! node thread to finish a round runs the next one, so no thread sits between them.
 //! Ticks where nothing is due are skipped; a node nobody needs sleeps and catches up
 //! on its timers when next woken. Between ticks the caller applies other actions;
 //! each completes before `apply` returns. A run is therefore a pure function of the
 //! seed and the sequence of actions, whatever the OS scheduler does.
 //!
-//! Every output of every node passes the `checker.rs` before its messages are routed,
-//! and lands in the `trace.rs`.
+//! Every output of every node passes the safety checker before its messages are
+//! routed, and lands in the trace.
+//!
+//! # Where each part lives
+//!
+//! - `mod.rs`: [`Cluster`], [`Config`], [`ClusterError`], [`NodeStatus`] and the
+//!   read-only views; `apply.rs`: [`Cluster::apply`] and the checks before it.
+//! - `action.rs`: the [`Action`] vocabulary, its [`Outcome`]s and the `set` family.
+//! - `engine.rs`: the round engine (lockstep ticks) and what the cluster and its node
+//!   threads share; `node.rs`: one node's thread (core, storage, state machine);
+//!   `protocol.rs`: the requests and reports between them; `storage.rs`: what a
+//!   node persisted, which outlives its thread.
+//! - `router.rs`: messages in flight and the network's faults and links.
+//! - `checker.rs` (and `checker/history.rs`): the safety invariants.
+//! - `trace.rs`: what happened, event by event, and the history digest.
+//! - `realtime.rs`: the real-time driver behind the prompt's free-running clock.
 
 pub(crate) mod action;
 mod apply;
 pub(crate) mod checker;
 pub(crate) mod engine;
 pub(crate) mod node;
+pub(crate) mod protocol;
 pub(crate) mod realtime;
 pub(crate) mod router;
+pub(crate) mod storage;
 pub(crate) mod trace;
 
 use std::sync::Arc;
@@ -44,14 +60,15 @@ pub use self::action::{
     check_command_text,
 };
 pub use self::checker::{Checker, HISTORY_WINDOW, Violation};
-pub use self::node::NodeView;
+pub use self::protocol::NodeView;
 pub use self::realtime::{OnTick, RealTimeDriver, SharedCluster, lock};
 pub use self::router::{DropReason, Faults, InFlight, Stats};
 pub use self::trace::{TraceEvent, TraceKind};
 
 use self::engine::{Engine, Shared, Slot, ToCluster};
-use self::node::{Answer, Request, Storage};
+use self::protocol::{Answer, Request};
 use self::router::Router;
+use self::storage::Storage;
 use self::trace::Trace;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{Index, NodeId, RaftConfig, Role, Status, Term};

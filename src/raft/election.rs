@@ -7,10 +7,10 @@
 //! majority becomes leader; one that hears from a leader of its term (or sees a newer
 //! term) becomes a follower; one whose timer fires again starts a new election.
 
+use super::event::Event;
 use super::log::Log;
 use super::message::Message;
 use super::quorum::is_quorum;
-use super::ready::Event;
 use super::role::{Candidate, Follower, Leader, RoleState};
 use super::{Index, Node, NodeId, Role, Term};
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::ser::SerializeStruct;
 
 use self::commands::{Commands, SharedVec};
-use super::message::{Command, Entry};
+use super::entry::{Command, Entry};
 use super::{Index, Term};
 
 /// A run of consecutive entries with the same term: terms change only when a new

@@ -8,78 +8,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::entry::Entry;
 use super::{Index, NodeId, Term};
-
-/// One entry of the replicated log (Figure 2: "each entry contains command for state
-/// machine, and term when entry was received by leader").
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    /// The entry's position in the log; the first entry has index 1.
-    pub index: Index,
-    /// The term of the leader that created the entry.
-    pub term: Term,
-    /// The state machine command, as text.
-    pub command: Command,
-}
-
-/// A state machine command: text that is cheap to copy. Short commands (most of
-/// them: `set x 1`, the lab's numbers; up to [`smol_str::SmolStr::INLINE_CAP`] bytes)
-/// are stored inline, so copying an entry into a message, into storage or to the
-/// state machine copies 24 bytes and touches no shared counter; longer ones are
-/// shared behind a reference count, so copying them never copies their text.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct Command(smol_str::SmolStr);
-
-impl Command {
-    /// The command's text.
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl From<&str> for Command {
-    fn from(text: &str) -> Command {
-        Command(smol_str::SmolStr::new(text))
-    }
-}
-
-impl From<String> for Command {
-    fn from(text: String) -> Command {
-        Command(smol_str::SmolStr::from(text))
-    }
-}
-
-impl std::ops::Deref for Command {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq<str> for Command {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl std::fmt::Display for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Command {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
 
 /// A snapshot of the state machine covering every entry up to `last_included_index`
 /// (Figure 13).
@@ -349,37 +279,5 @@ impl Envelope {
             Message::InstallSnapshotReply { .. } => 2 * WORD,
         };
         header + body
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_short_and_long_behave_alike() {
-        let short = Command::from("set x 1");
-        let long = Command::from("y".repeat(5000));
-        assert!(!short.0.is_heap_allocated());
-        assert!(long.0.is_heap_allocated());
-        assert_eq!(short.as_str(), "set x 1");
-        assert_eq!(long.len(), 5000);
-        assert_eq!(short, Command::from("set x 1"));
-        assert_ne!(short, Command::from("set x 2"));
-        assert_eq!(long.clone(), long);
-        assert_eq!(Command::from("é".repeat(11)).as_str(), "é".repeat(11));
-        assert!(
-            !Command::from("é".repeat(11)).0.is_heap_allocated(),
-            "22 bytes of UTF-8 inline"
-        );
-        // A long command is shared, not copied.
-        let copy = long.clone();
-        assert_eq!(copy.as_ptr(), long.as_ptr());
-        assert_eq!(format!("{short} {short:?}"), "set x 1 \"set x 1\"");
-        assert_eq!(serde_json::to_string(&short).unwrap(), "\"set x 1\"");
-        assert_eq!(Command::from(""), *"");
-        // An entry stays small: index, term and a 24-byte command.
-        assert_eq!(std::mem::size_of::<Command>(), 24);
-        assert_eq!(std::mem::size_of::<Entry>(), 40);
     }
 }

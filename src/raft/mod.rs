@@ -45,19 +45,23 @@
 //! - `role.rs`: state held only in one role, created on entering it and dropped on
 //!   leaving it: a follower's leader, a candidate's votes, a leader's progress per
 //!   follower and heartbeat timer.
-//! - `election.rs`: §5.2 elections and the §5.4.1 vote decision
-//!   (`election.rs`'s `vote_refusal`); becoming candidate, leader or follower.
+//! - `election.rs`: §5.2 elections and the §5.4.1 vote decision (`vote_refusal`);
+//!   becoming candidate, leader or follower.
 //! - `replication.rs`: §5.3 AppendEntries on both sides, fast backup
-//!   (`replication.rs`'s `conflict_hint`, `next_index_after_conflict`),
+//!   (`conflict_hint`, `next_index_after_conflict`),
 //!   the §5.4.2 commit rule and the apply rule.
 //! - `progress.rs`: a leader's view of one follower: `next_index`, `match_index` and
 //!   the Probe / Replicate / Snapshot state, with its transitions.
 //! - `quorum.rs`: what a majority is, for votes and for commits.
 //! - `snapshot.rs`: §7 local snapshots and Figure 13 InstallSnapshot on both sides.
-//! - `log.rs`: the log over a snapshot base, addressed by Raft index.
+//! - `log.rs`: the log over a snapshot base, addressed by Raft index (its entries
+//!   live in `log/commands.rs`, shared between copies).
+//! - `entry.rs`: a log [`Entry`] and its [`Command`].
 //! - `message.rs`: the envelope and the messages of Figures 2 and 13.
-//! - `ready.rs`: the output ([`Ready`]), the trace [`Event`]s, and what is persisted
-//!   ([`PersistentState`]).
+//! - `ready.rs`: the output, [`Ready`]: what to persist, send and apply.
+//! - `event.rs`: the [`Event`]s that explain what happened, for traces and checks.
+//! - `persist.rs`: what is persisted ([`HardState`], [`PersistentState`]) and how a
+//!   `Ready` is persisted.
 //!
 //! Each rule of Figures 2 and 13 is one function or method, named for what it does
 //! and citing its section; a change to one rule (or a switch that breaks it on
@@ -85,8 +89,11 @@
 //! - Read-only queries and client sessions (§8).
 
 pub(crate) mod election;
+pub(crate) mod entry;
+pub(crate) mod event;
 pub(crate) mod log;
 pub(crate) mod message;
+pub(crate) mod persist;
 pub(crate) mod progress;
 pub(crate) mod quorum;
 pub(crate) mod ready;
@@ -100,12 +107,13 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
+pub use self::entry::{Command, Entry};
+pub use self::event::Event;
 pub use self::log::Log;
-pub use self::message::{
-    AppendOutcome, Command, ConflictHint, Entry, Envelope, Message, MessageInfo, Snapshot,
-};
+pub use self::message::{AppendOutcome, ConflictHint, Envelope, Message, MessageInfo, Snapshot};
+pub use self::persist::{HardState, LogSuffix, PersistentState};
 pub use self::progress::{ProgressState, ProgressView};
-pub use self::ready::{Event, HardState, LogSuffix, PersistentState, Ready};
+pub use self::ready::Ready;
 use self::role::{Follower, RoleState};
 pub use self::snapshot::SnapshotError;
 

@@ -11,11 +11,12 @@
 //! stores it and it belongs to the leader's current term; every server then applies
 //! committed entries in index order.
 
+use super::entry::Entry;
+use super::event::Event;
 use super::log::{Entries, Log};
-use super::message::{AppendOutcome, ConflictHint, Entry, Envelope, Message};
+use super::message::{AppendOutcome, ConflictHint, Envelope, Message};
 use super::progress::Progress;
 use super::quorum::quorum_match_index;
-use super::ready::Event;
 use super::role::RoleState;
 use super::{Index, Node, NodeId, Role, Term};
 

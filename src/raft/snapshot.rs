@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
+use super::event::Event;
 use super::message::{Message, Snapshot};
-use super::ready::Event;
 use super::role::RoleState;
 use super::{Index, Node, NodeId};
 

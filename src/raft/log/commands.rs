@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use super::super::message::Command;
+use super::super::entry::Command;
 
 /// Commands per leaf.
 pub(super) const LEAF: usize = 64;
