@@ -31,6 +31,7 @@ pub(crate) mod script;
 pub(crate) mod session;
 pub(crate) mod target;
 pub(crate) mod views;
+pub mod watch;
 
 pub use self::command::Command;
 pub use self::error::ExecError;
@@ -57,6 +58,7 @@ Examples:
   raft-playground chaos --seeds 1000    check 1000 seeded chaos schedules
   raft-playground chaos --seed 7 > s.txt; raft-playground run s.txt
                                         print one seed's schedule as a script, replay it
+  raft-playground watch                 a live full-screen dashboard (? lists its keys)
 
 At the prompt, `help` lists every command and `help CMD` shows one with an example.";
 
@@ -71,10 +73,10 @@ pub struct Args {
     #[arg(long, global = true)]
     pub seed: Option<u64>,
     /// Real milliseconds per tick while the clock runs (1-60000)
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    #[arg(long, global = true, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub tick_ms: u64,
     /// Start paused, in step mode
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub paused: bool,
     /// Plain text, no colors (also: NO_COLOR, or output that is not a terminal)
     #[arg(long, global = true)]
@@ -96,6 +98,12 @@ pub enum Subcommands {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// A live full-screen dashboard: nodes, timers, messages in flight, logs, events;
+    /// keys crash, partition, submit and step (`?` lists them)
+    #[command(
+        after_help = "Examples:\n  raft-playground watch                       5 nodes, clock running\n  raft-playground watch --paused --seed 7     step by hand: `.` ticks, `n` delivers\n  raft-playground watch --nodes 3 --tick-ms 300"
+    )]
+    Watch,
     /// Run seeded chaos schedules and check every safety property (see `--help`)
     #[command(
         after_help = "Examples:\n  raft-playground chaos --seeds 1000          seeds 0..1000\n  raft-playground chaos --from 5000 --seeds 200\n  raft-playground chaos --seed 1234 > s.txt   run one seed, printing its schedule as a script\n  raft-playground run s.txt                   replay it: same end state, same history digest"
@@ -127,6 +135,20 @@ pub fn main() -> ExitCode {
     match &args.command {
         Some(Subcommands::Run { keep_going, files }) => run_files(files, &config(0), *keep_going),
         Some(Subcommands::Chaos { seed, from, seeds }) => run_chaos(*seed, *from, *seeds),
+        Some(Subcommands::Watch) => {
+            let options = watch::WatchOptions {
+                config: config(rand::random_range(0..100_000)),
+                tick: Duration::from_millis(args.tick_ms),
+                paused: args.paused,
+            };
+            match watch::run(options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("{} {error}", "error:".red().bold());
+                    ExitCode::FAILURE
+                }
+            }
+        }
         None if !std::io::stdin().is_terminal() => {
             run_files(&[PathBuf::from("-")], &config(0), false)
         }

@@ -49,6 +49,9 @@ pub struct Session {
     interrupt: Arc<AtomicBool>,
     /// What the user has been told.
     reported: Arc<Mutex<Reported>>,
+    /// Whether a command's output ends with the news since the last one (the
+    /// dashboard shows the trace itself and turns this off).
+    news: bool,
 }
 
 /// Notable events printed after one command at most.
@@ -62,6 +65,7 @@ impl Session {
             clock: None,
             interrupt: Arc::new(AtomicBool::new(false)),
             reported: Arc::new(Mutex::new(Reported::default())),
+            news: true,
         }
     }
 
@@ -77,6 +81,7 @@ impl Session {
             clock: Some(clock),
             interrupt,
             reported,
+            news: true,
         }
     }
 
@@ -88,6 +93,17 @@ impl Session {
     /// True while the free-running clock ticks.
     pub fn is_running(&self) -> bool {
         self.clock.as_ref().is_some_and(RealTimeDriver::is_running)
+    }
+
+    /// The free-running clock's real time per tick; `None` on virtual time only.
+    pub fn interval(&self) -> Option<Duration> {
+        self.clock.as_ref().map(RealTimeDriver::interval)
+    }
+
+    /// Whether each command's output ends with the news since the last command
+    /// (elections, crashes, violations; on by default).
+    pub fn set_news(&mut self, on: bool) {
+        self.news = on;
     }
 
     /// Pauses the free-running clock, if it runs; returns whether it did.
@@ -121,7 +137,7 @@ impl Session {
         };
         match result {
             Ok(mut output) => {
-                if !news.is_empty() {
+                if self.news && !news.is_empty() {
                     if !output.text.is_empty() {
                         output.text.push('\n');
                     }

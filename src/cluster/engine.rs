@@ -38,6 +38,8 @@ pub struct Slot {
     pub status: Status,
     /// The tick at which its next timer fires.
     pub due_at: u64,
+    /// The full length of that timer, in ticks (it started at `due_at - timer_length`).
+    pub timer_length: u64,
     /// True if it holds proposals waiting for the next round.
     pub pending: bool,
 }
@@ -291,6 +293,7 @@ impl Engine {
             status,
             clock,
             ticks_until_due,
+            timer_length,
             readies,
             pending,
         } = report;
@@ -299,6 +302,7 @@ impl Engine {
         let slot = &mut self.slots[id - 1];
         slot.status = status;
         slot.due_at = clock + ticks_until_due;
+        slot.timer_length = timer_length;
         slot.pending = pending;
         for (ready, loaded) in readies {
             let known = self.checker.violations().len();

@@ -191,6 +191,12 @@ pub struct NodeStatus {
     /// The tick at which its next timer fires: the election timeout of a follower or
     /// candidate, the next heartbeat of a leader. `None` while down.
     pub timer_due: Option<u64>,
+    /// The full length of that timer in ticks (this term's randomized election
+    /// timeout, §5.2, or the heartbeat interval). `None` while down.
+    pub timer_length: Option<u64>,
+    /// How many ticks of it have passed: a view draws the timer draining as
+    /// `timer_elapsed` grows toward `timer_length`. `None` while down.
+    pub timer_elapsed: Option<u64>,
 }
 
 /// A running cluster. See the module documentation.
@@ -248,6 +254,7 @@ impl Cluster {
                     snapshot_index: 0,
                 },
                 due_at: 0,
+                timer_length: 0,
                 pending: false,
             })
             .collect();
@@ -399,6 +406,11 @@ impl Cluster {
             up: slot.up,
             connected: self.engine().router.is_connected(node),
             timer_due,
+            timer_length: timer_due.map(|_| slot.timer_length),
+            timer_elapsed: timer_due.map(|due| {
+                let left = due.saturating_sub(self.now());
+                slot.timer_length.saturating_sub(left)
+            }),
         })
     }
 

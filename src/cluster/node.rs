@@ -219,6 +219,7 @@ impl NodeThread {
             status: self.core.status(),
             clock: self.clock,
             ticks_until_due: self.core.ticks_until_due(),
+            timer_length: self.core.timer_length(),
             readies: Vec::new(),
             pending: self.pending,
         }

@@ -97,6 +97,8 @@ pub struct Report {
     pub clock: u64,
     /// Ticks from `clock` until a timer fires.
     pub ticks_until_due: u64,
+    /// The full length of that timer ([`crate::raft::Node::timer_length`]).
+    pub timer_length: u64,
     /// Outputs handled, in order: persisted, applied, messages to route.
     pub readies: Vec<(Ready, Option<LoadedSnapshot>)>,
     /// True if the core holds proposals whose messages wait for the next round.

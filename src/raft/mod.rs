@@ -436,6 +436,17 @@ impl Node {
         }
     }
 
+    /// The full length of the timer that runs now, in ticks: this term's randomized
+    /// election timeout (§5.2) for a follower or candidate, the heartbeat interval for
+    /// a leader. With [`Node::ticks_until_due`] it says how far the timer has run, so
+    /// a view can draw it draining.
+    pub fn timer_length(&self) -> u64 {
+        match &self.role {
+            RoleState::Leader(_) => self.config.heartbeat_interval,
+            RoleState::Follower(_) | RoleState::Candidate(_) => self.election_timeout,
+        }
+    }
+
     /// Advances virtual time by one tick (§5.2 timers): a leader's heartbeat timer, or
     /// a follower's or candidate's election timer.
     pub fn tick(&mut self) {
