@@ -134,6 +134,7 @@ pub fn actions_of(
         | Command::Speed(_)
         | Command::Wait { .. }
         | Command::Expect(_)
+        | Command::Export { .. }
         | Command::Quit => return None,
     };
     Some(actions)

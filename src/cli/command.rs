@@ -207,6 +207,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         "autosnapshot 10",
     ),
     spec(
+        "export",
+        "export",
+        "export html|json FILE",
+        "write the session so far as one self-contained web page (a space-time diagram with a time slider), or its data as JSON",
+        "export html session.html",
+    ),
+    spec(
         "time",
         "pause",
         "pause",
@@ -459,6 +466,15 @@ pub enum Expectation {
     Digest(u64),
 }
 
+/// What `export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One self-contained web page.
+    Html,
+    /// The page's data, as JSON.
+    Json,
+}
+
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -556,6 +572,13 @@ pub enum Command {
     },
     /// `expect ...`
     Expect(Expectation),
+    /// `export html|json FILE`
+    Export {
+        /// What to write.
+        format: ExportFormat,
+        /// Where.
+        path: String,
+    },
     /// `quit`
     Quit,
 }

@@ -60,6 +60,7 @@ pub fn execute_on(
         | Command::Pause
         | Command::Resume
         | Command::Speed(_)
+        | Command::Export { .. }
         | Command::Wait { .. } => unreachable!("the session handles these itself"),
     };
     Ok(Output::text(text))

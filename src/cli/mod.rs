@@ -23,6 +23,7 @@ pub(crate) mod error;
 pub(crate) mod exec;
 pub(crate) mod expect;
 pub(crate) mod help;
+pub mod html;
 pub(crate) mod news;
 pub(crate) mod parse;
 pub(crate) mod render;

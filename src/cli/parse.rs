@@ -5,8 +5,8 @@
 
 use super::actions::{Concrete, actions_of};
 use super::command::{
-    COMMANDS, Command, EXPECT_FORMS, Expectation, Field, MAX_NODES, MAX_TICKS, Op, Quorum,
-    RoleOrDown, Target, Targets, WAIT_FORMS, WaitFor, spec_of,
+    COMMANDS, Command, EXPECT_FORMS, Expectation, ExportFormat, Field, MAX_NODES, MAX_TICKS, Op,
+    Quorum, RoleOrDown, Target, Targets, WAIT_FORMS, WaitFor, spec_of,
 };
 use crate::cluster::action::MAX_LATENCY;
 use crate::cluster::{Action, Setting};
@@ -141,6 +141,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         )?)),
         "wait" => parse_wait(&words)?,
         "expect" => Command::Expect(parse_expect(rest)?),
+        "export" => parse_export(rest)?,
         "quit" | "exit" => none(name, &words, Command::Quit)?,
         _ => return Err(unknown_command(name)),
     };
@@ -214,6 +215,29 @@ fn split_word(text: &str) -> (&str, &str) {
         Some(end) => (&text[..end], text[end..].trim_start()),
         None => (text, ""),
     }
+}
+
+/// `export html|json FILE` (the file name is the rest of the line).
+fn parse_export(rest: &str) -> Result<Command, ParseError> {
+    let (format, path) = split_word(rest);
+    let format = match format {
+        "html" => ExportFormat::Html,
+        "json" => ExportFormat::Json,
+        "" => return Err(usage("export", "missing the format, html or json")),
+        other => {
+            return Err(usage(
+                "export",
+                format!("expected html or json, got `{}`", shorten(other)),
+            ));
+        }
+    };
+    if path.is_empty() {
+        return Err(usage("export", "missing the file to write"));
+    }
+    Ok(Command::Export {
+        format,
+        path: path.to_string(),
+    })
 }
 
 /// Removes `flag` from `words`, saying whether it was there.

@@ -22,6 +22,7 @@ use rustyline::{Config as EditorConfig, Context, Editor, ExternalPrinter, Helper
 
 use super::command::{COMMANDS, EXPECT_FORMS, WAIT_FORMS, spec_of};
 use super::error::ExecError;
+use super::html::timeline::Recorder;
 use super::news::Reported;
 use super::parse::parse;
 use super::session::Session;
@@ -200,7 +201,9 @@ pub fn run(options: ReplOptions) -> rustyline::Result<()> {
         let _ = editor.load_history(path);
     }
     let reported = Arc::new(Mutex::new(Reported::default()));
-    let on_tick = print_news_above_prompt(&mut editor, reported.clone())?;
+    // The recorder sees every tick of the clock too, for `export`.
+    let recorder = Arc::new(Mutex::new(Recorder::new()));
+    let on_tick = print_news_above_prompt(&mut editor, reported.clone(), recorder.clone())?;
     let clock = RealTimeDriver::start(cluster.clone(), options.tick, options.paused, on_tick);
     let interrupt = Arc::new(AtomicBool::new(false));
     let handler_flag = interrupt.clone();
@@ -208,6 +211,7 @@ pub fn run(options: ReplOptions) -> rustyline::Result<()> {
     // prompt rustyline reads it as a key instead.
     let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
     let mut session = Session::free_running(cluster, clock, interrupt, reported);
+    session.set_recorder(recorder);
     print_banner(&options);
     loop {
         let prompt = if session.is_running() {
@@ -257,13 +261,17 @@ fn new_editor(
 
 /// What the free-running clock does after each tick: print the news (elections,
 /// crashes, violations) above the prompt, sharing `reported` with the session so
-/// nothing is printed twice.
+/// nothing is printed twice, and let the session's `recorder` see the tick.
 fn print_news_above_prompt(
     editor: &mut Editor<PromptHelper, DefaultHistory>,
     reported: Arc<Mutex<Reported>>,
+    recorder: Arc<Mutex<Recorder>>,
 ) -> rustyline::Result<OnTick> {
     let mut printer = editor.create_external_printer()?;
     Ok(Box::new(move |cluster: &mut Cluster| {
+        if let Ok(mut recorder) = recorder.lock() {
+            recorder.observe_tick(cluster);
+        }
         let news = reported
             .lock()
             .map(|mut reported| reported.news(cluster, 8))

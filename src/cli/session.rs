@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use colored::Colorize;
 
-use super::command::{Command, WaitFor};
+use super::command::{Command, ExportFormat, WaitFor};
 use super::error::ExecError;
 use super::exec::execute_on;
 use super::expect::{committed_on, describe_quorum, roles_summary};
 use super::help::help;
+use super::html::{self, timeline::Recorder};
 use super::news::Reported;
 use crate::cluster::realtime::{RealTimeDriver, SharedCluster, lock};
 use crate::cluster::{Action, Cluster, Config};
@@ -52,6 +53,8 @@ pub struct Session {
     /// Whether a command's output ends with the news since the last one (the
     /// dashboard shows the trace itself and turns this off).
     news: bool,
+    /// Watches the cluster after every tick and command, for `export`.
+    recorder: Arc<Mutex<Recorder>>,
 }
 
 /// Notable events printed after one command at most.
@@ -60,13 +63,17 @@ const NEWS_LIMIT: usize = 12;
 impl Session {
     /// A session on virtual time only: time moves through `tick` and `wait` alone.
     pub fn scripted(config: Config) -> Session {
-        Session {
+        let session = Session {
             cluster: Arc::new(Mutex::new(Cluster::new(config))),
             clock: None,
             interrupt: Arc::new(AtomicBool::new(false)),
             reported: Arc::new(Mutex::new(Reported::default())),
             news: true,
-        }
+            recorder: Arc::new(Mutex::new(Recorder::new())),
+        };
+        // The recording starts at tick 0.
+        session.observe(&mut lock(&session.cluster));
+        session
     }
 
     /// A session over a shared cluster driven by a free-running clock.
@@ -76,13 +83,16 @@ impl Session {
         interrupt: Arc<AtomicBool>,
         reported: Arc<Mutex<Reported>>,
     ) -> Session {
-        Session {
+        let session = Session {
             cluster,
             clock: Some(clock),
             interrupt,
             reported,
             news: true,
-        }
+            recorder: Arc::new(Mutex::new(Recorder::new())),
+        };
+        session.observe(&mut lock(&session.cluster));
+        session
     }
 
     /// The shared cluster.
@@ -104,6 +114,31 @@ impl Session {
     /// (elections, crashes, violations; on by default).
     pub fn set_news(&mut self, on: bool) {
         self.news = on;
+    }
+
+    /// Uses `recorder` for `export` (the free-running clock's `on_tick` should
+    /// observe with the same one, so every tick is seen).
+    pub fn set_recorder(&mut self, recorder: Arc<Mutex<Recorder>>) {
+        self.recorder = recorder;
+        self.observe(&mut lock(&self.cluster));
+    }
+
+    /// The recorder, locked.
+    fn recorder(&self) -> std::sync::MutexGuard<'_, Recorder> {
+        self.recorder
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Lets the recorder look at the cluster after a command.
+    fn observe(&self, cluster: &mut Cluster) {
+        self.recorder().observe(cluster);
+    }
+
+    /// Lets the recorder look at the cluster after a tick (cheap if it changed
+    /// nothing).
+    fn observe_tick(&self, cluster: &mut Cluster) {
+        self.recorder().observe_tick(cluster);
     }
 
     /// Pauses the free-running clock, if it runs; returns whether it did.
@@ -129,7 +164,8 @@ impl Session {
         let result = self.dispatch(command);
         // Whatever happened, tell the user about new elections, crashes and violations.
         let news = {
-            let cluster = lock(&self.cluster);
+            let mut cluster = lock(&self.cluster);
+            self.observe(&mut cluster);
             self.reported
                 .lock()
                 .map(|mut reported| reported.news(&cluster, NEWS_LIMIT))
@@ -161,6 +197,11 @@ impl Session {
                 let mut cluster = lock(&self.cluster);
                 *cluster = Cluster::new(Config::new(nodes).seed(seed));
                 *self.reported() = Reported::default();
+                // The recording starts again with the new cluster.
+                let mut recorder = self.recorder();
+                *recorder = Recorder::new();
+                recorder.observe(&mut cluster);
+                drop(recorder);
                 Ok(Output::text(format!(
                     "new cluster: {nodes} node{}, seed {seed} (replay with --seed {seed})",
                     if nodes == 1 { "" } else { "s" }
@@ -194,6 +235,7 @@ impl Session {
                 }
                 None => "(a script runs on virtual time: speed has no effect)".to_string(),
             })),
+            Command::Export { format, path } => self.export(format, &path),
             Command::Act(Action::Tick(ticks)) => self.tick(ticks),
             Command::Wait { until, within } => self.wait(until, within.unwrap_or(DEFAULT_WITHIN)),
             other => {
@@ -204,6 +246,34 @@ impl Session {
         }
     }
 
+    /// `export html|json FILE`: the session so far, as the recorder saw it.
+    fn export(&mut self, format: ExportFormat, path: &str) -> Result<Output, ExecError> {
+        let timeline = {
+            let mut cluster = lock(&self.cluster);
+            let mut recorder = self.recorder();
+            recorder.observe(&mut cluster);
+            recorder
+                .timeline()
+                .expect("a recorder that observed has a timeline")
+        };
+        let text = match format {
+            ExportFormat::Html => html::page(&timeline),
+            ExportFormat::Json => html::json(&timeline),
+        };
+        html::write(path, &text).map_err(|error| ExecError::Invalid(error.to_string()))?;
+        let mut said = format!(
+            "wrote {path}: ticks {} to {}, {} messages, {} events",
+            timeline.start,
+            timeline.end,
+            timeline.messages.len(),
+            timeline.events.len()
+        );
+        if !timeline.complete {
+            said.push_str(" (recent history only: earlier ticks were not recorded)");
+        }
+        Ok(Output::text(said))
+    }
+
     /// Advances time, in slices so Ctrl-C can stop it.
     fn tick(&mut self, ticks: u64) -> Result<Output, ExecError> {
         let start = lock(&self.cluster).now();
@@ -212,8 +282,15 @@ impl Session {
             if self.interrupt.load(Ordering::SeqCst) {
                 return Err(ExecError::Interrupted(lock(&self.cluster).now()));
             }
+            // One tick at a time, so the recorder sees each (Ctrl-C is checked
+            // every 1000).
             let slice = left.min(1000);
-            lock(&self.cluster).apply(&Action::Tick(slice))?;
+            let mut cluster = lock(&self.cluster);
+            for _ in 0..slice {
+                cluster.apply(&Action::Tick(1))?;
+                self.observe_tick(&mut cluster);
+            }
+            drop(cluster);
             left -= slice;
         }
         let now = lock(&self.cluster).now();
@@ -258,7 +335,9 @@ impl Session {
             if self.is_running() {
                 std::thread::sleep(Duration::from_millis(5));
             } else {
-                lock(&self.cluster).tick(1);
+                let mut cluster = lock(&self.cluster);
+                cluster.tick(1);
+                self.observe_tick(&mut cluster);
             }
         }
     }

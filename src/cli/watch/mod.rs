@@ -37,6 +37,7 @@ use self::scene::{ClockState, Scene};
 use self::state::{Effect, Ui};
 use self::terminal::TerminalGuard;
 use super::error::ExecError;
+use super::html::timeline::Recorder;
 use super::news::Reported;
 use super::parse::parse;
 use super::session::Session;
@@ -169,15 +170,22 @@ pub fn run(options: WatchOptions) -> Result<(), WatchError> {
     // The dashboard shows the trace itself: the clock marks each tick's news as seen.
     let reported = Arc::new(Mutex::new(Reported::default()));
     let seen = reported.clone();
+    // The recorder sees every tick, so `:export html FILE` has the whole session.
+    let recorder = Arc::new(Mutex::new(Recorder::new()));
+    let clock_recorder = recorder.clone();
     let on_tick = Box::new(move |cluster: &mut Cluster| {
         if let Ok(mut reported) = seen.lock() {
             reported.news(cluster, 0);
+        }
+        if let Ok(mut recorder) = clock_recorder.lock() {
+            recorder.observe_tick(cluster);
         }
     });
     let clock = RealTimeDriver::start(cluster.clone(), options.tick, options.paused, on_tick);
     let interrupt = Arc::new(AtomicBool::new(false));
     let mut session = Session::free_running(cluster.clone(), clock, interrupt.clone(), reported);
     session.set_news(false);
+    session.set_recorder(recorder);
     let mut clock = clock_state(&session);
     let worker = Worker::start(session);
 
