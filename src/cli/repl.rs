@@ -22,7 +22,7 @@ use rustyline::{Config as EditorConfig, Context, Editor, ExternalPrinter, Helper
 
 use super::command::{COMMANDS, EXPECT_FORMS, WAIT_FORMS, spec_of};
 use super::error::ExecError;
-use super::html::timeline::Recorder;
+use super::html::record::Recorder;
 use super::news::Reported;
 use super::parse::parse;
 use super::session::Session;

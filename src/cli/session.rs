@@ -14,7 +14,7 @@ use super::error::ExecError;
 use super::exec::execute_on;
 use super::expect::{committed_on, describe_quorum, roles_summary};
 use super::help::help;
-use super::html::{self, timeline::Recorder};
+use super::html::{self, record::Recorder};
 use super::news::Reported;
 use crate::cluster::realtime::{RealTimeDriver, SharedCluster, lock};
 use crate::cluster::{Action, Cluster, Config};

@@ -8,11 +8,13 @@
 //! clicking keeps them aside. A slider picks a tick and shows every node's state and
 //! log at that moment.
 //!
-//! Everything is inside the one file: the [`timeline`] as JSON, and the page's CSS
+//! Everything is inside the one file: the [`timeline`] as JSON (built by the
+//! [`record::Recorder`] that watches the session), and the page's CSS
 //! and JavaScript (in `assets/`, compiled in). It fetches nothing, so it opens the
 //! same anywhere, offline. The script checks its own drawing when it loads and
 //! writes a verdict into the page (`#verdict`), which the browser test reads.
 
+pub mod record;
 pub mod timeline;
 
 use std::path::Path;
@@ -81,7 +83,7 @@ pub fn write(path: &str, text: &str) -> Result<(), ExportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::html::timeline::Recorder;
+    use crate::cli::html::record::Recorder;
     use crate::cluster::{Cluster, Config};
 
     fn exported(cluster: &mut Cluster, recorder: &mut Recorder) -> String {

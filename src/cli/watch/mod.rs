@@ -10,8 +10,8 @@
 //! - [`scene`] gathers one frame's data from the cluster's public views (status,
 //!   links, messages in flight, logs, the trace) under one lock;
 //! - [`state`] is the dashboard's own state and turns keys into command lines;
-//! - [`draw`] renders a scene and that state with ratatui (tests draw on its
-//!   `TestBackend` and compare the text with checked-in screens);
+//! - [`draw`] (with `panels.rs`) renders a scene and that state with ratatui (tests
+//!   draw on its `TestBackend` and compare the text with checked-in screens);
 //! - [`terminal`] takes the terminal over and gives it back on every way out.
 //!
 //! Every change to the cluster goes through the same [`Session`] executor as the
@@ -20,6 +20,7 @@
 //! prompt; the screen is redrawn from a fresh scene a few dozen times a second.
 
 pub mod draw;
+mod panels;
 pub mod scene;
 pub mod state;
 pub mod terminal;
@@ -37,7 +38,7 @@ use self::scene::{ClockState, Scene};
 use self::state::{Effect, Ui};
 use self::terminal::TerminalGuard;
 use super::error::ExecError;
-use super::html::timeline::Recorder;
+use super::html::record::Recorder;
 use super::news::Reported;
 use super::parse::parse;
 use super::session::Session;

@@ -1,0 +1,663 @@
+//! The [`Recorder`]: builds a [`Timeline`] by observing a cluster after every tick and
+//! every command (the session calls it; see `Session::set_recorder`). It takes the
+//! new trace events, the messages that appeared in or left the router (their fates
+//! from the trace's drops, or from a crash), and the state and log of every node
+//! whose state changed. Observed from the session's start, the timeline covers the
+//! whole session exactly, tick by tick; started late, it holds what the trace still
+//! has and says it is not complete. Replaying a session's record through the same
+//! recorder gives the same value.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::timeline::{
+    EventRecord, FORMAT, Fate, Frame, LinkFrame, LogChange, MessageRecord, Timeline,
+    ViolationRecord,
+};
+use crate::cli::render::{event_text, message_summary};
+use crate::cluster::router::{DropReason, InFlight};
+use crate::cluster::trace::{TraceEvent, TraceKind};
+use crate::cluster::{Cluster, NodeStatus};
+use crate::raft::{Event, Index, Log, Message, NodeId, Role, Term};
+
+/// The most messages a timeline keeps (the oldest go first, and the timeline then
+/// says it is not complete).
+pub const MAX_MESSAGES: usize = 100_000;
+/// The most trace events a timeline keeps.
+pub const MAX_EVENTS: usize = 100_000;
+
+/// What the recorder last saw of a node.
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    /// The last frame's fields (without its log change).
+    frame: Option<Frame>,
+    /// The log as of the last frame, `(term, command)` by index - 1 - snapshot index.
+    log: Vec<(Term, String)>,
+    /// That log's snapshot index.
+    snapshot_index: Index,
+    /// The status the log was read at (a log is read again only when it changes).
+    log_key: (Index, Term, Index),
+}
+
+/// Builds a [`Timeline`] by observing a cluster. See the module documentation.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    /// The timeline so far (`end`, `complete` and the in-flight fates are settled
+    /// when it is taken).
+    timeline: Option<Timeline>,
+    /// Trace events taken so far (by count).
+    events_seen: u64,
+    /// Messages in flight at the last observation, by id: their index in
+    /// `timeline.messages`.
+    in_flight: BTreeMap<u64, usize>,
+    /// What was last seen of each node.
+    seen: Vec<Seen>,
+    /// The last tick observed.
+    last_tick: u64,
+    /// What changes whenever anything worth recording happens between commands:
+    /// the trace's length and the network's counters. A tick that leaves it alone
+    /// changed nothing the timeline shows.
+    activity: (u64, u64, u64, u64),
+}
+
+/// A node's role in the timeline's words.
+fn role_word(status: &NodeStatus) -> &'static str {
+    if !status.up {
+        return "down";
+    }
+    match status.role {
+        Role::Leader => "leader",
+        Role::Candidate => "candidate",
+        Role::Follower => "follower",
+    }
+}
+
+/// A message's fields for the page, with entries and snapshot data shortened.
+fn fields(message: &Message) -> Value {
+    // The enum serializes as `{"AppendEntries": {...}}`: the type is said elsewhere.
+    let mut value = match serde_json::to_value(message) {
+        Ok(Value::Object(mut outer)) if outer.len() == 1 => {
+            outer.remove(message.kind()).unwrap_or(Value::Object(outer))
+        }
+        Ok(other) => other,
+        Err(_) => Value::Null,
+    };
+    if let Message::AppendEntries { entries, .. } = message
+        && let Some(object) = value.as_object_mut()
+    {
+        let shown: Vec<Value> = entries
+            .iter()
+            .take(20)
+            .map(|entry| {
+                Value::String(format!(
+                    "{}@t{}: {}",
+                    entry.index, entry.term, entry.command
+                ))
+            })
+            .collect();
+        object.insert("entries".into(), Value::Array(shown));
+        object.insert("entry_count".into(), Value::from(entries.len()));
+    }
+    if let Message::InstallSnapshot { snapshot } = message
+        && let Some(object) = value.as_object_mut()
+    {
+        object.insert(
+            "snapshot".into(),
+            serde_json::json!({
+                "last_included_index": snapshot.last_included_index,
+                "last_included_term": snapshot.last_included_term,
+                "bytes": snapshot.data.len(),
+            }),
+        );
+    }
+    value
+}
+
+/// True for a heartbeat (an AppendEntries without entries) or its reply.
+fn is_heartbeat(message: &Message) -> bool {
+    match message {
+        Message::AppendEntries { entries, .. } => entries.is_empty(),
+        Message::AppendEntriesReply { .. } => true,
+        Message::RequestVote { .. }
+        | Message::RequestVoteReply { .. }
+        | Message::InstallSnapshot { .. }
+        | Message::InstallSnapshotReply { .. } => false,
+    }
+}
+
+/// The message a router holds, as a record (fate to be settled).
+fn record_of(message: &InFlight) -> MessageRecord {
+    let envelope = &message.envelope;
+    MessageRecord {
+        id: Some(message.id),
+        from: envelope.from,
+        to: envelope.to,
+        kind: envelope.message.kind().to_string(),
+        term: Some(envelope.term),
+        sent: message.sent_at,
+        arrived: message.due,
+        fate: Fate::InFlight,
+        reason: None,
+        summary: message_summary(&envelope.message),
+        heartbeat: is_heartbeat(&envelope.message),
+        fields: fields(&envelope.message),
+    }
+}
+
+/// A drop in the trace: (recipient, message type, why in words).
+fn drop_words(kind: &TraceKind) -> Option<(NodeId, &'static str, String)> {
+    match kind {
+        TraceKind::Dropped {
+            to,
+            message,
+            reason,
+        } => {
+            let why = match reason {
+                DropReason::Lost => "lost",
+                DropReason::Cut => "link cut",
+                DropReason::Down => "node down",
+                DropReason::Manual => "dropped by hand",
+            };
+            Some((*to, message, why.to_string()))
+        }
+        TraceKind::Raft { .. }
+        | TraceKind::Applied { .. }
+        | TraceKind::SnapshotLoaded { .. }
+        | TraceKind::Crashed
+        | TraceKind::Restarted
+        | TraceKind::Disconnected
+        | TraceKind::Connected
+        | TraceKind::Violation { .. } => None,
+    }
+}
+
+/// True if `event` says `node`'s log changed (so the recorder reads it again even
+/// if its last index and term look the same, as after a broken Log Matching).
+fn touches_log(event: &TraceEvent, node: NodeId) -> bool {
+    event.node == node
+        && matches!(
+            &event.kind,
+            TraceKind::Raft {
+                event: Event::Appended { .. }
+                    | Event::Truncated { .. }
+                    | Event::SnapshotTaken { .. }
+                    | Event::SnapshotInstalled { .. }
+            }
+        )
+}
+
+impl Recorder {
+    /// A recorder that has seen nothing yet.
+    pub fn new() -> Recorder {
+        Recorder::default()
+    }
+
+    /// Looks at the cluster after a tick: like [`Recorder::observe`], but cheap when
+    /// the tick changed nothing (no trace event, no message sent, delivered or
+    /// dropped), as most ticks of a quiet cluster do. After a command, which can
+    /// change the cluster without either (a partition, a proposal), call `observe`.
+    pub fn observe_tick(&mut self, cluster: &mut Cluster) {
+        if let Some(timeline) = &mut self.timeline
+            && cluster.now() >= self.last_tick
+            && activity(cluster) == self.activity
+            && timeline.seed == cluster.seed()
+        {
+            self.last_tick = cluster.now();
+            timeline.end = cluster.now();
+            return;
+        }
+        self.observe(cluster);
+    }
+
+    /// Looks at the cluster now: takes new trace events, settles messages that left
+    /// the router, records new ones, and adds a frame for every node that changed.
+    /// Call it after every tick and every command. If time went back (the cluster
+    /// was replaced or rewound), what lies after the new present is dropped.
+    pub fn observe(&mut self, cluster: &mut Cluster) {
+        let now = cluster.now();
+        let replaced = self.timeline.as_ref().is_some_and(|timeline| {
+            timeline.seed != cluster.seed()
+                || timeline.nodes != cluster.size()
+                || now < self.last_tick
+                || cluster.event_count() < self.events_seen
+        });
+        if replaced {
+            *self = Recorder::default();
+        }
+        let timeline = self.timeline.get_or_insert_with(|| Timeline {
+            format: FORMAT,
+            seed: cluster.seed(),
+            nodes: cluster.size(),
+            start: now,
+            end: now,
+            // Observed from tick 0 with an empty trace: nothing came before.
+            complete: now == 0 && cluster.event_count() == 0,
+            events: Vec::new(),
+            messages: Vec::new(),
+            frames: vec![Vec::new(); cluster.size()],
+            links: Vec::new(),
+            violations: Vec::new(),
+        });
+        if self.seen.len() != cluster.size() {
+            self.seen = vec![Seen::default(); cluster.size()];
+        }
+        self.last_tick = now;
+        self.activity = activity(cluster);
+        timeline.end = now;
+
+        // New trace events (the trace keeps the recent ones; observing every tick
+        // sees them all).
+        let total = cluster.event_count();
+        let fresh = (total - self.events_seen) as usize;
+        self.events_seen = total;
+        let events = cluster.events(fresh);
+        if events.len() < fresh {
+            timeline.complete = false;
+        }
+        let mut drops: Vec<&TraceEvent> = Vec::new();
+        for event in &events {
+            if let TraceKind::Violation { text } = &event.kind {
+                timeline.violations.push(ViolationRecord {
+                    tick: event.tick,
+                    node: event.node,
+                    text: text.clone(),
+                });
+            }
+            if matches!(event.kind, TraceKind::Dropped { .. }) {
+                drops.push(event);
+            }
+            timeline.events.push(EventRecord {
+                event: serde_json::to_value(event).unwrap_or(Value::Null),
+                text: event_text(&event.kind),
+            });
+        }
+
+        // Messages: those that left the router were delivered, or dropped (a drop at
+        // delivery is in the trace; a crash takes its node's messages silently).
+        let in_flight = cluster.in_flight();
+        let now_ids: BTreeMap<u64, &InFlight> = in_flight.iter().map(|m| (m.id, m)).collect();
+        let gone: Vec<(u64, usize)> = self
+            .in_flight
+            .iter()
+            .filter(|(id, _)| !now_ids.contains_key(id))
+            .map(|(&id, &at)| (id, at))
+            .collect();
+        for (id, at) in gone {
+            self.in_flight.remove(&id);
+            let record = &mut timeline.messages[at];
+            let dropped = drops.iter().position(|event| {
+                matches!(&event.kind, TraceKind::Dropped { to, message, .. }
+                    if event.node == record.from && *to == record.to && *message == record.kind)
+            });
+            match dropped {
+                Some(position) => {
+                    let event = drops.remove(position);
+                    record.fate = Fate::Dropped;
+                    record.arrived = event.tick;
+                    record.reason = drop_words(&event.kind).map(|(_, _, reason)| reason);
+                }
+                None if !cluster.is_up(record.from) || !cluster.is_up(record.to) => {
+                    record.fate = Fate::Dropped;
+                    record.arrived = now;
+                    record.reason = Some("node down".into());
+                }
+                None => {
+                    record.fate = Fate::Delivered;
+                    record.arrived = now;
+                }
+            }
+        }
+        // Drops left over were dropped as they were sent: they never got an id.
+        for event in drops {
+            if let Some((to, message, reason)) = drop_words(&event.kind) {
+                timeline.messages.push(MessageRecord {
+                    id: None,
+                    from: event.node,
+                    to,
+                    kind: message.to_string(),
+                    term: None,
+                    sent: event.tick,
+                    arrived: event.tick,
+                    fate: Fate::Dropped,
+                    reason: Some(reason),
+                    summary: String::new(),
+                    heartbeat: false,
+                    fields: Value::Null,
+                });
+            }
+        }
+        for message in &in_flight {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                self.in_flight.entry(message.id)
+            {
+                slot.insert(timeline.messages.len());
+                timeline.messages.push(record_of(message));
+            }
+        }
+
+        // Frames for the nodes that changed.
+        for id in 1..=cluster.size() {
+            let status = cluster.status(id);
+            let seen = &mut self.seen[id - 1];
+            let frame = Frame {
+                tick: now,
+                role: role_word(&status),
+                term: status.term,
+                voted_for: status.voted_for,
+                leader: status.leader,
+                last_index: status.last_log_index,
+                commit: status.commit_index,
+                applied: status.last_applied,
+                connected: status.connected,
+                log: None,
+            };
+            let log_key = (
+                status.last_log_index,
+                status.last_log_term,
+                status.snapshot_index,
+            );
+            let touched = events.iter().any(|event| touches_log(event, id));
+            let log_change = if touched || log_key != seen.log_key || seen.frame.is_none() {
+                seen.log_key = log_key;
+                let log = if status.up {
+                    cluster.inspect(id).map(|view| view.log).ok()
+                } else {
+                    None
+                }
+                .unwrap_or_else(|| cluster.persisted_log(id).unwrap_or_default());
+                change(seen, &log)
+            } else {
+                None
+            };
+            let same = seen.frame.as_ref().is_some_and(|last| {
+                Frame {
+                    tick: last.tick,
+                    log: None,
+                    ..frame.clone()
+                } == *last
+            });
+            if !same || log_change.is_some() {
+                seen.frame = Some(frame.clone());
+                timeline.frames[id - 1].push(Frame {
+                    log: log_change,
+                    ..frame
+                });
+            }
+        }
+
+        // Links.
+        let cut: Vec<(NodeId, NodeId)> = (1..=cluster.size())
+            .flat_map(|a| ((a + 1)..=cluster.size()).map(move |b| (a, b)))
+            .filter(|&(a, b)| !cluster.linked(a, b))
+            .collect();
+        if timeline.links.last().map(|frame| &frame.cut) != Some(&cut) {
+            timeline.links.push(LinkFrame { tick: now, cut });
+        }
+
+        // Caps: keep the newest, dropping a quarter at once so the cost of dropping
+        // is spread thin.
+        if timeline.messages.len() > MAX_MESSAGES || timeline.events.len() > MAX_EVENTS {
+            timeline.complete = false;
+            let keep = |len: usize, max: usize| if len > max { max * 3 / 4 } else { len };
+            let drop_messages =
+                timeline.messages.len() - keep(timeline.messages.len(), MAX_MESSAGES);
+            timeline.messages.drain(..drop_messages);
+            // Messages still in flight were sent recently: none was dropped here.
+            self.in_flight.retain(|_, at| *at >= drop_messages);
+            for at in self.in_flight.values_mut() {
+                *at -= drop_messages;
+            }
+            let drop_events = timeline.events.len() - keep(timeline.events.len(), MAX_EVENTS);
+            timeline.events.drain(..drop_events);
+            if let Some(first) = timeline.messages.first() {
+                timeline.start = timeline.start.max(first.sent);
+            }
+        }
+    }
+
+    /// The timeline as of the last observation, with messages still in flight
+    /// marked so. `None` if nothing was observed yet.
+    pub fn timeline(&self) -> Option<Timeline> {
+        self.timeline.clone()
+    }
+}
+
+/// The trace's length and the network's counters (see `Recorder::activity`).
+fn activity(cluster: &Cluster) -> (u64, u64, u64, u64) {
+    let stats = cluster.stats();
+    (
+        cluster.event_count(),
+        stats.messages_sent,
+        stats.messages_delivered,
+        stats.messages_dropped,
+    )
+}
+
+/// How `log` differs from what `seen` last had: the first index that differs and
+/// everything from there on. `None` if nothing changed. Updates `seen`.
+fn change(seen: &mut Seen, log: &Log) -> Option<LogChange> {
+    let entries: Vec<(Term, String)> = log
+        .iter()
+        .map(|entry| (entry.term, entry.command.to_string()))
+        .collect();
+    let snapshot_index = log.snapshot_index();
+    let old_at = |index: Index| -> Option<&(Term, String)> {
+        let position = index.checked_sub(seen.snapshot_index + 1)?;
+        seen.log.get(position as usize)
+    };
+    let new_at = |index: Index| -> Option<&(Term, String)> {
+        let position = index.checked_sub(snapshot_index + 1)?;
+        entries.get(position as usize)
+    };
+    let old_last = seen.snapshot_index + seen.log.len() as u64;
+    let new_last = log.last_index();
+    // The first index where the two differ, looking only above both snapshots.
+    let mut from = snapshot_index.max(seen.snapshot_index) + 1;
+    while from <= old_last.max(new_last) && old_at(from) == new_at(from) && new_at(from).is_some() {
+        from += 1;
+    }
+    let changed = from <= old_last.max(new_last) || snapshot_index != seen.snapshot_index;
+    let result = changed.then(|| LogChange {
+        from,
+        entries: (from..=new_last)
+            .filter_map(|index| new_at(index).cloned())
+            .collect(),
+        snapshot_index,
+    });
+    seen.log = entries;
+    seen.snapshot_index = snapshot_index;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::html::timeline::{Fate, Frame, MessageRecord, Timeline};
+    use crate::cluster::{Action, Config};
+
+    /// A node's log rebuilt from its frames up to `tick`, as the page does it.
+    fn rebuild(frames: &[Frame], tick: u64) -> (Index, Vec<(Term, String)>) {
+        let (mut snapshot, mut entries): (Index, Vec<Option<(Term, String)>>) = (0, Vec::new());
+        for frame in frames.iter().take_while(|frame| frame.tick <= tick) {
+            let Some(change) = &frame.log else { continue };
+            if change.snapshot_index >= snapshot {
+                let shift = (change.snapshot_index - snapshot) as usize;
+                entries.drain(..shift.min(entries.len()));
+            } else {
+                let gap = (snapshot - change.snapshot_index) as usize;
+                entries.splice(0..0, std::iter::repeat_n(None, gap));
+            }
+            entries.truncate((change.from - 1 - change.snapshot_index) as usize);
+            entries.extend(change.entries.iter().cloned().map(Some));
+            snapshot = change.snapshot_index;
+        }
+        (snapshot, entries.into_iter().flatten().collect())
+    }
+
+    fn log_of(cluster: &mut Cluster, id: NodeId) -> (Index, Vec<(Term, String)>) {
+        let log = if cluster.is_up(id) {
+            cluster.inspect(id).unwrap().log
+        } else {
+            cluster.persisted_log(id).unwrap()
+        };
+        let entries = log
+            .iter()
+            .map(|entry| (entry.term, entry.command.to_string()))
+            .collect();
+        (log.snapshot_index(), entries)
+    }
+
+    /// Some ticks, then a change to the cluster.
+    type Step<'a> = (u64, &'a mut dyn FnMut(&mut Cluster));
+
+    /// Runs `steps`, observing every tick.
+    fn record(seed: u64, steps: &mut [Step<'_>]) -> (Cluster, Timeline) {
+        let mut cluster = Cluster::new(Config::new(5).seed(seed));
+        let mut recorder = Recorder::new();
+        recorder.observe(&mut cluster);
+        for (ticks, change) in steps.iter_mut() {
+            for _ in 0..*ticks {
+                cluster.tick(1);
+                recorder.observe_tick(&mut cluster);
+            }
+            change(&mut cluster);
+            recorder.observe(&mut cluster);
+        }
+        let timeline = recorder.timeline().unwrap();
+        (cluster, timeline)
+    }
+
+    fn submit(cluster: &mut Cluster, text: &str) {
+        if let Some(leader) = cluster.leader() {
+            let _ = cluster.submit(leader, text);
+        }
+    }
+
+    #[test]
+    fn frames_rebuild_every_log_through_crashes_partitions_and_snapshots() {
+        for seed in 0..6 {
+            let (mut cluster, timeline) = record(
+                seed,
+                &mut [
+                    (30, &mut |c| submit(c, "set a 1")),
+                    (3, &mut |c| submit(c, "set b 2")),
+                    (0, &mut |c| {
+                        let leader = c.leader().unwrap_or(1);
+                        let others: Vec<NodeId> = (1..=5).filter(|&id| id != leader).collect();
+                        c.apply(&Action::Partition(vec![vec![leader], others]))
+                            .unwrap();
+                        let _ = c.submit(leader, "set lost 1");
+                    }),
+                    (40, &mut |c| submit(c, "set c 3")),
+                    (5, &mut |c| {
+                        c.apply(&Action::Heal).unwrap();
+                    }),
+                    (30, &mut |c| {
+                        c.crash(2).unwrap();
+                        submit(c, "set d 4");
+                    }),
+                    (10, &mut |c| {
+                        c.restart(2).unwrap();
+                        let _ = c.snapshot(3);
+                    }),
+                    (40, &mut |_| {}),
+                ],
+            );
+            assert!(timeline.complete, "seed {seed}");
+            assert_eq!(timeline.start, 0);
+            assert_eq!(timeline.end, cluster.now());
+            for id in 1..=5 {
+                let frames = &timeline.frames[id - 1];
+                assert_eq!(
+                    rebuild(frames, timeline.end),
+                    log_of(&mut cluster, id),
+                    "seed {seed}: n{id}'s log rebuilt from its frames"
+                );
+                let last = frames.last().unwrap();
+                let status = cluster.status(id);
+                assert_eq!(
+                    (last.term, last.commit, last.last_index),
+                    (status.term, status.commit_index, status.last_log_index),
+                    "seed {seed}: n{id}'s last frame is its state"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn messages_have_their_send_and_arrival_ticks_and_fates() {
+        let (cluster, timeline) = record(
+            3,
+            &mut [
+                (30, &mut |c| c.disconnect(2).unwrap()),
+                (10, &mut |c| c.crash(3).unwrap()),
+                (10, &mut |_| {}),
+            ],
+        );
+        let delivered: Vec<&MessageRecord> = timeline
+            .messages
+            .iter()
+            .filter(|m| m.fate == Fate::Delivered)
+            .collect();
+        assert!(!delivered.is_empty());
+        // With the default latency every delivered message took exactly one tick.
+        assert!(
+            delivered.iter().all(|m| m.arrived == m.sent + 1),
+            "{delivered:?}"
+        );
+        let cut = timeline
+            .messages
+            .iter()
+            .filter(|m| m.to == 2 && m.fate == Fate::Dropped)
+            .collect::<Vec<_>>();
+        assert!(
+            !cut.is_empty(),
+            "messages to the disconnected n2 are dropped"
+        );
+        assert!(cut.iter().all(|m| m.reason.as_deref() == Some("link cut")));
+        // n3 leads; its heartbeats in flight when it crashed went with it.
+        let lost: Vec<&MessageRecord> = timeline
+            .messages
+            .iter()
+            .filter(|m| m.from == 3 && m.to != 2 && m.fate == Fate::Dropped)
+            .collect();
+        assert!(!lost.is_empty(), "the crashed node's messages are dropped");
+        assert!(
+            lost.iter()
+                .all(|m| m.reason.as_deref() == Some("node down") && m.arrived == 40)
+        );
+        let in_flight = timeline
+            .messages
+            .iter()
+            .filter(|m| m.fate == Fate::InFlight)
+            .count();
+        assert_eq!(in_flight, cluster.in_flight().len());
+        // The cut links are recorded when they change.
+        assert_eq!(timeline.links.len(), 2, "{:?}", timeline.links);
+        assert_eq!(timeline.links[1].cut, vec![(1, 2), (2, 3), (2, 4), (2, 5)]);
+        // Every trace event is there, in order.
+        assert_eq!(timeline.events.len() as u64, cluster.event_count());
+    }
+
+    #[test]
+    fn a_recording_that_starts_late_says_so_and_a_new_cluster_starts_over() {
+        let mut cluster = Cluster::new(Config::new(3).seed(1));
+        cluster.tick(50);
+        let mut recorder = Recorder::new();
+        recorder.observe(&mut cluster);
+        let timeline = recorder.timeline().unwrap();
+        assert!(!timeline.complete);
+        assert_eq!(timeline.start, 50);
+        // The trace's recent events are still in it.
+        assert_eq!(timeline.events.len() as u64, cluster.event_count());
+        let mut fresh = Cluster::new(Config::new(3).seed(2));
+        recorder.observe(&mut fresh);
+        let timeline = recorder.timeline().unwrap();
+        assert_eq!(
+            (timeline.seed, timeline.start, timeline.events.len()),
+            (2, 0, 0)
+        );
+        assert!(timeline.complete);
+    }
+}
