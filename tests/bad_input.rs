@@ -119,6 +119,13 @@ fn bad_lines_get_one_line_errors_and_change_nothing() {
         ("\u{1b}[A\u{7f}", "control characters"),
         ("ñandú 🦀 ∑", "unknown command"),
         ("9999999999999999999999999999", "unknown command"),
+        ("export", "missing the format, html or json"),
+        ("export pdf out.pdf", "expected html or json, got `pdf`"),
+        ("export html", "missing the file to write"),
+        (
+            "export html /nonexistent-dir/for/sure/t.html",
+            "cannot write /nonexistent-dir/for/sure/t.html",
+        ),
     ];
     assert!(cases.len() >= 25);
     let mut session = Session::scripted(Config::new(5).seed(3));

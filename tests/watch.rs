@@ -445,6 +445,17 @@ mod pty {
         key(&mut session, "tick 20\r");
         screen.expect(&mut session, "> tick 20  tick 1 → 21");
         screen.expect(&mut session, "timed out, starts an election");
+        // The session is recorded from its start: `:export` writes all of it.
+        let page = std::env::temp_dir().join(format!("watch-{}.html", std::process::id()));
+        key(&mut session, &format!(":export html {}\r", page.display()));
+        screen.expect(&mut session, "wrote");
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(
+            html.contains("\"start\":0,\"end\":21,\"complete\":true"),
+            "{}",
+            &html[html.len() - 3000..]
+        );
+        let _ = std::fs::remove_file(&page);
         key(&mut session, "?");
         screen.expect(&mut session, "keys (any key closes)");
         // The first key closes the help; the second quits.
