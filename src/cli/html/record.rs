@@ -18,7 +18,7 @@ use super::timeline::{
 use crate::cli::render::{event_text, message_summary};
 use crate::cluster::router::{DropReason, InFlight};
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::cluster::{Cluster, NodeStatus};
+use crate::cluster::{Action, Cluster, Config, NodeStatus};
 use crate::raft::{Event, Index, Log, Message, NodeId, Role, Term};
 
 /// The most messages a timeline keeps (the oldest go first, and the timeline then
@@ -423,6 +423,34 @@ impl Recorder {
     }
 }
 
+/// The timeline of a session replayed from its start: a fresh cluster built from
+/// `config`, then every action in order (a refused one changes nothing, as when it
+/// was first refused), observed after every tick and every action. This is the
+/// whole session exactly, whatever the live trace kept and whatever an undo cut
+/// short: a session's record of actions (with its ticks) is all it needs.
+pub fn replay(config: &Config, actions: &[Action]) -> Timeline {
+    let mut cluster = Cluster::new(config.clone());
+    let mut recorder = Recorder::new();
+    recorder.observe(&mut cluster);
+    for action in actions {
+        match action {
+            Action::Tick(ticks) => {
+                for _ in 0..*ticks {
+                    cluster.tick(1);
+                    recorder.observe_tick(&mut cluster);
+                }
+            }
+            other => {
+                let _ = cluster.apply(other);
+                recorder.observe(&mut cluster);
+            }
+        }
+    }
+    recorder
+        .timeline()
+        .expect("the recorder observed the cluster")
+}
+
 /// The trace's length and the network's counters (see `Recorder::activity`).
 fn activity(cluster: &Cluster) -> (u64, u64, u64, u64) {
     let stats = cluster.stats();
@@ -638,6 +666,44 @@ mod tests {
         assert_eq!(timeline.links[1].cut, vec![(1, 2), (2, 3), (2, 4), (2, 5)]);
         // Every trace event is there, in order.
         assert_eq!(timeline.events.len() as u64, cluster.event_count());
+    }
+
+    #[test]
+    fn replaying_a_record_of_actions_gives_the_live_timeline() {
+        // Live: a session observed as it happens.
+        let config = Config::new(5).seed(11);
+        let mut live = Cluster::new(config.clone());
+        let mut recorder = Recorder::new();
+        recorder.observe(&mut live);
+        let mut record = Vec::new();
+        let mut act = |cluster: &mut Cluster, recorder: &mut Recorder, action: Action| {
+            if let Action::Tick(ticks) = action {
+                for _ in 0..ticks {
+                    cluster.tick(1);
+                    recorder.observe_tick(cluster);
+                }
+            } else {
+                let _ = cluster.apply(&action);
+                recorder.observe(cluster);
+            }
+            record.push(action);
+        };
+        act(&mut live, &mut recorder, Action::Tick(40));
+        let leader = live.leader().expect("a leader within 40 ticks");
+        let submit = |text: &str| Action::Submit {
+            node: leader,
+            command: text.to_string(),
+        };
+        act(&mut live, &mut recorder, submit("set a 1"));
+        act(&mut live, &mut recorder, Action::Tick(5));
+        act(&mut live, &mut recorder, Action::Crash(leader));
+        act(&mut live, &mut recorder, submit("refused: it is down"));
+        act(&mut live, &mut recorder, Action::Tick(40));
+        act(&mut live, &mut recorder, Action::Restart(leader));
+        act(&mut live, &mut recorder, Action::Tick(20));
+        let replayed = replay(&config, &record);
+        assert_eq!(replayed, recorder.timeline().unwrap());
+        assert!(replayed.complete && replayed.end == live.now());
     }
 
     #[test]
