@@ -484,3 +484,17 @@ mod pty {
         exits_cleanly(session, screen);
     }
 }
+
+#[test]
+fn without_a_terminal_watch_says_so_and_fails() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_raft-playground"))
+        .arg("watch")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("watch draws on a terminal"), "{error}");
+    // Nothing was drawn: no escape codes went out.
+    assert!(output.stdout.is_empty());
+}

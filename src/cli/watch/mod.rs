@@ -155,6 +155,9 @@ impl Drop for Worker {
 /// Why the dashboard ended other than by quitting.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
+    /// Standard input or output is not a terminal.
+    #[error("watch draws on a terminal, and this is not one (for scripts, use `run`)")]
+    NotATerminal,
     /// The terminal could not be set up or drawn on.
     #[error("the terminal failed: {0}")]
     Terminal(#[from] io::Error),
@@ -165,6 +168,10 @@ pub enum WatchError {
 
 /// Runs the dashboard until `q`, Ctrl-C, `:quit` or a signal.
 pub fn run(options: WatchOptions) -> Result<(), WatchError> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        return Err(WatchError::NotATerminal);
+    }
     // Command output is shown inside the dashboard: plain text, no escape codes.
     colored::control::set_override(false);
     let cluster: SharedCluster = Arc::new(Mutex::new(Cluster::new(options.config.clone())));
