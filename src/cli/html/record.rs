@@ -51,6 +51,12 @@ pub struct Recorder {
     /// Messages in flight at the last observation, by id: their index in
     /// `timeline.messages`.
     in_flight: BTreeMap<u64, usize>,
+    /// The trace events taken, in order (made into the timeline's words only when
+    /// it is taken: recording stays cheap).
+    events: Vec<TraceEvent>,
+    /// Each message's content, by its position in `timeline.messages` (summarized
+    /// when the timeline is taken, for the same reason).
+    payloads: Vec<Option<Message>>,
     /// What was last seen of each node.
     seen: Vec<Seen>,
     /// The last tick observed.
@@ -126,7 +132,8 @@ fn is_heartbeat(message: &Message) -> bool {
     }
 }
 
-/// The message a router holds, as a record (fate to be settled).
+/// The message a router holds, as a record (fate to be settled; summary and fields
+/// are filled in from the payload when the timeline is taken).
 fn record_of(message: &InFlight) -> MessageRecord {
     let envelope = &message.envelope;
     MessageRecord {
@@ -139,9 +146,9 @@ fn record_of(message: &InFlight) -> MessageRecord {
         arrived: message.due,
         fate: Fate::InFlight,
         reason: None,
-        summary: message_summary(&envelope.message),
+        summary: String::new(),
         heartbeat: is_heartbeat(&envelope.message),
-        fields: fields(&envelope.message),
+        fields: Value::Null,
     }
 }
 
@@ -267,11 +274,8 @@ impl Recorder {
             if matches!(event.kind, TraceKind::Dropped { .. }) {
                 drops.push(event);
             }
-            timeline.events.push(EventRecord {
-                event: serde_json::to_value(event).unwrap_or(Value::Null),
-                text: event_text(&event.kind),
-            });
         }
+        self.events.extend(events.iter().cloned());
 
         // Messages: those that left the router were delivered, or dropped (a drop at
         // delivery is in the trace; a crash takes its node's messages silently).
@@ -325,6 +329,7 @@ impl Recorder {
                     heartbeat: false,
                     fields: Value::Null,
                 });
+                self.payloads.push(None);
             }
         }
         for message in &in_flight {
@@ -333,6 +338,7 @@ impl Recorder {
             {
                 slot.insert(timeline.messages.len());
                 timeline.messages.push(record_of(message));
+                self.payloads.push(Some(message.envelope.message.clone()));
             }
         }
 
@@ -397,19 +403,20 @@ impl Recorder {
 
         // Caps: keep the newest, dropping a quarter at once so the cost of dropping
         // is spread thin.
-        if timeline.messages.len() > MAX_MESSAGES || timeline.events.len() > MAX_EVENTS {
+        if timeline.messages.len() > MAX_MESSAGES || self.events.len() > MAX_EVENTS {
             timeline.complete = false;
             let keep = |len: usize, max: usize| if len > max { max * 3 / 4 } else { len };
             let drop_messages =
                 timeline.messages.len() - keep(timeline.messages.len(), MAX_MESSAGES);
             timeline.messages.drain(..drop_messages);
+            self.payloads.drain(..drop_messages);
             // Messages still in flight were sent recently: none was dropped here.
             self.in_flight.retain(|_, at| *at >= drop_messages);
             for at in self.in_flight.values_mut() {
                 *at -= drop_messages;
             }
-            let drop_events = timeline.events.len() - keep(timeline.events.len(), MAX_EVENTS);
-            timeline.events.drain(..drop_events);
+            let drop_events = self.events.len() - keep(self.events.len(), MAX_EVENTS);
+            self.events.drain(..drop_events);
             if let Some(first) = timeline.messages.first() {
                 timeline.start = timeline.start.max(first.sent);
             }
@@ -419,7 +426,22 @@ impl Recorder {
     /// The timeline as of the last observation, with messages still in flight
     /// marked so. `None` if nothing was observed yet.
     pub fn timeline(&self) -> Option<Timeline> {
-        self.timeline.clone()
+        let mut timeline = self.timeline.clone()?;
+        timeline.events = self
+            .events
+            .iter()
+            .map(|event| EventRecord {
+                event: serde_json::to_value(event).unwrap_or(Value::Null),
+                text: event_text(&event.kind),
+            })
+            .collect();
+        for (record, payload) in timeline.messages.iter_mut().zip(&self.payloads) {
+            if let Some(message) = payload {
+                record.summary = message_summary(message);
+                record.fields = fields(message);
+            }
+        }
+        Some(timeline)
     }
 }
 
