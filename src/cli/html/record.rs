@@ -1,8 +1,7 @@
 //! The [`Recorder`]: builds a [`Timeline`] by observing a cluster after every tick and
 //! every command (the session calls it; see `Session::set_recorder`). It takes the
-//! new trace events, the messages that appeared in or left the router (their fates
-//! from the trace's drops, or from a crash), and the state and log of every node
-//! whose state changed. Observed from the session's start, the timeline covers the
+//! new trace events (messages sent, delivered and dropped become the timeline's
+//! messages), and the state and log of every node whose state changed. Observed from the session's start, the timeline covers the
 //! whole session exactly, tick by tick; started late, it holds what the trace still
 //! has and says it is not complete. Replaying a session's record through the same
 //! recorder gives the same value.
@@ -15,11 +14,11 @@ use super::timeline::{
     EventRecord, FORMAT, Fate, Frame, LinkFrame, LogChange, MessageRecord, Timeline,
     ViolationRecord,
 };
-use crate::cli::render::{event_text, message_summary};
-use crate::cluster::router::{DropReason, InFlight};
+use crate::cli::render::{event_text, info_summary};
+use crate::cluster::router::DropReason;
 use crate::cluster::trace::{TraceEvent, TraceKind};
 use crate::cluster::{Action, Cluster, Config, NodeStatus};
-use crate::raft::{Event, Index, Log, Message, NodeId, Role, Term};
+use crate::raft::{Event, Index, Log, MessageInfo, NodeId, Role, Term};
 
 /// The most messages a timeline keeps (the oldest go first, and the timeline then
 /// says it is not complete).
@@ -56,7 +55,7 @@ pub struct Recorder {
     events: Vec<TraceEvent>,
     /// Each message's content, by its position in `timeline.messages` (summarized
     /// when the timeline is taken, for the same reason).
-    payloads: Vec<Option<Message>>,
+    payloads: Vec<Option<MessageInfo>>,
     /// What was last seen of each node.
     seen: Vec<Seen>,
     /// The last tick observed.
@@ -79,104 +78,47 @@ fn role_word(status: &NodeStatus) -> &'static str {
     }
 }
 
-/// A message's fields for the page, with entries and snapshot data shortened.
-fn fields(message: &Message) -> Value {
-    // The enum serializes as `{"AppendEntries": {...}}`: the type is said elsewhere.
-    let mut value = match serde_json::to_value(message) {
+/// A message's fields for the page (the enum's name is the message type, said
+/// elsewhere, so only its fields are kept).
+fn fields(message: &MessageInfo) -> Value {
+    match serde_json::to_value(message) {
         Ok(Value::Object(mut outer)) if outer.len() == 1 => {
             outer.remove(message.kind()).unwrap_or(Value::Object(outer))
         }
         Ok(other) => other,
         Err(_) => Value::Null,
-    };
-    if let Message::AppendEntries { entries, .. } = message
-        && let Some(object) = value.as_object_mut()
-    {
-        let shown: Vec<Value> = entries
-            .iter()
-            .take(20)
-            .map(|entry| {
-                Value::String(format!(
-                    "{}@t{}: {}",
-                    entry.index, entry.term, entry.command
-                ))
-            })
-            .collect();
-        object.insert("entries".into(), Value::Array(shown));
-        object.insert("entry_count".into(), Value::from(entries.len()));
     }
-    if let Message::InstallSnapshot { snapshot } = message
-        && let Some(object) = value.as_object_mut()
-    {
-        object.insert(
-            "snapshot".into(),
-            serde_json::json!({
-                "last_included_index": snapshot.last_included_index,
-                "last_included_term": snapshot.last_included_term,
-                "bytes": snapshot.data.len(),
-            }),
-        );
-    }
-    value
 }
 
 /// True for a heartbeat (an AppendEntries without entries) or its reply.
-fn is_heartbeat(message: &Message) -> bool {
+fn is_heartbeat(message: &MessageInfo) -> bool {
     match message {
-        Message::AppendEntries { entries, .. } => entries.is_empty(),
-        Message::AppendEntriesReply { .. } => true,
-        Message::RequestVote { .. }
-        | Message::RequestVoteReply { .. }
-        | Message::InstallSnapshot { .. }
-        | Message::InstallSnapshotReply { .. } => false,
+        MessageInfo::AppendEntries { entries, .. } => entries.is_none(),
+        MessageInfo::AppendEntriesReply { .. } => true,
+        MessageInfo::RequestVote { .. }
+        | MessageInfo::RequestVoteReply { .. }
+        | MessageInfo::InstallSnapshot { .. }
+        | MessageInfo::InstallSnapshotReply { .. } => false,
     }
 }
 
-/// The message a router holds, as a record (fate to be settled; summary and fields
-/// are filled in from the payload when the timeline is taken).
-fn record_of(message: &InFlight) -> MessageRecord {
-    let envelope = &message.envelope;
-    MessageRecord {
-        id: Some(message.id),
-        from: envelope.from,
-        to: envelope.to,
-        kind: envelope.message.kind().to_string(),
-        term: Some(envelope.term),
-        sent: message.sent_at,
-        arrived: message.due,
-        fate: Fate::InFlight,
-        reason: None,
-        summary: String::new(),
-        heartbeat: is_heartbeat(&envelope.message),
-        fields: Value::Null,
+/// Why a message was dropped, in words.
+fn drop_words(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::Lost => "lost",
+        DropReason::Cut => "link cut",
+        DropReason::Down => "node down",
+        DropReason::Manual => "dropped by hand",
     }
 }
 
-/// A drop in the trace: (recipient, message type, why in words).
-fn drop_words(kind: &TraceKind) -> Option<(NodeId, &'static str, String)> {
-    match kind {
-        TraceKind::Dropped {
-            to,
-            message,
-            reason,
-        } => {
-            let why = match reason {
-                DropReason::Lost => "lost",
-                DropReason::Cut => "link cut",
-                DropReason::Down => "node down",
-                DropReason::Manual => "dropped by hand",
-            };
-            Some((*to, message, why.to_string()))
-        }
-        TraceKind::Raft { .. }
-        | TraceKind::Applied { .. }
-        | TraceKind::SnapshotLoaded { .. }
-        | TraceKind::Crashed
-        | TraceKind::Restarted
-        | TraceKind::Disconnected
-        | TraceKind::Connected
-        | TraceKind::Violation { .. } => None,
-    }
+/// True for the trace's message traffic (sent, delivered, dropped), which the
+/// timeline keeps as `messages` rather than as events.
+fn is_message_event(kind: &TraceKind) -> bool {
+    matches!(
+        kind,
+        TraceKind::Sent { .. } | TraceKind::Delivered { .. } | TraceKind::Dropped { .. }
+    )
 }
 
 /// True if `event` says `node`'s log changed (so the recorder reads it again even
@@ -214,7 +156,7 @@ impl Recorder {
             timeline.end = cluster.now();
             return;
         }
-        self.observe(cluster);
+        self.look(cluster, false);
     }
 
     /// Looks at the cluster now: takes new trace events, settles messages that left
@@ -222,6 +164,12 @@ impl Recorder {
     /// Call it after every tick and every command. If time went back (the cluster
     /// was replaced or rewound), what lies after the new present is dropped.
     pub fn observe(&mut self, cluster: &mut Cluster) {
+        self.look(cluster, true);
+    }
+
+    /// See [`Recorder::observe`]; `settle` also reads the due ticks of messages in
+    /// flight.
+    fn look(&mut self, cluster: &mut Cluster, settle: bool) {
         let now = cluster.now();
         let replaced = self.timeline.as_ref().is_some_and(|timeline| {
             timeline.seed != cluster.seed()
@@ -262,83 +210,78 @@ impl Recorder {
         if events.len() < fresh {
             timeline.complete = false;
         }
-        let mut drops: Vec<&TraceEvent> = Vec::new();
+        // Messages come from the trace: each is sent, then delivered or dropped.
         for event in &events {
-            if let TraceKind::Violation { text } = &event.kind {
-                timeline.violations.push(ViolationRecord {
+            match &event.kind {
+                TraceKind::Sent {
+                    id,
+                    to,
+                    term,
+                    message,
+                    copy: _,
+                } => {
+                    self.in_flight.insert(*id, timeline.messages.len());
+                    timeline.messages.push(MessageRecord {
+                        id: Some(*id),
+                        from: event.node,
+                        to: *to,
+                        kind: message.kind().to_string(),
+                        term: Some(*term),
+                        sent: event.tick,
+                        arrived: event.tick,
+                        fate: Fate::InFlight,
+                        reason: None,
+                        summary: String::new(),
+                        heartbeat: is_heartbeat(message),
+                        fields: Value::Null,
+                    });
+                    self.payloads.push(Some(*message));
+                }
+                TraceKind::Delivered { id, .. } => {
+                    if let Some(at) = self.in_flight.remove(id) {
+                        let record = &mut timeline.messages[at];
+                        record.fate = Fate::Delivered;
+                        record.arrived = event.tick;
+                    }
+                }
+                TraceKind::Dropped { id, reason, .. } => {
+                    if let Some(at) = self.in_flight.remove(id) {
+                        let record = &mut timeline.messages[at];
+                        record.fate = Fate::Dropped;
+                        record.arrived = event.tick;
+                        record.reason = Some(drop_words(*reason).to_string());
+                    }
+                }
+                TraceKind::Violation { text } => timeline.violations.push(ViolationRecord {
                     tick: event.tick,
                     node: event.node,
                     text: text.clone(),
-                });
-            }
-            if matches!(event.kind, TraceKind::Dropped { .. }) {
-                drops.push(event);
-            }
-        }
-        self.events.extend(events.iter().cloned());
-
-        // Messages: those that left the router were delivered, or dropped (a drop at
-        // delivery is in the trace; a crash takes its node's messages silently).
-        let in_flight = cluster.in_flight();
-        let now_ids: BTreeMap<u64, &InFlight> = in_flight.iter().map(|m| (m.id, m)).collect();
-        let gone: Vec<(u64, usize)> = self
-            .in_flight
-            .iter()
-            .filter(|(id, _)| !now_ids.contains_key(id))
-            .map(|(&id, &at)| (id, at))
-            .collect();
-        for (id, at) in gone {
-            self.in_flight.remove(&id);
-            let record = &mut timeline.messages[at];
-            let dropped = drops.iter().position(|event| {
-                matches!(&event.kind, TraceKind::Dropped { to, message, .. }
-                    if event.node == record.from && *to == record.to && *message == record.kind)
-            });
-            match dropped {
-                Some(position) => {
-                    let event = drops.remove(position);
-                    record.fate = Fate::Dropped;
-                    record.arrived = event.tick;
-                    record.reason = drop_words(&event.kind).map(|(_, _, reason)| reason);
-                }
-                None if !cluster.is_up(record.from) || !cluster.is_up(record.to) => {
-                    record.fate = Fate::Dropped;
-                    record.arrived = now;
-                    record.reason = Some("node down".into());
-                }
-                None => {
-                    record.fate = Fate::Delivered;
-                    record.arrived = now;
-                }
+                }),
+                TraceKind::Raft { .. }
+                | TraceKind::Applied { .. }
+                | TraceKind::SnapshotLoaded { .. }
+                | TraceKind::Crashed
+                | TraceKind::Restarted
+                | TraceKind::Disconnected
+                | TraceKind::Connected
+                | TraceKind::Partitioned { .. }
+                | TraceKind::Healed => {}
             }
         }
-        // Drops left over were dropped as they were sent: they never got an id.
-        for event in drops {
-            if let Some((to, message, reason)) = drop_words(&event.kind) {
-                timeline.messages.push(MessageRecord {
-                    id: None,
-                    from: event.node,
-                    to,
-                    kind: message.to_string(),
-                    term: None,
-                    sent: event.tick,
-                    arrived: event.tick,
-                    fate: Fate::Dropped,
-                    reason: Some(reason),
-                    summary: String::new(),
-                    heartbeat: false,
-                    fields: Value::Null,
-                });
-                self.payloads.push(None);
-            }
-        }
-        for message in &in_flight {
-            if let std::collections::btree_map::Entry::Vacant(slot) =
-                self.in_flight.entry(message.id)
-            {
-                slot.insert(timeline.messages.len());
-                timeline.messages.push(record_of(message));
-                self.payloads.push(Some(message.envelope.message.clone()));
+        // The traffic is in `messages`; the other events are kept as they are.
+        self.events.extend(
+            events
+                .iter()
+                .filter(|event| !is_message_event(&event.kind))
+                .cloned(),
+        );
+        // A message still on its way arrives when it is due (settled after commands
+        // only: reading the router on every tick would cost more than the rest).
+        if settle {
+            for message in cluster.in_flight() {
+                if let Some(&at) = self.in_flight.get(&message.id) {
+                    timeline.messages[at].arrived = message.due;
+                }
             }
         }
 
@@ -437,7 +380,7 @@ impl Recorder {
             .collect();
         for (record, payload) in timeline.messages.iter_mut().zip(&self.payloads) {
             if let Some(message) = payload {
-                record.summary = message_summary(message);
+                record.summary = info_summary(message);
                 record.fields = fields(message);
             }
         }
@@ -687,7 +630,22 @@ mod tests {
         assert_eq!(timeline.links.len(), 2, "{:?}", timeline.links);
         assert_eq!(timeline.links[1].cut, vec![(1, 2), (2, 3), (2, 4), (2, 5)]);
         // Every trace event is there, in order.
-        assert_eq!(timeline.events.len() as u64, cluster.event_count());
+        let trace = cluster.events(usize::MAX);
+        assert_eq!(
+            trace.len() as u64,
+            cluster.event_count(),
+            "the trace kept all"
+        );
+        let not_traffic = trace.iter().filter(|event| !is_message_event(&event.kind));
+        assert_eq!(timeline.events.len(), not_traffic.count());
+        let traffic = trace
+            .iter()
+            .filter(|event| matches!(event.kind, TraceKind::Sent { .. }));
+        assert_eq!(
+            timeline.messages.len(),
+            traffic.count(),
+            "one message per send"
+        );
     }
 
     #[test]
@@ -738,7 +696,22 @@ mod tests {
         assert!(!timeline.complete);
         assert_eq!(timeline.start, 50);
         // The trace's recent events are still in it.
-        assert_eq!(timeline.events.len() as u64, cluster.event_count());
+        let trace = cluster.events(usize::MAX);
+        assert_eq!(
+            trace.len() as u64,
+            cluster.event_count(),
+            "the trace kept all"
+        );
+        let not_traffic = trace.iter().filter(|event| !is_message_event(&event.kind));
+        assert_eq!(timeline.events.len(), not_traffic.count());
+        let traffic = trace
+            .iter()
+            .filter(|event| matches!(event.kind, TraceKind::Sent { .. }));
+        assert_eq!(
+            timeline.messages.len(),
+            traffic.count(),
+            "one message per send"
+        );
         let mut fresh = Cluster::new(Config::new(3).seed(2));
         recorder.observe(&mut fresh);
         let timeline = recorder.timeline().unwrap();

@@ -32,7 +32,8 @@ pub struct Timeline {
     /// False if older history was left out (a recording started late, or a cap was
     /// reached): the timeline then begins at `start`, not at tick 0.
     pub complete: bool,
-    /// Trace events, in order.
+    /// Trace events in order, but for the message traffic (sent, delivered,
+    /// dropped), which is in `messages`.
     pub events: Vec<EventRecord>,
     /// Messages, in the order they were sent.
     pub messages: Vec<MessageRecord>,
@@ -70,8 +71,8 @@ pub enum Fate {
 /// One message: who sent what to whom, when, and what became of it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MessageRecord {
-    /// The router's id (for `deliver` and `drop-msg`); `None` for a message dropped
-    /// as it was sent, which never got one.
+    /// The message's id, as the trace, `messages`, `deliver` and `drop-msg` give it
+    /// (optional in the format, for sources that do not number messages).
     pub id: Option<u64>,
     /// The sender.
     pub from: NodeId,
@@ -95,7 +96,8 @@ pub struct MessageRecord {
     /// True for an AppendEntries without entries (a heartbeat) and its reply: the
     /// page can hide them.
     pub heartbeat: bool,
-    /// The message's fields (entries shortened to their indexes and terms).
+    /// The message's fields as the trace describes them (entries as the range of
+    /// indexes carried).
     pub fields: Value,
 }
 

@@ -348,11 +348,12 @@ fn event_style(event: &TraceEvent) -> Style {
             | Event::SnapshotTaken { .. }
             | Event::SnapshotInstalled { .. } => Style::new(),
         },
-        TraceKind::Dropped { .. } => dim(),
-        TraceKind::Applied { .. }
+        TraceKind::Partitioned { .. } | TraceKind::Disconnected => Style::new().fg(Color::Yellow),
+        TraceKind::Dropped { .. } | TraceKind::Sent { .. } | TraceKind::Delivered { .. } => dim(),
+        TraceKind::Healed
+        | TraceKind::Applied { .. }
         | TraceKind::SnapshotLoaded { .. }
         | TraceKind::Restarted
-        | TraceKind::Disconnected
         | TraceKind::Connected => Style::new(),
     }
 }

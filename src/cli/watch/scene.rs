@@ -13,6 +13,9 @@ use crate::raft::{Index, Log, NodeId, Term};
 pub const LOG_WINDOW: u64 = 64;
 /// How many recent trace events a scene keeps.
 pub const EVENT_WINDOW: usize = 60;
+/// How many of the trace's latest events a scene looks through for those worth a
+/// line (most are message traffic).
+pub const EVENT_LOOKBACK: usize = 2000;
 /// How many messages in flight a scene keeps (the rest are only counted).
 pub const MESSAGE_WINDOW: usize = 40;
 
@@ -114,7 +117,7 @@ impl Scene {
             })
             .collect();
         let events = cluster
-            .events(EVENT_WINDOW * 4)
+            .events(EVENT_LOOKBACK)
             .into_iter()
             .filter(|event| worth_a_line(&event.kind))
             .collect::<Vec<_>>();
@@ -166,15 +169,18 @@ impl LogWindow {
     }
 }
 
-/// True for events the dashboard lists. Left out: routine applies (the log grid
-/// shows them as commit marks) and messages lost to a cut link, a down node or the
-/// drop rate (during a partition they would fill the panel every tick); a message
-/// dropped by hand stays, as the answer to a key.
+/// True for events the dashboard lists. Left out: the network's traffic (sent and
+/// delivered: the messages panel shows what is in flight), routine applies (the log
+/// grid shows them as commit marks) and messages lost to a cut link, a down node or
+/// the drop rate (during a partition they would fill the panel every tick); a
+/// message dropped by hand stays, as the answer to a key.
 pub fn worth_a_line(kind: &TraceKind) -> bool {
     match kind {
-        TraceKind::Applied { .. } => false,
+        TraceKind::Applied { .. } | TraceKind::Sent { .. } | TraceKind::Delivered { .. } => false,
         TraceKind::Dropped { reason, .. } => *reason == DropReason::Manual,
-        TraceKind::Raft { .. }
+        TraceKind::Partitioned { .. }
+        | TraceKind::Healed
+        | TraceKind::Raft { .. }
         | TraceKind::SnapshotLoaded { .. }
         | TraceKind::Crashed
         | TraceKind::Restarted

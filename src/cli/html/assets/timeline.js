@@ -233,9 +233,11 @@
     // Marks: crashes, restarts, links cut and restored, violations.
     const marks = el("g", { class: "marks" }, diagram);
     for (const record of data.events) {
-      const symbol = { crashed: "✗", restarted: "↻", disconnected: "✂", connected: "⇄" }[record.kind];
+      const symbol = {
+        crashed: "✗", restarted: "↻", disconnected: "✂", connected: "⇄", partitioned: "✂", healed: "⇄",
+      }[record.kind];
       if (!symbol) continue;
-      const kind = record.kind === "disconnected" || record.kind === "connected" ? "link" : record.kind;
+      const kind = record.kind === "crashed" || record.kind === "restarted" ? record.kind : "link";
       const mark = text(marks, symbol, { class: "mark " + kind, x: x(record.tick) - 5, y: laneY(record.node) + 22 });
       attachDetails(mark, () => describe("n" + record.node + " at tick " + record.tick, [record.text]));
     }
