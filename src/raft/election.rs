@@ -158,9 +158,16 @@ impl Node {
         }
         let was = self.role();
         self.role = RoleState::Follower(Follower { leader });
+        // The election timer is left alone. Figure 2 (and the lab's guide) restart it
+        // only on granting a vote, on hearing from the current leader and on starting
+        // an election; stepping down to a newer term is none of these. A candidate
+        // keeps the deadline of its own election, and a deposed leader resumes the
+        // timer where it stood when it won (it does not run while a node leads).
+        // Restarting it here would push the most up-to-date node back by a whole
+        // timeout each time a node it refuses to vote for raises the term: under
+        // long reply delays that node is often the only one that can win, and the
+        // cluster churns through elections it cannot finish.
         if was != Role::Follower {
-            // A leader's election timer was not running; give it a fresh one.
-            self.reset_election_timer();
             self.record(Event::SteppedDown {
                 term,
                 was: match was {

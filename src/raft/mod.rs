@@ -623,6 +623,10 @@ impl Node {
     }
 
     /// Draws a new randomized election timeout and restarts the timer (§5.2).
+    ///
+    /// Called on exactly the occasions of Figure 2: starting an election, granting a
+    /// vote, hearing from the leader of the current term (and once at start-up).
+    /// Never on a change of role: see [`Node::become_follower`].
     fn reset_election_timer(&mut self) {
         self.election_elapsed = 0;
         self.election_timeout = self

@@ -954,3 +954,108 @@ fn overwriting_a_committed_entry_panics() {
     assert_eq!(follower.status().commit_index, 2);
     follower.step(append(3, 2, 1, vec![(2, 2)], 2));
 }
+
+/// A node of a 3-node cluster whose log holds one entry of term 1, so it refuses its
+/// vote to a candidate with an empty log (§5.4.1).
+fn node_with_one_entry(id: NodeId) -> Node {
+    let state = PersistentState {
+        hard_state: HardState {
+            current_term: 1,
+            voted_for: None,
+        },
+        log: log_with_terms(&[1]),
+        snapshot: None,
+    };
+    Node::restart(id, vec![1, 2, 3], RaftConfig::default(), 5, state)
+}
+
+/// A RequestVote from `from` in `term`, by a candidate whose log is empty.
+fn stale_vote_request(from: NodeId, to: NodeId, term: Term) -> Envelope {
+    Envelope {
+        from,
+        to,
+        term,
+        message: Message::RequestVote {
+            last_log_index: 0,
+            last_log_term: 0,
+        },
+    }
+}
+
+/// Ticks `node` until its election timer is `ticks` ticks from firing.
+fn tick_until_due_in(node: &mut Node, ticks: u64) {
+    while node.ticks_until_due() > ticks {
+        node.tick();
+    }
+    assert_eq!(node.ticks_until_due(), ticks);
+}
+
+/// The liveness flake of the lab's Figure 8 (unreliable) test: with long reply
+/// delays the node with the most up-to-date log was often the only one that could
+/// win, and every time a node whose log was behind timed out and raised the term,
+/// the up-to-date candidate (or the leader it had just become) stepped down *and
+/// restarted its election timer*, so it kept waiting a whole new timeout while the
+/// stale nodes, whose timers restart when they vote for each other, kept raising the
+/// term. Figure 2 restarts the timer only on granting a vote, on hearing from the
+/// current leader and on starting an election; stepping down is none of these.
+#[test]
+fn stepping_down_to_a_newer_term_keeps_the_election_timer() {
+    // A candidate two ticks from its next election refuses a stale candidate of a
+    // newer term: it becomes a follower of that term and still fires in two ticks.
+    let mut candidate = node_with_one_entry(1);
+    candidate.timeout_now();
+    assert_eq!((candidate.role(), candidate.term()), (Role::Candidate, 2));
+    let _ = candidate.ready();
+    tick_until_due_in(&mut candidate, 2);
+    candidate.step(stale_vote_request(3, 1, 3));
+    let ready = candidate.ready();
+    assert!(matches!(
+        ready.events.as_slice(),
+        [Event::SteppedDown { term: 3, .. }, Event::VoteDenied { .. }]
+    ));
+    assert_eq!((candidate.role(), candidate.term()), (Role::Follower, 3));
+    assert_eq!(
+        candidate.ticks_until_due(),
+        2,
+        "the refused stale candidate must not restart our election timer"
+    );
+    candidate.tick();
+    candidate.tick();
+    assert_eq!((candidate.role(), candidate.term()), (Role::Candidate, 4));
+
+    // A leader deposed the same way resumes the timer where it stood when it won
+    // (the timer does not run while a node leads), instead of starting afresh.
+    let mut leader = node_with_one_entry(1);
+    leader.timeout_now();
+    tick_until_due_in(&mut leader, 3);
+    leader.step(Envelope {
+        from: 2,
+        to: 1,
+        term: 2,
+        message: Message::RequestVoteReply { vote_granted: true },
+    });
+    assert_eq!(leader.role(), Role::Leader);
+    for _ in 0..10 {
+        leader.tick();
+    }
+    leader.step(stale_vote_request(3, 1, 3));
+    assert_eq!((leader.role(), leader.term()), (Role::Follower, 3));
+    assert_eq!(leader.ticks_until_due(), 3);
+
+    // Granting a vote still restarts the timer (Figure 2), whatever the role was.
+    let mut voter = node_with_one_entry(1);
+    voter.timeout_now();
+    tick_until_due_in(&mut voter, 1);
+    voter.step(Envelope {
+        from: 2,
+        to: 1,
+        term: 3,
+        message: Message::RequestVote {
+            last_log_index: 1,
+            last_log_term: 1,
+        },
+    });
+    assert_eq!(voter.status().voted_for, Some(2));
+    let config = RaftConfig::default();
+    assert!(voter.ticks_until_due() >= config.election_timeout_min);
+}
