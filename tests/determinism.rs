@@ -281,7 +281,10 @@ fn replaying_the_same_actions_on_the_same_seed_gives_the_same_history() {
 
 #[test]
 fn every_recorded_action_is_a_script_line_that_reads_back_as_itself() {
-    let (actions, outcome) = generate(8, 5, 8000, 400);
+    // Any schedule will do if its session is eventful. (8000 stopped being one when
+    // stepping down stopped restarting the election timer: the session it drives
+    // changed, and its random crashes then kept a majority down for most of it.)
+    let (actions, outcome) = generate(8, 5, 8002, 400);
     assert_eventful(&outcome, 5, "seed 8, 5 nodes");
     for action in &actions {
         assert_eq!(
