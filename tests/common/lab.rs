@@ -127,8 +127,13 @@ impl Lab {
                 eprintln!("  {violation}");
             }
         }
+        // `LAB3_EVENTS=N` shows more of the trace when hunting a failure.
+        let count = std::env::var("LAB3_EVENTS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(40);
         eprintln!("last events:");
-        for event in self.cluster.events(40) {
+        for event in self.cluster.events(count) {
             eprintln!("  {event:?}");
         }
         panic!(
