@@ -7,7 +7,6 @@ use proptest::prelude::*;
 use raft_playground::cli::parse_action;
 use raft_playground::cluster::DropReason;
 use raft_playground::cluster::{MAX_LATENCY, MAX_TICKS, check_command_text};
-use raft_playground::raft::SnapshotError;
 use raft_playground::{Action, Cluster, ClusterError, Config, Outcome, Role, Setting};
 
 /// Node ids as a script can name them (up to six digits).
@@ -93,6 +92,9 @@ fn action() -> impl Strategy<Value = Action> {
         node().prop_map(Action::Snapshot),
         proptest::option::of(1..=u64::MAX).prop_map(Action::AutoSnapshot),
         node().prop_map(Action::Timeout),
+        node().prop_map(Action::Heartbeat),
+        node().prop_map(Action::Flush),
+        (node(), any::<u64>()).prop_map(|(node, index)| Action::SnapshotAt { node, index }),
         any::<u64>().prop_map(Action::Deliver),
         any::<u64>().prop_map(Action::DropMessage),
         setting().prop_map(Action::Set),
@@ -164,7 +166,10 @@ fn an_unknown_node_is_an_error_for_every_action() {
         Action::Connect(9),
         Action::Partition(vec![vec![1, 9]]),
         Action::Snapshot(9),
+        Action::SnapshotAt { node: 9, index: 1 },
         Action::Timeout(9),
+        Action::Heartbeat(9),
+        Action::Flush(9),
     ] {
         assert_eq!(cluster.apply(&action), no_such_node, "{action}");
     }
@@ -222,9 +227,9 @@ fn a_refused_action_changes_nothing_even_for_a_busy_leader() {
     );
     assert_eq!(
         cluster.apply(&Action::Snapshot(leader)),
-        Err(ClusterError::Snapshot {
+        Err(ClusterError::NothingToSnapshot {
             node: leader,
-            reason: SnapshotError::AlreadyCompacted { snapshot_index: 0 }
+            snapshot_index: 0
         })
     );
     let follower = (1..=3).find(|&id| id != leader).unwrap();

@@ -173,7 +173,13 @@ fn binary(args: &[&str]) -> (bool, String) {
         .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    // A script with a `--json` view writes its JSON to standard output and its
+    // transcript to standard error when output is not a terminal: read both.
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     (output.status.success(), text)
 }
 
@@ -189,14 +195,12 @@ fn script_file(name: &str, body: &str) -> PathBuf {
 /// The `status --json` output in a `run` transcript: the indented lines after the
 /// echoed command.
 fn status_json(transcript: &str) -> serde_json::Value {
-    let json: String = transcript
+    // Output that is not a terminal gets `status --json` as one compact line.
+    let json = transcript
         .lines()
-        .skip_while(|line| !line.ends_with("» status --json"))
-        .skip(1)
-        .take_while(|line| line.starts_with("  "))
-        .collect::<Vec<_>>()
-        .join("\n");
-    serde_json::from_str(&json).unwrap_or_else(|error| panic!("{error}: {json}"))
+        .find(|line| line.starts_with("{\"nodes\""))
+        .unwrap_or_else(|| panic!("no status document in: {transcript}"));
+    serde_json::from_str(json).unwrap_or_else(|error| panic!("{error}: {json}"))
 }
 
 /// Seeds whose schedules crash and partition a lot, plus the first seeds with one

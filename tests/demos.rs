@@ -83,7 +83,7 @@ fn a_failed_expectation_names_file_and_line_and_exits_non_zero() {
     let output = binary().arg("run").arg(&path).output().unwrap();
     let text = text(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    let line = format!("{}:4: expected n1's term = 7, saw 1", path.display());
+    let line = format!("{}:4: expected n1's term == 7, saw 1", path.display());
     assert!(text.contains(&line), "{text}");
     assert!(text.contains("narration"), "narration is echoed: {text}");
     assert!(
@@ -196,4 +196,133 @@ fn version_and_help_say_what_the_binary_is() {
     }
     let output = binary().args(["--tick-ms", "0"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+}
+
+#[test]
+fn json_views_for_tools_print_compact_json_alone_on_standard_output() {
+    let path = script(
+        "json.txt",
+        "# for jq\ncluster 3 seed 1\nwait leader\nstatus --json\nprogress --json\n",
+    );
+    let output = binary().arg("run").arg(&path).output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    // Standard output holds JSON only, one document per line, as `| jq` needs;
+    // the transcript (echo, narration, results) went to standard error.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let documents: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert_eq!(documents.len(), 2, "{stdout}");
+    assert_eq!(documents[0]["nodes"].as_array().unwrap().len(), 3);
+    assert!(documents[1]["followers"].is_array());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("» wait leader") && stderr.contains("for jq"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("status --json"),
+        "no echo of a JSON line: {stderr}"
+    );
+}
+
+#[test]
+fn keep_going_stops_a_script_at_a_failed_setup_line() {
+    let path = script(
+        "setup.txt",
+        "cluster 3 seed 1\nexpect term all == 4\ncluster 3 seed x\nwait leader\n",
+    );
+    let output = binary()
+        .args(["run", "--keep-going"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains(":2: expected n1's term == 4"), "{text}");
+    assert!(text.contains(":3: cluster: expected a seed"), "{text}");
+    assert!(
+        text.contains("a failed setup line ends this script"),
+        "{text}"
+    );
+    assert!(!text.contains("» wait leader"), "{text}");
+    assert!(text.contains("2 failures"), "{text}");
+}
+
+#[test]
+fn run_step_waits_for_enter_at_each_narration() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let path = script(
+        "step.txt",
+        "# one\ncluster 3 seed 1\n# two\n# still two\ntick 1\n",
+    );
+    let mut child = binary()
+        .args(["run", "--step"])
+        .arg(&path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"\n\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = text(&output);
+    assert!(output.status.success(), "{text}");
+    // One pause per block of narration, before the command that follows it.
+    assert_eq!(text.matches("(Enter to go on)").count(), 2, "{text}");
+    let pause = text.find("(Enter to go on)").unwrap();
+    assert!(
+        text[..pause].contains("one") && !text[..pause].contains("» cluster"),
+        "{text}"
+    );
+    let output = binary().args(["run", "--step", "-"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(self::text(&output).contains("must be a file"));
+}
+
+#[test]
+fn source_runs_a_script_into_the_session() {
+    let inner = script(
+        "inner.txt",
+        "# set up\nwait leader\nsubmit set x 1\nwait commit 1 on all\n",
+    );
+    let outer = script(
+        "outer.txt",
+        &format!(
+            "cluster 3 seed 1\nsource {}\nexpect kv all x 1\n",
+            inner.display()
+        ),
+    );
+    let output = binary().arg("run").arg(&outer).output().unwrap();
+    let text = text(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("  set up") && text.contains("  » submit set x 1"),
+        "{text}"
+    );
+    // A failure inside says where, and fails the line that sourced it.
+    let failing = script("failing.txt", "wait leader\nexpect term all == 9\n");
+    let outer = script(
+        "outer-fails.txt",
+        &format!("cluster 3 seed 1\nsource {}\n", failing.display()),
+    );
+    let output = binary().arg("run").arg(&outer).output().unwrap();
+    let text = self::text(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("failing.txt:2: expected n1's term == 9"),
+        "{text}"
+    );
+    // A script that sources itself stops after a few levels.
+    let looping = std::env::temp_dir()
+        .join(format!("raft-playground-demos-{}", std::process::id()))
+        .join("loop.txt");
+    std::fs::write(&looping, format!("source {}\n", looping.display())).unwrap();
+    let output = binary().arg("run").arg(&looping).output().unwrap();
+    assert!(
+        self::text(&output).contains("nest more than 8 deep"),
+        "{}",
+        self::text(&output)
+    );
 }

@@ -21,14 +21,19 @@ fn history_file(name: &str) -> PathBuf {
 
 /// Starts the playground in a pseudo-terminal.
 fn start(args: &[&str], history: &PathBuf, no_color: bool) -> PtySession {
+    start_with(args, history, if no_color { Some("1") } else { None })
+}
+
+/// Starts the playground in a pseudo-terminal with `NO_COLOR` set to `no_color`.
+fn start_with(args: &[&str], history: &PathBuf, no_color: Option<&str>) -> PtySession {
     let mut command = Command::new(env!("CARGO_BIN_EXE_raft-playground"));
     command.args(args);
     command.env("RAFT_PLAYGROUND_HISTORY", history);
     command.env("TERM", "xterm");
     command.env_remove("NO_COLOR");
     command.env_remove("CLICOLOR");
-    if no_color {
-        command.env("NO_COLOR", "1");
+    if let Some(value) = no_color {
+        command.env("NO_COLOR", value);
     }
     spawn_command(command, Some(TIMEOUT_MS)).expect("the playground starts in a pty")
 }
@@ -135,7 +140,12 @@ fn ctrl_c_interrupts_a_wait_and_pauses_the_clock() {
 
 /// The text of `status` as the terminal received it.
 fn status_output(args: &[&str], history: &PathBuf, no_color: bool) -> String {
-    let mut session = start(args, history, no_color);
+    status_output_with(args, history, if no_color { Some("1") } else { None })
+}
+
+/// The text of `status` as the terminal received it, with `NO_COLOR` set so.
+fn status_output_with(args: &[&str], history: &PathBuf, no_color: Option<&str>) -> String {
+    let mut session = start_with(args, history, no_color);
     session.exp_string("raft[t0]> ").unwrap();
     session.send_line("status").unwrap();
     // The view starts with the clock line; take everything up to the next prompt.
@@ -151,17 +161,102 @@ fn output_is_colored_on_a_terminal_unless_no_color() {
     let colored = status_output(&["--paused", "--nodes", "3"], &history, false);
     assert!(colored.contains("follower"), "{colored:?}");
     assert!(
-        colored.contains("\u{1b}[32m"),
+        colored.contains("\u{1b}[1m") && colored.contains("\u{1b}[37m"),
         "expected ANSI colors: {colored:?}"
     );
     let is_plain = |text: &str| {
-        !text.contains("\u{1b}[1m") && !text.contains("\u{1b}[32m") && !text.contains("\u{1b}[2m")
+        !text.contains("\u{1b}[1m") && !text.contains("\u{1b}[37m") && !text.contains("\u{1b}[2m")
     };
     let plain = status_output(&["--paused", "--nodes", "3"], &history, true);
     assert!(plain.contains("follower"), "{plain:?}");
     assert!(is_plain(&plain), "NO_COLOR: {plain:?}");
     let plain = status_output(&["--paused", "--nodes", "3", "--no-color"], &history, false);
     assert!(is_plain(&plain), "--no-color: {plain:?}");
+    // An empty NO_COLOR is no request (no-color.org): colors stay on.
+    let empty = status_output_with(&["--paused", "--nodes", "3"], &history, Some(""));
+    assert!(empty.contains("\u{1b}[37m"), "NO_COLOR=: {empty:?}");
+}
+
+#[test]
+fn news_printed_while_a_command_runs_is_one_event_per_line() {
+    let history = history_file("news-lines");
+    let mut session = start(
+        &["--tick-ms", "5", "--nodes", "3", "--seed", "5"],
+        &history,
+        true,
+    );
+    session.exp_string("raft> ").unwrap();
+    session.send_line("wait leader").unwrap();
+    session.exp_string("leads term").unwrap();
+    session.exp_string("raft> ").unwrap();
+    // The new election happens while `wait` runs, so the clock prints its news
+    // straight to the terminal.
+    keys(&mut session, "crash leader\rwait ticks 150\r");
+    let (text, _) = session.exp_regex(r"\(after \d+ ticks\)").unwrap();
+    let event = regex_lite(&text);
+    assert!(event >= 1, "events were printed during the wait: {text:?}");
+    quit(session);
+}
+
+/// Counts event lines (`tick   42 n5  ...`) in `text`, and checks each starts a line.
+fn regex_lite(text: &str) -> usize {
+    let mut count = 0;
+    for (at, _) in text.match_indices("tick ") {
+        let rest = &text[at + 5..];
+        let digits = rest.trim_start();
+        let is_event = digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .starts_with(" n");
+        if is_event {
+            count += 1;
+            let before = &text[..at];
+            // At the start of a line: after a line break, or after the prompt line
+            // was cleared (`\r`, then erase to its end) to print above it.
+            let line_start = before.is_empty()
+                || before.ends_with('\n')
+                || before.ends_with('\r')
+                || before.ends_with("\r\u{1b}[K");
+            assert!(
+                line_start,
+                "an event runs on from the text before it: {:?}",
+                &text[at.saturating_sub(40)..(at + 30).min(text.len())]
+            );
+        }
+    }
+    count
+}
+
+#[test]
+fn pasted_and_typed_ahead_lines_run_in_order() {
+    let history = history_file("paste");
+    let mut session = start(&["--paused", "--nodes", "3"], &history, true);
+    session.exp_string("raft[t0]> ").unwrap();
+    // Three lines at once, as a terminal without bracketed paste delivers them.
+    keys(&mut session, "tick 1\rtick 1\rtick 1\r");
+    session.exp_string("raft[t3]> ").unwrap();
+    // A bracketed paste of two lines, then Enter.
+    keys(&mut session, "\u{1b}[200~tick 2\ntick 2\n\u{1b}[201~\r");
+    session.exp_string("raft[t7]> ").unwrap();
+    // Typed while a long command runs: kept, and run after it.
+    session.send_line("tick 300000").unwrap();
+    keys(&mut session, "tick 1\r");
+    session.exp_string("raft[t300008]> ").unwrap();
+    quit(session);
+}
+
+#[test]
+fn ctrl_c_erases_the_usage_hint() {
+    let history = history_file("hint");
+    let mut session = start(&["--paused", "--nodes", "3"], &history, true);
+    session.exp_string("raft[t0]> ").unwrap();
+    keys(&mut session, "crash");
+    session.exp_string("NODES").unwrap();
+    session.send_control('c').unwrap();
+    // The rest of the screen, the hint included, is erased before the message.
+    session.exp_string("\u{1b}[J").unwrap();
+    session.exp_string("Ctrl-D or `quit` leaves").unwrap();
+    quit(session);
 }
 
 #[test]

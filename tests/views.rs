@@ -108,3 +108,143 @@ fn views_in_text_show_the_same_facts() {
         "{detail}"
     );
 }
+
+fn fails(session: &mut Session, line: &str) -> String {
+    let command = parse(line).unwrap().unwrap();
+    match session.execute(command) {
+        Err(error) => error.to_string(),
+        Ok(output) => panic!("`{line}` succeeded: {}", output.text),
+    }
+}
+
+#[test]
+fn deliver_says_what_really_happened_as_events_and_stats_do() {
+    use raft_playground::cluster::lock;
+    let mut session = Session::scripted(Config::new(3).seed(2));
+    // n3 is down before n1 asks for votes, and n2 is cut off: neither request arrives.
+    run(&mut session, "crash 3");
+    run(&mut session, "timeout 1");
+    run(&mut session, "disconnect 2");
+    let ids: Vec<(u64, usize)> = lock(session.cluster())
+        .in_flight()
+        .iter()
+        .map(|message| (message.id, message.envelope.to))
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for (id, to) in ids {
+        let text = run(&mut session, &format!("deliver {id}"));
+        let reason = if to == 2 {
+            "its link is cut"
+        } else {
+            "its recipient is down"
+        };
+        assert!(text.starts_with("dropped"), "{text}");
+        assert!(text.contains(reason), "{text}");
+        assert!(!text.contains("delivered"), "{text}");
+    }
+    let stats = json(&mut session, "stats --json");
+    assert_eq!(stats["messages_delivered"], 0);
+    assert_eq!(stats["messages_dropped"], 2);
+    let events = run(&mut session, "events 3");
+    assert!(
+        events.contains("RequestVote to n2 dropped (link cut)"),
+        "{events}"
+    );
+    assert!(
+        events.contains("RequestVote to n3 dropped (node down)"),
+        "{events}"
+    );
+}
+
+#[test]
+fn a_wait_shows_the_events_that_led_to_it_then_its_summary() {
+    let mut session = Session::scripted(Config::new(3).seed(1));
+    let text = run(&mut session, "wait leader");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 2, "{text}");
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .any(|line| line.contains("becomes leader")),
+        "{text}"
+    );
+    assert!(lines.last().unwrap().contains("leads term 1"), "{text}");
+}
+
+#[test]
+fn a_failed_wait_still_shows_what_happened() {
+    let mut session = Session::scripted(Config::new(3).seed(1));
+    let ran = session.run(parse("wait commit 5 within 40").unwrap().unwrap());
+    assert!(
+        ran.news.iter().any(|line| line.contains("becomes leader")),
+        "{:?}",
+        ran.news
+    );
+    let error = ran.result.unwrap_err().to_string();
+    assert!(error.contains("not reached within 40 ticks"), "{error}");
+    let error = fails(&mut session, "wait commit 5 within 1");
+    assert!(
+        error.contains("within 1 tick "),
+        "one tick, not `1 ticks`: {error}"
+    );
+}
+
+#[test]
+fn a_count_of_nodes_says_nodes_and_a_number_names_a_node() {
+    let mut session = Session::scripted(Config::new(5).seed(3));
+    run(&mut session, "wait leader");
+    run(&mut session, "submit set x 1");
+    run(&mut session, "wait commit 1 on all");
+    run(&mut session, "crash 3");
+    // `on 3` is n3, which is down: the wait cannot succeed on it.
+    let error = fails(&mut session, "wait commit 1 on 3 within 20");
+    assert!(
+        error.contains("wait commit 1 on n3: not reached"),
+        "{error}"
+    );
+    let text = run(&mut session, "wait commit 1 on 3 nodes within 20");
+    assert!(text.contains("committed on 3 nodes"), "{text}");
+    // More nodes than the cluster has: refused at once, no time passes.
+    let before = run(&mut session, "digest");
+    let error = fails(&mut session, "wait commit 1 on 9 nodes");
+    assert!(error.contains("this cluster has 5 nodes"), "{error}");
+    assert_eq!(run(&mut session, "digest"), before);
+}
+
+#[test]
+fn small_things_say_what_they_mean() {
+    let mut session = Session::scripted(Config::new(3).seed(4));
+    let text = run(&mut session, "snapshot 1");
+    assert!(text.contains("n1 has applied nothing yet"), "{text}");
+    // A `cluster` line without a seed takes one derived from the session's seed.
+    let seeds = |base| {
+        let mut session = Session::scripted(Config::new(3).seed(base));
+        [
+            run(&mut session, "cluster 3"),
+            run(&mut session, "cluster 3"),
+        ]
+    };
+    let first = seeds(7);
+    assert_eq!(first, seeds(7), "the same session seed, the same clusters");
+    assert_ne!(first[0], first[1], "each cluster line its own seed");
+    assert_ne!(first, seeds(8));
+}
+
+#[test]
+fn kv_aligns_wide_keys() {
+    use raft_playground::cli::visible_width;
+    let mut session = Session::scripted(Config::new(3).seed(1));
+    run(&mut session, "wait leader");
+    run(&mut session, "submit set 键 1");
+    run(&mut session, "submit set color 2");
+    run(&mut session, "submit set 名前 3");
+    run(&mut session, "tick 3");
+    let text = run(&mut session, "kv");
+    let columns: Vec<usize> = text
+        .lines()
+        .skip(2)
+        .map(|line| visible_width(&line[..line.rfind(' ').unwrap() + 1]))
+        .collect();
+    assert_eq!(columns.len(), 3, "{text}");
+    assert!(columns.windows(2).all(|pair| pair[0] == pair[1]), "{text}");
+}

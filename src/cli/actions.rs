@@ -9,12 +9,12 @@
 
 use colored::Colorize;
 
-use super::command::{Command, Target, Targets};
+use super::command::{Command, MessageFilter, Target, Targets};
 use super::error::ExecError;
-use super::render;
+use super::stepping::{Picker, describe_delivery, describe_sent, message_line};
 use super::target::{names, no_leader, resolve};
-use crate::cluster::router::DropReason;
-use crate::cluster::{Action, Cluster, ClusterError, Fate, Outcome, Setting};
+use crate::cluster::trace::TraceEvent;
+use crate::cluster::{Action, Cluster, ClusterError, Outcome, Setting};
 use crate::raft::NodeId;
 
 /// How a command's targets and defaults become concrete ids. Errors are one line
@@ -24,8 +24,9 @@ pub trait Resolver {
     fn nodes(&self, targets: &[Target]) -> Result<Vec<NodeId>, String>;
     /// The node a `submit` without `@NODE` goes to.
     fn leader(&self) -> Result<NodeId, String>;
-    /// The messages in flight, in delivery order, for `deliver all`.
-    fn in_flight(&self) -> Result<Vec<u64>, String>;
+    /// The messages in flight that `filter` picks, in delivery order, for
+    /// `deliver` and `drop-msg` with a filter.
+    fn messages(&self, filter: &MessageFilter) -> Result<Vec<u64>, String>;
 }
 
 /// Resolves targets against a cluster as it is now.
@@ -40,13 +41,9 @@ impl Resolver for ClusterTargets<'_> {
         self.0.leader().ok_or_else(|| no_leader().to_string())
     }
 
-    fn in_flight(&self) -> Result<Vec<u64>, String> {
-        Ok(self
-            .0
-            .in_flight()
-            .iter()
-            .map(|message| message.id)
-            .collect())
+    fn messages(&self, filter: &MessageFilter) -> Result<Vec<u64>, String> {
+        let picker = Picker::new(self.0, filter).map_err(|error| error.to_string())?;
+        Ok(picker.ids(self.0))
     }
 }
 
@@ -75,7 +72,7 @@ impl Resolver for Concrete {
         Err("an action names the node it submits to: `submit @NODE TEXT`".to_string())
     }
 
-    fn in_flight(&self) -> Result<Vec<u64>, String> {
+    fn messages(&self, _: &MessageFilter) -> Result<Vec<u64>, String> {
         Err("an action names the message it delivers: `deliver ID`".to_string())
     }
 }
@@ -114,13 +111,34 @@ pub fn actions_of(
         Command::Restart(targets) => each(targets, Action::Restart),
         Command::Disconnect(targets) => each(targets, Action::Disconnect),
         Command::Connect(targets) => each(targets, Action::Connect),
-        Command::Snapshot(targets) => each(targets, Action::Snapshot),
+        Command::Snapshot { nodes, at: None } => each(nodes, Action::Snapshot),
+        Command::Snapshot {
+            nodes,
+            at: Some(index),
+        } => resolver.nodes(nodes).map(|nodes| {
+            nodes
+                .into_iter()
+                .map(|node| Action::SnapshotAt {
+                    node,
+                    index: *index,
+                })
+                .collect()
+        }),
         Command::Timeout(targets) => each(targets, Action::Timeout),
+        Command::Heartbeat(targets) => each(targets, Action::Heartbeat),
+        Command::Flush(targets) => each(targets, Action::Flush),
         Command::Partition(groups) => partition(groups, resolver),
-        Command::DeliverAll => resolver
-            .in_flight()
+        Command::Deliver(filter) => resolver
+            .messages(filter)
             .map(|ids| ids.into_iter().map(Action::Deliver).collect()),
-        Command::Help(_)
+        Command::DropMessages(filter) => resolver
+            .messages(filter)
+            .map(|ids| ids.into_iter().map(Action::DropMessage).collect()),
+        // `stabilize` resolves pass by pass as it runs (see `stepping.rs`).
+        Command::Stabilize(_)
+        | Command::Progress { .. }
+        | Command::Source(_)
+        | Command::Help(_)
         | Command::Cluster { .. }
         | Command::Status { .. }
         | Command::Log { .. }
@@ -165,13 +183,16 @@ fn is_an_answer(action: &Action, error: &ClusterError) -> bool {
         (Action::Submit { .. }, ClusterError::NotLeader { .. })
             | (
                 Action::Snapshot(_),
-                ClusterError::Snapshot { .. } | ClusterError::Down(_)
+                ClusterError::Snapshot { .. }
+                    | ClusterError::NothingToSnapshot { .. }
+                    | ClusterError::Down(_)
             )
     )
 }
 
 /// Applies the actions of one command in order, after checking all of them first so
-/// that a bad line changes nothing; returns a line of text per action.
+/// that a bad line changes nothing; returns a line of text per action (several for a
+/// delivery: what the receiver decided, and what it sent).
 pub fn run(cluster: &mut Cluster, actions: &[Action]) -> Result<String, ExecError> {
     for action in actions {
         if let Err(error) = cluster.check(action)
@@ -182,8 +203,12 @@ pub fn run(cluster: &mut Cluster, actions: &[Action]) -> Result<String, ExecErro
     }
     let mut lines = Vec::new();
     for action in actions {
+        let before = cluster.event_count();
         match cluster.apply(action) {
-            Ok(outcome) => lines.push(describe(cluster, action, &outcome)),
+            Ok(outcome) => {
+                let events = cluster.events((cluster.event_count() - before) as usize);
+                lines.push(describe(cluster, action, &outcome, &events));
+            }
             Err(error) if is_an_answer(action, &error) => lines.push(refusal(&error)),
             Err(error) => return Err(error.into()),
         }
@@ -205,8 +230,13 @@ fn refusal(error: &ClusterError) -> String {
     text.yellow().to_string()
 }
 
-/// What an applied action did, in words.
-fn describe(cluster: &Cluster, action: &Action, outcome: &Outcome) -> String {
+/// What an applied action did, in words; `events` are the trace events it caused.
+fn describe(
+    cluster: &Cluster,
+    action: &Action,
+    outcome: &Outcome,
+    events: &[TraceEvent],
+) -> String {
     match outcome {
         Outcome::Ticked { from, to } => format!("tick {from} → {to}").dimmed().to_string(),
         Outcome::Submitted { node, index, term } => {
@@ -230,43 +260,9 @@ fn describe(cluster: &Cluster, action: &Action, outcome: &Outcome) -> String {
             message,
             fate,
             sent,
-        } => {
-            let envelope = &message.envelope;
-            let route = format!(
-                "#{} n{}→n{} {} t{}: {}",
-                message.id,
-                envelope.from,
-                envelope.to,
-                envelope.message.kind(),
-                envelope.term,
-                render::message_summary(&envelope.message)
-            );
-            let mut lines = vec![match fate {
-                Fate::Delivered => format!("delivered {route}"),
-                Fate::Dropped(reason) => format!(
-                    "dropped {route} ({})",
-                    match reason {
-                        DropReason::Cut => "its link is cut",
-                        DropReason::Down => "its recipient is down",
-                        DropReason::Lost | DropReason::Manual => "lost",
-                    }
-                )
-                .yellow()
-                .to_string(),
-            }];
-            for message in sent {
-                lines.push(format!(
-                    "  → sent #{} n{}→n{} {}: {}",
-                    message.id,
-                    message.envelope.from,
-                    message.envelope.to,
-                    message.envelope.message.kind(),
-                    render::message_summary(&message.envelope.message)
-                ));
-            }
-            lines.join("\n")
-        }
-        Outcome::MessageDropped(message) => format!("dropped #{}", message.id),
+        } => describe_delivery(message, *fate, sent, events),
+        Outcome::Sent { .. } => describe_sent(outcome),
+        Outcome::MessageDropped(message) => format!("dropped {}", message_line(message)),
         Outcome::Done => describe_change(cluster, action),
     }
 }
@@ -332,7 +328,10 @@ fn describe_change(cluster: &Cluster, action: &Action) -> String {
         | Action::Crash(_)
         | Action::Restart(_)
         | Action::Snapshot(_)
+        | Action::SnapshotAt { .. }
         | Action::Timeout(_)
+        | Action::Heartbeat(_)
+        | Action::Flush(_)
         | Action::Deliver(_)
         | Action::DropMessage(_) => {
             unreachable!("`{action}` has an outcome of its own, not Done")

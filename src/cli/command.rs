@@ -1,322 +1,17 @@
 //! The one grammar of the playground: the [`Command`]s every line typed at the prompt
-//! or found in a script becomes (the parser is in [`super::parse`]), and every
-//! command's usage, summary and example in [`COMMANDS`], which `help`, completion,
-//! hints and error messages all read.
+//! or found in a script becomes (the parser is in [`super::parse`]). Every command's
+//! usage, summary and example is in [`COMMANDS`] (`usage.rs`), which `help`,
+//! completion, hints and error messages all read.
 //!
 //! A command that changes the cluster and names everything concretely is an
 //! [`Action`] as it stands ([`Command::Act`]); one that names nodes by role
 //! (`crash leader`, `snapshot all`) or picks messages (`deliver all`) becomes a list
 //! of actions when it runs ([`super::actions`]).
 
+pub use super::usage::{COMMANDS, EXPECT_FORMS, OPERATORS, PROGRESS_STATES, WAIT_FORMS, spec_of};
 use crate::cluster::Action;
 pub use crate::cluster::action::MAX_TICKS;
 use crate::raft::{NodeId, Role};
-
-/// One command of the grammar, for help and completion.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CommandSpec {
-    /// The command word.
-    pub name: &'static str,
-    /// Its arguments, as `help` shows them.
-    pub usage: &'static str,
-    /// What it does, in one line.
-    pub summary: &'static str,
-    /// A line that works, to copy.
-    pub example: &'static str,
-    /// The help section it belongs to.
-    pub group: &'static str,
-}
-
-const fn spec(
-    group: &'static str,
-    name: &'static str,
-    usage: &'static str,
-    summary: &'static str,
-    example: &'static str,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        usage,
-        summary,
-        example,
-        group,
-    }
-}
-
-/// Every command, in the order `help` lists them.
-pub const COMMANDS: &[CommandSpec] = &[
-    spec(
-        "setup",
-        "cluster",
-        "cluster N [seed S]",
-        "replace the cluster with a fresh one of N nodes (1-15)",
-        "cluster 3 seed 42",
-    ),
-    spec(
-        "views",
-        "status",
-        "status [--json]",
-        "a table of every node: role, term, vote, leader, commit, applied, log, links",
-        "status",
-    ),
-    spec(
-        "views",
-        "log",
-        "log [NODES] [--json]",
-        "the logs side by side, colored by term, with commit and snapshot marks",
-        "log leader,3",
-    ),
-    spec(
-        "views",
-        "kv",
-        "kv [NODE] [--json]",
-        "a node's key-value state (the leader's by default)",
-        "kv 2",
-    ),
-    spec(
-        "views",
-        "events",
-        "events [N] [traffic] [--json]",
-        "the last N things that happened (default 20), one per line with its tick; `traffic` adds every message sent and delivered",
-        "events 50",
-    ),
-    spec(
-        "views",
-        "stats",
-        "stats [--json]",
-        "messages sent, dropped, delivered and duplicated, and bytes sent",
-        "stats",
-    ),
-    spec(
-        "views",
-        "messages",
-        "messages [--json]",
-        "messages in flight with their ids, for deliver and drop-msg",
-        "messages",
-    ),
-    spec(
-        "views",
-        "digest",
-        "digest [--json]",
-        "the history digest: equal digests mean equal runs (check a replay with expect digest)",
-        "digest",
-    ),
-    spec(
-        "client",
-        "submit",
-        "submit [@NODE] TEXT",
-        "send a command to the leader (or to one node); `set K V` and `del K` change the kv map",
-        "submit set x 1",
-    ),
-    spec(
-        "faults",
-        "crash",
-        "crash NODES",
-        "stop nodes: they lose everything not persisted, and their messages in flight",
-        "crash leader",
-    ),
-    spec(
-        "faults",
-        "restart",
-        "restart NODES",
-        "start nodes again from what they persisted (crashing them first if up)",
-        "restart 2",
-    ),
-    spec(
-        "faults",
-        "disconnect",
-        "disconnect NODES",
-        "cut nodes off from every other node",
-        "disconnect 3",
-    ),
-    spec(
-        "faults",
-        "connect",
-        "connect NODES",
-        "restore a node's links to every connected node",
-        "connect 3",
-    ),
-    spec(
-        "faults",
-        "partition",
-        "partition NODES [| NODES ...]",
-        "split the network into groups that cannot talk; unnamed nodes are alone",
-        "partition leader | followers",
-    ),
-    spec(
-        "faults",
-        "heal",
-        "heal",
-        "remove every partition and reconnect every node",
-        "heal",
-    ),
-    spec(
-        "faults",
-        "drop",
-        "drop RATE",
-        "drop each message with probability RATE (0-1 or a percentage)",
-        "drop 10%",
-    ),
-    spec(
-        "faults",
-        "delay",
-        "delay MIN[..MAX]",
-        "message latency in ticks, uniform in MIN..MAX (default 1)",
-        "delay 1..5",
-    ),
-    spec(
-        "faults",
-        "duplicate",
-        "duplicate RATE",
-        "deliver each message twice with probability RATE",
-        "duplicate 0.05",
-    ),
-    spec(
-        "faults",
-        "unreliable",
-        "unreliable on|off",
-        "the lab's unreliable network: ~10% lost, up to a tick of extra delay",
-        "unreliable on",
-    ),
-    spec(
-        "faults",
-        "reorder",
-        "reorder on|off",
-        "the lab's long reordering: ~2/3 of replies delayed 4-44 ticks",
-        "reorder on",
-    ),
-    spec(
-        "core",
-        "set",
-        "set NAME VALUE",
-        "change a core setting on every node from the next step (help set lists them)",
-        "set batch-entries 4",
-    ),
-    spec(
-        "snapshots",
-        "snapshot",
-        "snapshot NODES",
-        "snapshot the state machine now and compact the log behind it",
-        "snapshot all",
-    ),
-    spec(
-        "snapshots",
-        "autosnapshot",
-        "autosnapshot N|off",
-        "every node snapshots at each multiple of N applied entries",
-        "autosnapshot 10",
-    ),
-    spec(
-        "export",
-        "export",
-        "export html|json FILE",
-        "write the session so far as one self-contained web page (a space-time diagram with a time slider), or its data as JSON",
-        "export html session.html",
-    ),
-    spec(
-        "time",
-        "pause",
-        "pause",
-        "stop the free-running clock (step mode)",
-        "pause",
-    ),
-    spec(
-        "time",
-        "resume",
-        "resume",
-        "start the free-running clock again",
-        "resume",
-    ),
-    spec(
-        "time",
-        "tick",
-        "tick [N]",
-        "advance virtual time by N ticks (default 1)",
-        "tick 20",
-    ),
-    spec(
-        "time",
-        "speed",
-        "speed MS",
-        "real milliseconds per tick while free-running",
-        "speed 50",
-    ),
-    spec(
-        "time",
-        "timeout",
-        "timeout NODES",
-        "make a node's election timer fire now",
-        "timeout 2",
-    ),
-    spec(
-        "time",
-        "deliver",
-        "deliver ID|all",
-        "deliver a message in flight now, ahead of its time",
-        "deliver 4",
-    ),
-    spec(
-        "time",
-        "drop-msg",
-        "drop-msg ID",
-        "drop one message in flight",
-        "drop-msg 4",
-    ),
-    spec(
-        "waiting",
-        "wait",
-        "wait leader | commit INDEX [on all|majority|N|NODES] | ticks N  [within N]",
-        "advance time until the condition holds (fails after `within` ticks, default 1000)",
-        "wait commit 3 on all within 100",
-    ),
-    spec(
-        "assertions",
-        "expect",
-        "expect leader [NODE] | no-leader | role NODES ROLE | term|commit|snapshot|last-index NODES OP N | committed INDEX [on ...] | applied NODES INDEX | kv NODES KEY [VALUE] | logs-match | no-violations | digest HEX",
-        "check the cluster; a failed expect fails a script",
-        "expect role 2 follower",
-    ),
-    spec(
-        "other",
-        "help",
-        "help [COMMAND]",
-        "list the commands, or show one in detail",
-        "help partition",
-    ),
-    spec(
-        "other",
-        "quit",
-        "quit",
-        "leave the playground (also: exit, Ctrl-D)",
-        "quit",
-    ),
-];
-
-/// The `expect` and `wait` forms, for help, completion and errors.
-pub const EXPECT_FORMS: &[&str] = &[
-    "leader",
-    "no-leader",
-    "role",
-    "term",
-    "commit",
-    "snapshot",
-    "last-index",
-    "committed",
-    "applied",
-    "kv",
-    "logs-match",
-    "no-violations",
-    "digest",
-];
-
-/// The `wait` forms.
-pub const WAIT_FORMS: &[&str] = &["leader", "commit", "ticks"];
-
-/// Looks up a command by name (`exit` is `quit`).
-pub fn spec_of(name: &str) -> Option<&'static CommandSpec> {
-    let name = if name == "exit" { "quit" } else { name };
-    COMMANDS.iter().find(|spec| spec.name == name)
-}
 
 /// One node or a set of nodes, resolved when the command runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -341,7 +36,7 @@ pub enum Quorum {
     All,
     /// More than half of the cluster.
     Majority,
-    /// At least this many nodes.
+    /// At least this many nodes (`on 3 nodes`).
     AtLeast(usize),
     /// These nodes.
     Nodes(Targets),
@@ -350,7 +45,7 @@ pub enum Quorum {
 /// A comparison for `expect term`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
-    /// `=` or `==`
+    /// `==` (or `=`)
     Eq,
     /// `!=`
     Ne,
@@ -380,7 +75,7 @@ impl Op {
     /// The operator as typed.
     pub fn symbol(self) -> &'static str {
         match self {
-            Op::Eq => "=",
+            Op::Eq => "==",
             Op::Ne => "!=",
             Op::Lt => "<",
             Op::Le => "<=",
@@ -410,6 +105,8 @@ pub enum Field {
     Snapshot,
     /// `last-index`: the index of the last log entry.
     LastIndex,
+    /// `applied`: the last applied index.
+    Applied,
 }
 
 impl Field {
@@ -420,6 +117,7 @@ impl Field {
             Field::Commit => "commit",
             Field::Snapshot => "snapshot",
             Field::LastIndex => "last-index",
+            Field::Applied => "applied",
         }
     }
 }
@@ -429,6 +127,14 @@ impl Field {
 pub enum WaitFor {
     /// Some up, connected node leads.
     Leader,
+    /// A node leads a higher term than the leader when the wait began (any leader,
+    /// if none led then): `wait leader new`.
+    NewLeader,
+    /// These nodes have this role: `wait role NODES ROLE`.
+    Role(Targets, RoleOrDown),
+    /// The term of these nodes (every up node by default) compares so:
+    /// `wait term [NODES] OP N`.
+    Term(Option<Targets>, Op, u64),
     /// `index` is committed on enough nodes.
     Commit {
         /// The log index.
@@ -453,8 +159,51 @@ pub enum Expectation {
     Field(Field, Targets, Op, u64),
     /// `index` is committed on enough nodes.
     Committed(u64, Quorum),
-    /// These nodes applied through `index`.
-    Applied(Targets, u64),
+    /// These nodes voted for this candidate in their current term (or for nobody).
+    Voted(Targets, Option<Target>),
+    /// These nodes know this node as their leader (or know none).
+    LeaderKnown(Targets, Option<Target>),
+    /// These nodes' logs hold entries of exactly these terms, in order, after their
+    /// snapshot.
+    Log(Targets, Vec<u64>),
+    /// These nodes hold an entry at `index` with this term (and command).
+    Entry {
+        /// Which nodes.
+        nodes: Targets,
+        /// The log index.
+        index: u64,
+        /// The entry's term.
+        term: u64,
+        /// Its command, if given.
+        command: Option<String>,
+    },
+    /// A leader's view of followers: their replication state, `match_index` and
+    /// `next_index`.
+    Progress {
+        /// The leader.
+        leader: Target,
+        /// The followers.
+        followers: Targets,
+        /// `probe`, `replicate` or `snapshot`.
+        state: &'static str,
+        /// The `match_index` wanted, if given.
+        match_index: Option<u64>,
+        /// The `next_index` wanted, if given.
+        next_index: Option<u64>,
+    },
+    /// Some message in flight from `from` to `to` has this type and these fields.
+    Message {
+        /// Its sender.
+        from: Target,
+        /// Its recipient.
+        to: Target,
+        /// Its type.
+        kind: &'static str,
+        /// `name=value` pairs its fields must show.
+        fields: Vec<(String, String)>,
+    },
+    /// No message in flight is picked by the filter.
+    NoMessage(MessageFilter),
     /// These nodes map `key` to `value` (or lack `key` if `None`).
     Kv(Targets, String, Option<String>),
     /// Every up node's log agrees with every other's.
@@ -484,22 +233,26 @@ pub enum Command {
     Act(Action),
     /// `help [COMMAND]`
     Help(Option<String>),
-    /// `cluster N [seed S]`
+    /// `cluster N [seed S] [log K]`
     Cluster {
         /// Number of nodes.
         nodes: usize,
-        /// Its seed (random if absent).
+        /// Its seed (derived from the session's seed if absent).
         seed: Option<u64>,
+        /// How many committed entries every node starts with.
+        log: u64,
     },
     /// `status`
     Status {
         /// As JSON.
         json: bool,
     },
-    /// `log [NODES]`
+    /// `log [NODES] [FROM..TO]`
     Log {
         /// Which nodes (all by default).
         nodes: Option<Targets>,
+        /// Which indexes, inclusive (the newest that fit by default).
+        range: Option<(u64, u64)>,
         /// As JSON.
         json: bool,
     },
@@ -551,12 +304,36 @@ pub enum Command {
     Connect(Targets),
     /// `partition A | B | ...`
     Partition(Vec<Targets>),
-    /// `snapshot NODES`
-    Snapshot(Targets),
-    /// `timeout NODES`
+    /// `snapshot NODES [at INDEX]`
+    Snapshot {
+        /// Which nodes.
+        nodes: Targets,
+        /// Where (each node's last applied index by default).
+        at: Option<u64>,
+    },
+    /// `timeout NODES` or `tick NODES election`
     Timeout(Targets),
-    /// `deliver all`: every message in flight now, in delivery order.
-    DeliverAll,
+    /// `tick NODES heartbeat`
+    Heartbeat(Targets),
+    /// `flush NODES`
+    Flush(Targets),
+    /// `deliver all` or `deliver [from NODES] [to NODES] [type TYPE]`: every message
+    /// in flight now that the filter picks, in delivery order.
+    Deliver(MessageFilter),
+    /// `drop-msg all` or `drop-msg [from NODES] [to NODES] [type TYPE]`.
+    DropMessages(MessageFilter),
+    /// `stabilize [NODES]`: deliver until nothing is in flight between these nodes
+    /// (all by default), without advancing time.
+    Stabilize(Option<Targets>),
+    /// `progress [LEADER]`
+    Progress {
+        /// Which leader (the current one by default).
+        leader: Option<Targets>,
+        /// As JSON.
+        json: bool,
+    },
+    /// `source FILE`: run a script's lines in this session.
+    Source(String),
     /// `pause`
     Pause,
     /// `resume`
@@ -583,5 +360,86 @@ pub enum Command {
     Quit,
 }
 
+impl Command {
+    /// True for a view asked for as JSON (`status --json`): output for tools.
+    pub fn is_json(&self) -> bool {
+        match self {
+            Command::Status { json }
+            | Command::Log { json, .. }
+            | Command::Kv { json, .. }
+            | Command::Events { json, .. }
+            | Command::Stats { json }
+            | Command::Messages { json }
+            | Command::Digest { json }
+            | Command::Progress { json, .. } => *json,
+            _ => false,
+        }
+    }
+}
+
 /// The largest cluster.
 pub const MAX_NODES: usize = 15;
+
+/// The message types, as `messages` shows them and filters name them.
+pub const MESSAGE_TYPES: &[&str] = &[
+    "RequestVote",
+    "RequestVoteReply",
+    "AppendEntries",
+    "AppendEntriesReply",
+    "InstallSnapshot",
+    "InstallSnapshotReply",
+];
+
+/// Which messages in flight a command picks: all of them, narrowed by sender,
+/// recipient and type (`deliver from 1 to 2,3 type AppendEntries`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessageFilter {
+    /// Only messages from these nodes.
+    pub from: Option<Targets>,
+    /// Only messages to these nodes.
+    pub to: Option<Targets>,
+    /// Only messages of this type (one of [`MESSAGE_TYPES`]).
+    pub kind: Option<&'static str>,
+}
+
+impl MessageFilter {
+    /// True if the filter picks every message.
+    pub fn is_all(&self) -> bool {
+        *self == MessageFilter::default()
+    }
+}
+
+impl std::fmt::Display for MessageFilter {
+    /// The filter as typed (`from n1 to n2,n3 type AppendEntries`), or `all`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(from) = &self.from {
+            parts.push(format!("from {}", targets_text(from)));
+        }
+        if let Some(to) = &self.to {
+            parts.push(format!("to {}", targets_text(to)));
+        }
+        if let Some(kind) = self.kind {
+            parts.push(format!("type {kind}"));
+        }
+        if parts.is_empty() {
+            f.write_str("all")
+        } else {
+            f.write_str(&parts.join(" "))
+        }
+    }
+}
+
+/// Targets as they are typed: `n3`, `leader`, `n1,followers`.
+pub fn targets_text(targets: &[Target]) -> String {
+    let names: Vec<String> = targets
+        .iter()
+        .map(|target| match target {
+            Target::Node(node) => format!("n{node}"),
+            Target::Leader => "leader".to_string(),
+            Target::Followers => "followers".to_string(),
+            Target::All => "all".to_string(),
+        })
+        .collect();
+    names.join(",")
+}

@@ -14,26 +14,55 @@ use super::command::Command;
 use super::error::ExecError;
 use super::expect::expect;
 use super::session::Output;
+use super::stepping;
 use super::views;
 use crate::cluster::Cluster;
 
+/// What views need to know about where they are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ViewContext {
+    /// The free-running clock's state, if there is a clock.
+    pub running: Option<bool>,
+    /// The columns to fit: the terminal's width at the prompt, 80 elsewhere (so a
+    /// script's transcript is the same on every machine).
+    pub width: usize,
+}
+
+impl Default for ViewContext {
+    fn default() -> ViewContext {
+        ViewContext {
+            running: None,
+            width: 80,
+        }
+    }
+}
+
 /// Everything but time and the session's own settings: runs on a locked cluster.
-/// `running` is the free-running clock's state, if there is a clock.
 pub fn execute_on(
     cluster: &mut Cluster,
     command: Command,
-    running: Option<bool>,
+    context: &ViewContext,
 ) -> Result<Output, ExecError> {
     if let Some(resolved) = actions_of(&command, &ClusterTargets(cluster)) {
         let actions = resolved.map_err(ExecError::Invalid)?;
-        if command == Command::DeliverAll && actions.is_empty() {
-            return Ok(Output::text("no messages in flight".dimmed().to_string()));
+        if let Command::Deliver(filter) | Command::DropMessages(filter) = &command
+            && actions.is_empty()
+        {
+            // Nothing picked is an answer, not an error: a script may step on.
+            let text = if filter.is_all() {
+                "no messages in flight".to_string()
+            } else {
+                format!("no message in flight matches `{filter}`")
+            };
+            return Ok(Output::text(text.dimmed().to_string()));
         }
         return actions::run(cluster, &actions).map(Output::text);
     }
     let text = match command {
-        Command::Status { json } => views::status(cluster, json, running),
-        Command::Log { nodes, json } => views::log(cluster, nodes.as_deref(), json)?,
+        Command::Status { json } => views::status(cluster, json, context.running, context.width),
+        Command::Log { nodes, range, json } => {
+            views::log(cluster, nodes.as_deref(), range, json, context.width)?
+        }
         Command::Kv { node, json } => views::kv(cluster, node.as_deref(), json)?,
         Command::Events {
             count,
@@ -44,6 +73,8 @@ pub fn execute_on(
         Command::Messages { json } => views::messages(cluster, json),
         Command::Digest { json } => views::digest(cluster, json),
         Command::Expect(expectation) => expect(cluster, &expectation)?,
+        Command::Stabilize(nodes) => stepping::stabilize(cluster, nodes.as_deref())?,
+        Command::Progress { leader, json } => views::progress(cluster, leader.as_deref(), json)?,
         Command::Act(_)
         | Command::Submit { .. }
         | Command::Crash(_)
@@ -51,11 +82,17 @@ pub fn execute_on(
         | Command::Disconnect(_)
         | Command::Connect(_)
         | Command::Partition(_)
-        | Command::Snapshot(_)
+        | Command::Snapshot { .. }
         | Command::Timeout(_)
-        | Command::DeliverAll => unreachable!("commands that change the cluster are actions"),
+        | Command::Heartbeat(_)
+        | Command::Flush(_)
+        | Command::Deliver(_)
+        | Command::DropMessages(_) => {
+            unreachable!("commands that change the cluster are actions")
+        }
         Command::Help(_)
         | Command::Quit
+        | Command::Source(_)
         | Command::Cluster { .. }
         | Command::Pause
         | Command::Resume
@@ -79,7 +116,7 @@ mod tests {
         cluster.tick(30);
         let digest = cluster.history_digest();
         let shown = |cluster: &mut Cluster, json| {
-            execute_on(cluster, Command::Digest { json }, None)
+            execute_on(cluster, Command::Digest { json }, &ViewContext::default())
                 .unwrap()
                 .text
         };
@@ -89,7 +126,11 @@ mod tests {
         assert_eq!(json["digest"], format!("{digest:016x}"));
         assert_eq!(json["tick"], 30);
         let expect = |cluster: &mut Cluster, wanted| {
-            execute_on(cluster, Command::Expect(Expectation::Digest(wanted)), None)
+            execute_on(
+                cluster,
+                Command::Expect(Expectation::Digest(wanted)),
+                &ViewContext::default(),
+            )
         };
         assert!(expect(&mut cluster, digest).is_ok());
         match expect(&mut cluster, digest ^ 1) {

@@ -3,8 +3,9 @@
 
 use colored::Colorize;
 
-use super::command::{Expectation, Field, Op, Quorum, RoleOrDown, Target};
+use super::command::{Expectation, Field, Op, Quorum, RoleOrDown, Target, targets_text};
 use super::error::ExecError;
+use super::expect_detail as detail;
 use super::target::{names, resolve, resolve_one};
 use crate::cluster::{Cluster, NodeStatus};
 use crate::raft::{Index, NodeId};
@@ -27,8 +28,13 @@ pub fn describe_quorum(quorum: &Quorum) -> String {
         Quorum::All => "on all up nodes".to_string(),
         Quorum::Majority => "on a majority".to_string(),
         Quorum::AtLeast(count) => format!("on {count} nodes"),
-        Quorum::Nodes(_) => "on the named nodes".to_string(),
+        Quorum::Nodes(targets) => format!("on {}", describe_targets(targets)),
     }
+}
+
+/// Targets as they were typed: `n3`, `leader`, `n1,followers`.
+pub fn describe_targets(targets: &[Target]) -> String {
+    targets_text(targets)
 }
 
 /// Whether `index` is committed on the nodes `quorum` asks for, and who has it.
@@ -38,6 +44,14 @@ pub fn committed_on(
     quorum: &Quorum,
 ) -> Result<(bool, String), ExecError> {
     let size = cluster.size();
+    if let Quorum::AtLeast(count) = quorum
+        && *count > size
+    {
+        return Err(ExecError::Invalid(format!(
+            "this cluster has {size} node{}: {count} nodes can never hold an index",
+            if size == 1 { "" } else { "s" }
+        )));
+    }
     let statuses: Vec<NodeStatus> = (1..=size).map(|id| cluster.status(id)).collect();
     let have: Vec<NodeId> = statuses
         .iter()
@@ -77,7 +91,33 @@ pub fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String
             expect_field(cluster, *field, targets, *op, *value)
         }
         Expectation::Committed(index, quorum) => expect_committed(cluster, *index, quorum),
-        Expectation::Applied(targets, index) => expect_applied(cluster, targets, *index),
+        Expectation::Voted(targets, candidate) => {
+            detail::expect_voted(cluster, targets, candidate.as_ref())
+        }
+        Expectation::LeaderKnown(targets, leader) => {
+            detail::expect_leader_known(cluster, targets, leader.as_ref())
+        }
+        Expectation::Log(targets, terms) => detail::expect_log(cluster, targets, terms),
+        Expectation::Entry {
+            nodes,
+            index,
+            term,
+            command,
+        } => detail::expect_entry(cluster, nodes, *index, *term, command.as_deref()),
+        Expectation::Progress {
+            leader,
+            followers,
+            state,
+            match_index,
+            next_index,
+        } => detail::expect_progress(cluster, leader, followers, state, *match_index, *next_index),
+        Expectation::Message {
+            from,
+            to,
+            kind,
+            fields,
+        } => detail::expect_message(cluster, from, to, kind, fields),
+        Expectation::NoMessage(filter) => detail::expect_no_message(cluster, filter),
         Expectation::Kv(targets, key, value) => expect_kv(cluster, targets, key, value.as_deref()),
         Expectation::LogsMatch => logs_match(cluster),
         Expectation::NoViolations => expect_no_violations(cluster),
@@ -86,12 +126,12 @@ pub fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String
 }
 
 /// A check that held: a check mark and what was seen.
-fn passed(text: String) -> Result<String, ExecError> {
+pub(super) fn passed(text: String) -> Result<String, ExecError> {
     Ok(format!("{} {text}", "✓".green().bold()))
 }
 
 /// A check that did not hold: what was expected and what was seen.
-fn failed(text: String) -> Result<String, ExecError> {
+pub(super) fn failed(text: String) -> Result<String, ExecError> {
     Err(ExecError::Failed(text))
 }
 
@@ -131,7 +171,7 @@ fn expect_no_leader(cluster: &Cluster) -> Result<String, ExecError> {
 }
 
 /// A node's role as views name it, or `down`.
-fn role_name(status: &NodeStatus) -> String {
+pub fn role_name(status: &NodeStatus) -> String {
     if status.up {
         format!("{:?}", status.role).to_lowercase()
     } else {
@@ -184,6 +224,7 @@ fn expect_field(
             Field::Commit => status.commit_index,
             Field::Snapshot => status.snapshot_index,
             Field::LastIndex => status.last_log_index,
+            Field::Applied => status.last_applied,
         };
         if !op.holds(seen, value) {
             return failed(format!(
@@ -208,24 +249,6 @@ fn expect_committed(cluster: &Cluster, index: Index, quorum: &Quorum) -> Result<
     } else {
         failed(format!("expected index {index} committed {on}, but {seen}"))
     }
-}
-
-/// `expect applied NODES INDEX`: each applied at least through `index`.
-fn expect_applied(
-    cluster: &Cluster,
-    targets: &[Target],
-    index: Index,
-) -> Result<String, ExecError> {
-    let nodes = resolve(cluster, targets)?;
-    for &id in &nodes {
-        let applied = cluster.status(id).last_applied;
-        if applied < index {
-            return failed(format!(
-                "expected n{id} to have applied {index}, but it applied through {applied}"
-            ));
-        }
-    }
-    passed(format!("{} applied through {index}", names(&nodes)))
 }
 
 /// `expect kv NODES KEY [VALUE]`: no value means the key is absent.

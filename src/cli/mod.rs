@@ -4,8 +4,8 @@
 //! One grammar and one executor serve both the prompt and scripts, so a demo is
 //! exactly what a person could type:
 //!
-//! - `command.rs`: the grammar as data: [`Command`] and the table of every command's
-//!   usage, summary and example that `help`, completion and errors read;
+//! - `command.rs`: the grammar as data: [`Command`]; `usage.rs`: the table of every
+//!   command's usage, summary and example that `help`, completion and errors read;
 //!   `parse.rs` turns a line into a `Command` ([`parse`]) or a concrete
 //!   [`crate::cluster::Action`] ([`parse_action`]).
 //! - `session.rs`: a [`Session`] runs commands; it handles time (`tick`, `wait`, the
@@ -15,29 +15,41 @@
 //!   (`views.rs`) and expectations (`expect.rs`). `error.rs` holds [`ExecError`].
 //! - `repl.rs` is the interactive prompt, `script.rs` the script runner, `news.rs`
 //!   what happened since the user last looked, `help.rs` the help text, and
-//!   `render.rs` turns data into colored text or JSON.
+//!   `render.rs` turns data into colored text or JSON (`grid.rs`: the log grid).
+//! - Stepping by hand: `stepping.rs` (message filters, `stabilize`, what a delivery
+//!   did and why), `wait.rs` (what `wait` waits for), `expect_detail.rs` (votes,
+//!   logs, entries, progress, messages in flight), `parse_check.rs` (the `wait` and
+//!   `expect` grammar).
 
 pub(crate) mod actions;
 pub(crate) mod command;
 pub(crate) mod error;
 pub(crate) mod exec;
 pub(crate) mod expect;
+pub(crate) mod expect_detail;
+pub(crate) mod grid;
 pub(crate) mod help;
 pub mod html;
 pub(crate) mod news;
 pub(crate) mod parse;
+pub(crate) mod parse_check;
 pub(crate) mod render;
 pub(crate) mod repl;
 pub(crate) mod script;
 pub(crate) mod session;
+pub(crate) mod stepping;
 pub(crate) mod target;
+pub(crate) mod usage;
 pub(crate) mod views;
+pub(crate) mod wait;
 pub mod watch;
 
 pub use self::command::Command;
 pub use self::error::ExecError;
 pub use self::parse::{ParseError, parse, parse_action};
-pub use self::session::{Output, Session};
+pub use self::render::visible_width;
+pub use self::script::has_json_views;
+pub use self::session::{Output, Ran, Session};
 
 use std::io::{BufReader, IsTerminal, Write};
 use std::path::PathBuf;
@@ -91,10 +103,16 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Subcommands {
     /// Run script files: echo each command and its output, stop at the first failure
+    #[command(
+        after_help = "When standard output is not a terminal, each `--json` view prints one compact JSON document on its own line, without the echo; if a script has such views, its transcript goes to standard error, so `raft-playground run x.txt | jq` reads JSON only."
+    )]
     Run {
-        /// Keep going after a failure and count failures
+        /// Keep going after a failure and count failures (never past a failed `cluster` line)
         #[arg(long)]
         keep_going: bool,
+        /// Presenter mode: pause after each narration block until Enter
+        #[arg(long)]
+        step: bool,
         /// Script files (`-` for standard input)
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -125,16 +143,20 @@ pub enum Subcommands {
 /// The binary's entry point.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    if args.no_color {
-        colored::control::set_override(false);
-    }
-    let color =
-        !args.no_color && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = !args.no_color
+        && std::io::stdout().is_terminal()
+        && !no_color_requested(std::env::var_os("NO_COLOR").as_deref());
+    // Decided here, not by the color library: it also treats an empty NO_COLOR as set.
+    colored::control::set_override(color);
     let config = |default_seed: u64| {
         Config::new(args.nodes as usize).seed(args.seed.unwrap_or(default_seed))
     };
     match &args.command {
-        Some(Subcommands::Run { keep_going, files }) => run_files(files, &config(0), *keep_going),
+        Some(Subcommands::Run {
+            keep_going,
+            step,
+            files,
+        }) => run_files(files, &config(0), *keep_going, *step),
         Some(Subcommands::Chaos { seed, from, seeds }) => run_chaos(*seed, *from, *seeds),
         Some(Subcommands::Watch) => {
             let options = watch::WatchOptions {
@@ -151,7 +173,7 @@ pub fn main() -> ExitCode {
             }
         }
         None if !std::io::stdin().is_terminal() => {
-            run_files(&[PathBuf::from("-")], &config(0), false)
+            run_files(&[PathBuf::from("-")], &config(0), false, false)
         }
         None => {
             let options = repl::ReplOptions {
@@ -169,6 +191,11 @@ pub fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// True if `NO_COLOR` asks for plain text: set and not empty (no-color.org).
+fn no_color_requested(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|value| !value.is_empty())
 }
 
 /// Runs chaos seeds, or replays one and prints its schedule as a script that
@@ -226,26 +253,52 @@ fn run_chaos(replay: Option<u64>, from: u64, count: u64) -> ExitCode {
 }
 
 /// Runs scripts in order; exit status 1 if any line failed.
-fn run_files(files: &[PathBuf], config: &Config, keep_going: bool) -> ExitCode {
+fn run_files(files: &[PathBuf], config: &Config, keep_going: bool, step: bool) -> ExitCode {
+    let terminal = std::io::stdout().is_terminal();
     let options = script::ScriptOptions {
         config: config.clone(),
         keep_going,
+        compact_json: !terminal,
     };
+    let from_stdin = files.iter().any(|file| file.as_os_str() == "-");
+    if step && from_stdin {
+        eprintln!(
+            "{} run --step reads Enter from standard input, so the script must be a file",
+            "error:".red().bold()
+        );
+        return ExitCode::from(2);
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failures = 0;
     for file in files {
         let name = file.display().to_string();
-        let result = if name == "-" {
-            script::run_script("<stdin>", std::io::stdin().lock(), &options, &mut out)
+        let bytes = if name == "-" {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes)
         } else {
+            std::fs::read(file)
+        };
+        let result = bytes.and_then(|bytes| {
             if files.len() > 1 {
                 let _ = writeln!(out, "{}", format!("=== {name}").bold());
             }
-            std::fs::File::open(file).and_then(|handle| {
-                script::run_script(&name, BufReader::new(handle), &options, &mut out)
-            })
-        };
+            // For tools: JSON alone on standard output, the transcript beside it.
+            let split = !terminal && has_json_views(&String::from_utf8_lossy(&bytes));
+            let mut stderr = std::io::stderr();
+            let mut stdin = BufReader::new(std::io::stdin());
+            let (transcript, json): (&mut dyn Write, Option<&mut dyn Write>) = if split {
+                (&mut stderr, Some(&mut out))
+            } else {
+                (&mut out, None)
+            };
+            let outputs = script::Outputs {
+                transcript,
+                json,
+                step: if step { Some(&mut stdin) } else { None },
+            };
+            script::run_script(&name, bytes.as_slice(), &options, outputs)
+        });
         let failed = match result {
             Ok(outcome) => outcome.failures,
             Err(error) => {
@@ -276,5 +329,19 @@ fn run_files(files: &[PathBuf], config: &Config, keep_going: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_no_color_leaves_color_on() {
+        use std::ffi::OsStr;
+        assert!(!no_color_requested(None));
+        assert!(!no_color_requested(Some(OsStr::new(""))));
+        assert!(no_color_requested(Some(OsStr::new("1"))));
+        assert!(no_color_requested(Some(OsStr::new("yes"))));
     }
 }

@@ -5,12 +5,11 @@
 
 use super::actions::{Concrete, actions_of};
 use super::command::{
-    COMMANDS, Command, EXPECT_FORMS, Expectation, ExportFormat, Field, MAX_NODES, MAX_TICKS, Op,
-    Quorum, RoleOrDown, Target, Targets, WAIT_FORMS, WaitFor, spec_of,
+    COMMANDS, Command, ExportFormat, MAX_NODES, MAX_TICKS, MessageFilter, Target, Targets, spec_of,
 };
+use super::parse_check::{parse_expect, parse_filter, parse_wait};
 use crate::cluster::action::MAX_LATENCY;
 use crate::cluster::{Action, Setting};
-use crate::raft::Role;
 
 /// A line that does not parse, with a message that says what was expected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -18,7 +17,7 @@ use crate::raft::Role;
 pub struct ParseError(pub String);
 
 /// Builds the error for a command used wrongly: what was wrong, then its usage.
-fn usage(name: &str, problem: impl std::fmt::Display) -> ParseError {
+pub(super) fn usage(name: &str, problem: impl std::fmt::Display) -> ParseError {
     let spec = spec_of(name).expect("every parsed command has a spec");
     ParseError(format!(
         "{name}: {problem} (usage: {}, e.g. `{}`)",
@@ -26,12 +25,32 @@ fn usage(name: &str, problem: impl std::fmt::Display) -> ParseError {
     ))
 }
 
-/// Parses one line. Blank lines and `#` comments are `Ok(None)`.
+/// Cuts a trailing comment off a line: from a `#` that starts a word to the end.
+/// (A `submit` keeps its whole text: a command may hold a `#`.)
+pub fn strip_comment(line: &str) -> &str {
+    let mut previous = ' ';
+    for (at, c) in line.char_indices() {
+        if c == '#' && previous.is_whitespace() {
+            return line[..at].trim_end();
+        }
+        previous = c;
+    }
+    line
+}
+
+/// Parses one line. Blank lines and `#` comments are `Ok(None)`; a `#` that starts a
+/// word ends the line (`tick 3  # the heartbeats go out`), except in `submit`, whose
+/// text is the rest of the line.
 pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
     }
+    let line = if split_word(line).0 == "submit" {
+        line
+    } else {
+        strip_comment(line)
+    };
     if line.chars().any(|c| c.is_control() && c != '\t') {
         return Err(ParseError(
             "the line contains control characters; type plain text (help lists the commands)"
@@ -49,15 +68,16 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "help" | "?" => Command::Help(one_optional(name, &words)?.map(str::to_string)),
         "cluster" => parse_cluster(&words)?,
         "status" => view(name, &words, Command::Status { json })?,
-        "stats" => view(name, &words, Command::Stats { json })?,
-        "messages" => view(name, &words, Command::Messages { json })?,
-        "digest" => view(name, &words, Command::Digest { json })?,
-        "log" => Command::Log {
-            nodes: one_optional(name, &words)?
+        "progress" => Command::Progress {
+            leader: one_optional(name, &words)?
                 .map(|text| parse_targets(name, text))
                 .transpose()?,
             json,
         },
+        "stats" => view(name, &words, Command::Stats { json })?,
+        "messages" => view(name, &words, Command::Messages { json })?,
+        "digest" => view(name, &words, Command::Digest { json })?,
+        "log" => parse_log(&words, json)?,
         "kv" => Command::Kv {
             node: one_optional(name, &words)?
                 .map(|text| parse_targets(name, text))
@@ -69,9 +89,10 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             let words = &words[..words.len() - usize::from(traffic)];
             Command::Events {
                 count: match one_optional(name, words)? {
-                    Some(text) => {
-                        parse_number(name, text, "a count of events")?.min(100_000) as usize
-                    }
+                    Some(text) => match parse_number(name, text, "a count of events")? {
+                        0 => return Err(usage(name, "the count of events must be at least 1")),
+                        count => count.min(100_000) as usize,
+                    },
                     None => 20,
                 },
                 traffic,
@@ -80,15 +101,37 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         }
         _ if json => {
             return Err(ParseError(format!(
-                "{name}: --json is for views (status, log, kv, events, stats, messages, digest)"
+                "{name}: --json is for views (status, log, kv, events, stats, messages, progress, digest)"
             )));
         }
         "crash" => Command::Crash(one_targets(name, &words)?),
         "restart" => Command::Restart(one_targets(name, &words)?),
         "disconnect" => Command::Disconnect(one_targets(name, &words)?),
         "connect" => Command::Connect(one_targets(name, &words)?),
-        "snapshot" => Command::Snapshot(one_targets(name, &words)?),
+        "snapshot" => match words.as_slice() {
+            [nodes] => Command::Snapshot {
+                nodes: parse_targets(name, nodes)?,
+                at: None,
+            },
+            [nodes, "at", index] => Command::Snapshot {
+                nodes: parse_targets(name, nodes)?,
+                at: Some(parse_number(name, index, "a log index")?),
+            },
+            [_, "at"] => return Err(usage(name, "missing the index after `at`")),
+            [] => return Err(usage(name, "missing argument")),
+            [_, extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
+        },
         "timeout" => Command::Timeout(one_targets(name, &words)?),
+        "flush" => Command::Flush(one_targets(name, &words)?),
+        "stabilize" => Command::Stabilize(
+            one_optional(name, &words)?
+                .map(|text| parse_targets(name, text))
+                .transpose()?,
+        ),
+        "source" => match words.as_slice() {
+            [] => return Err(usage(name, "missing the script file")),
+            _ => Command::Source(rest.to_string()),
+        },
         "partition" => parse_partition(rest)?,
         "heal" => none(name, &words, Command::Act(Action::Heal))?,
         "drop" => Command::Act(Action::DropRate(parse_rate(name, one(name, &words)?)?)),
@@ -112,10 +155,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         })),
         "pause" => none(name, &words, Command::Pause)?,
         "resume" => none(name, &words, Command::Resume)?,
-        "tick" => Command::Act(Action::Tick(match one_optional(name, &words)? {
-            Some(text) => parse_ticks(name, text)?,
-            None => 1,
-        })),
+        "tick" => parse_tick(&words)?,
         "speed" => {
             let ms = parse_number(name, one(name, &words)?, "milliseconds per tick")?;
             if !(1..=60_000).contains(&ms) {
@@ -126,19 +166,14 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             }
             Command::Speed(ms)
         }
-        "deliver" => match one(name, &words)? {
-            "all" => Command::DeliverAll,
-            text => Command::Act(Action::Deliver(parse_number(
-                name,
-                text,
-                "a message id (see `messages`) or `all`",
-            )?)),
+        "deliver" => match parse_messages(name, &words)? {
+            Ok(id) => Command::Act(Action::Deliver(id)),
+            Err(filter) => Command::Deliver(filter),
         },
-        "drop-msg" => Command::Act(Action::DropMessage(parse_number(
-            name,
-            one(name, &words)?,
-            "a message id (see `messages`)",
-        )?)),
+        "drop-msg" => match parse_messages(name, &words)? {
+            Ok(id) => Command::Act(Action::DropMessage(id)),
+            Err(filter) => Command::DropMessages(filter),
+        },
         "wait" => parse_wait(&words)?,
         "expect" => Command::Expect(parse_expect(rest)?),
         "export" => parse_export(rest)?,
@@ -209,7 +244,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Splits off the first word; the rest keeps its inner spacing.
-fn split_word(text: &str) -> (&str, &str) {
+pub(super) fn split_word(text: &str) -> (&str, &str) {
     let text = text.trim_start();
     match text.find(char::is_whitespace) {
         Some(end) => (&text[..end], text[end..].trim_start()),
@@ -279,7 +314,7 @@ fn one_targets(name: &str, words: &[&str]) -> Result<Targets, ParseError> {
 }
 
 /// Parses a number, with an error that says what it was for.
-fn parse_number(name: &str, text: &str, what: &str) -> Result<u64, ParseError> {
+pub(super) fn parse_number(name: &str, text: &str, what: &str) -> Result<u64, ParseError> {
     if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
         text.parse::<u64>()
             .map_err(|_| usage(name, format!("`{text}` is too large for {what}")))
@@ -292,7 +327,7 @@ fn parse_number(name: &str, text: &str, what: &str) -> Result<u64, ParseError> {
 }
 
 /// A tick count: 1 to [`MAX_TICKS`].
-fn parse_ticks(name: &str, text: &str) -> Result<u64, ParseError> {
+pub(super) fn parse_ticks(name: &str, text: &str) -> Result<u64, ParseError> {
     let ticks = parse_number(name, text, "a number of ticks")?;
     if (1..=MAX_TICKS).contains(&ticks) {
         Ok(ticks)
@@ -305,7 +340,7 @@ fn parse_ticks(name: &str, text: &str) -> Result<u64, ParseError> {
 }
 
 /// Cuts long junk short for error messages.
-fn shorten(text: &str) -> String {
+pub(super) fn shorten(text: &str) -> String {
     let mut short: String = text.chars().take(24).collect();
     if short.len() < text.len() {
         short.push('…');
@@ -331,7 +366,7 @@ pub fn parse_target(text: &str) -> Option<Target> {
 }
 
 /// A comma-separated list of targets.
-fn parse_targets(name: &str, text: &str) -> Result<Targets, ParseError> {
+pub(super) fn parse_targets(name: &str, text: &str) -> Result<Targets, ParseError> {
     text.split(',')
         .map(|part| {
             parse_target(part.trim()).ok_or_else(|| {
@@ -347,15 +382,51 @@ fn parse_targets(name: &str, text: &str) -> Result<Targets, ParseError> {
         .collect()
 }
 
+/// `log [NODES] [FROM..TO]`: a word with `..` is the range, any other the nodes.
+fn parse_log(words: &[&str], json: bool) -> Result<Command, ParseError> {
+    let name = "log";
+    let (mut nodes, mut range) = (None, None);
+    for word in words {
+        if word.contains("..") && range.is_none() {
+            range = Some(parse_index_range(name, word)?);
+        } else if !word.contains("..") && nodes.is_none() {
+            nodes = Some(parse_targets(name, word)?);
+        } else {
+            return Err(usage(name, format!("unexpected `{}`", shorten(word))));
+        }
+    }
+    Ok(Command::Log { nodes, range, json })
+}
+
+/// `cluster N [seed S] [log K]` (seed and log in either order).
 fn parse_cluster(words: &[&str]) -> Result<Command, ParseError> {
     let name = "cluster";
-    let (count, seed) = match words {
-        [count] => (count, None),
-        [count, "seed", seed] => (count, Some(parse_number(name, seed, "a seed")?)),
-        [_, "seed"] => return Err(usage(name, "missing the seed after `seed`")),
-        [_, extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
-        [] => return Err(usage(name, "missing the number of nodes")),
+    let Some((count, mut rest)) = words.split_first() else {
+        return Err(usage(name, "missing the number of nodes"));
     };
+    let (mut seed, mut log) = (None, None);
+    while !rest.is_empty() {
+        match rest {
+            ["seed", value, tail @ ..] if seed.is_none() => {
+                seed = Some(parse_number(name, value, "a seed")?);
+                rest = tail;
+            }
+            ["log", value, tail @ ..] if log.is_none() => {
+                log = Some(parse_number(name, value, "a number of entries")?);
+                rest = tail;
+            }
+            [word @ ("seed" | "log")] => {
+                let what = if *word == "seed" {
+                    "the seed"
+                } else {
+                    "the number of entries"
+                };
+                return Err(usage(name, format!("missing {what} after `{word}`")));
+            }
+            [extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
+            [] => break,
+        }
+    }
     let nodes = parse_number(name, count, "a number of nodes")?;
     if !(1..=MAX_NODES as u64).contains(&nodes) {
         return Err(usage(
@@ -363,9 +434,60 @@ fn parse_cluster(words: &[&str]) -> Result<Command, ParseError> {
             format!("a cluster has 1 to {MAX_NODES} nodes, not {nodes}"),
         ));
     }
+    let log = log.unwrap_or(0);
+    if log > MAX_INITIAL_LOG {
+        return Err(usage(
+            name,
+            format!("a cluster starts with at most {MAX_INITIAL_LOG} entries, not {log}"),
+        ));
+    }
     Ok(Command::Cluster {
         nodes: nodes as usize,
         seed,
+        log,
+    })
+}
+
+/// The most committed entries a cluster may start with (`cluster N log K`).
+pub const MAX_INITIAL_LOG: u64 = 1_000_000;
+
+/// `tick [N]`, or `tick NODES heartbeat|election`: one node's timer fires now.
+fn parse_tick(words: &[&str]) -> Result<Command, ParseError> {
+    let name = "tick";
+    Ok(match words {
+        [] => Command::Act(Action::Tick(1)),
+        [count] => Command::Act(Action::Tick(parse_ticks(name, count)?)),
+        [nodes, "heartbeat"] => Command::Heartbeat(parse_targets(name, nodes)?),
+        [nodes, "election"] => Command::Timeout(parse_targets(name, nodes)?),
+        [_, timer] => {
+            return Err(usage(
+                name,
+                format!("expected heartbeat or election, got `{}`", shorten(timer)),
+            ));
+        }
+        [_, _, extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
+    })
+}
+
+/// The messages of `deliver` and `drop-msg`: one id (`Ok`), or a filter (`Err`):
+/// `all`, or `[from NODES] [to NODES] [type TYPE]`.
+fn parse_messages(name: &str, words: &[&str]) -> Result<Result<u64, MessageFilter>, ParseError> {
+    Ok(match words {
+        [] => return Err(usage(name, "missing a message id, `all` or a filter")),
+        ["all"] => Err(MessageFilter::default()),
+        [id] if id.chars().all(|c| c.is_ascii_digit()) => {
+            Ok(parse_number(name, id, "a message id (see `messages`)")?)
+        }
+        [word] if !["from", "to", "type"].contains(word) => {
+            return Err(usage(
+                name,
+                format!(
+                    "expected a message id (see `messages`), `all` or a filter, got `{}`",
+                    shorten(word)
+                ),
+            ));
+        }
+        filter => Err(parse_filter(name, filter)?),
     })
 }
 
@@ -437,6 +559,28 @@ fn parse_rate(name: &str, text: &str) -> Result<f64, ParseError> {
     })
 }
 
+/// `FROM..TO`: log indexes, 1 ≤ FROM ≤ TO.
+fn parse_index_range(name: &str, text: &str) -> Result<(u64, u64), ParseError> {
+    let Some((from, to)) = text.split_once("..") else {
+        return Err(usage(
+            name,
+            format!("expected FROM..TO, got `{}`", shorten(text)),
+        ));
+    };
+    let what = "a log index (FROM..TO)";
+    let (from, to) = (
+        parse_number(name, from, what)?,
+        parse_number(name, to, what)?,
+    );
+    if from == 0 || to < from {
+        return Err(usage(
+            name,
+            format!("a range of indexes has 1 ≤ FROM ≤ TO, not {from}..{to}"),
+        ));
+    }
+    Ok((from, to))
+}
+
 /// `MIN` or `MIN..MAX` ticks.
 fn parse_range(name: &str, text: &str) -> Result<(u64, u64), ParseError> {
     let (min, max) = match text.split_once("..") {
@@ -483,23 +627,6 @@ fn parse_set(words: &[&str]) -> Result<Command, ParseError> {
     }
 }
 
-/// A history digest as `digest` shows it: 1 to 16 hex digits.
-fn parse_digest(name: &str, text: &str) -> Result<u64, ParseError> {
-    let valid = (1..=16).contains(&text.len()) && text.chars().all(|c| c.is_ascii_hexdigit());
-    valid
-        .then(|| u64::from_str_radix(text, 16).ok())
-        .flatten()
-        .ok_or_else(|| {
-            usage(
-                name,
-                format!(
-                    "expected a history digest of 1 to 16 hex digits (see `digest`), got `{}`",
-                    shorten(text)
-                ),
-            )
-        })
-}
-
 fn parse_switch(name: &str, text: &str) -> Result<bool, ParseError> {
     match text {
         "on" => Ok(true),
@@ -511,169 +638,10 @@ fn parse_switch(name: &str, text: &str) -> Result<bool, ParseError> {
     }
 }
 
-/// Splits `within N` off the end of a wait's words.
-fn split_within<'a>(
-    name: &str,
-    words: &'a [&'a str],
-) -> Result<(&'a [&'a str], Option<u64>), ParseError> {
-    match words {
-        [head @ .., "within", limit] => Ok((head, Some(parse_ticks(name, limit)?))),
-        [.., "within"] => Err(usage(name, "missing the number of ticks after `within`")),
-        _ => Ok((words, None)),
-    }
-}
-
-/// `on all|majority|N|NODES`, or nothing (majority).
-fn parse_quorum(name: &str, words: &[&str]) -> Result<Quorum, ParseError> {
-    match words {
-        [] => Ok(Quorum::Majority),
-        ["on", "all"] => Ok(Quorum::All),
-        ["on", "majority"] => Ok(Quorum::Majority),
-        ["on", spec] if spec.chars().all(|c| c.is_ascii_digit()) => {
-            let count = parse_number(name, spec, "a number of nodes")?;
-            if count == 0 || count > MAX_NODES as u64 {
-                return Err(usage(
-                    name,
-                    format!("a node count is 1 to {MAX_NODES}, not {count}"),
-                ));
-            }
-            Ok(Quorum::AtLeast(count as usize))
-        }
-        ["on", spec] => Ok(Quorum::Nodes(parse_targets(name, spec)?)),
-        ["on"] => Err(usage(
-            name,
-            "missing what follows `on` (all, majority, a count or nodes)",
-        )),
-        [extra, ..] => Err(usage(name, format!("unexpected `{extra}`"))),
-    }
-}
-
-fn parse_wait(words: &[&str]) -> Result<Command, ParseError> {
-    let name = "wait";
-    let (words, within) = split_within(name, words)?;
-    let until = match words {
-        ["leader"] => WaitFor::Leader,
-        ["commit", index, rest @ ..] => WaitFor::Commit {
-            index: parse_number(name, index, "a log index")?,
-            on: parse_quorum(name, rest)?,
-        },
-        ["ticks", count] => WaitFor::Ticks(parse_ticks(name, count)?),
-        [form, ..] if WAIT_FORMS.contains(form) => {
-            return Err(usage(name, format!("wrong arguments for `wait {form}`")));
-        }
-        [form, ..] => {
-            return Err(usage(
-                name,
-                format!("expected leader, commit or ticks, got `{}`", shorten(form)),
-            ));
-        }
-        [] => return Err(usage(name, "missing what to wait for")),
-    };
-    Ok(Command::Wait { until, within })
-}
-
-fn parse_role(name: &str, text: &str) -> Result<RoleOrDown, ParseError> {
-    match text {
-        "leader" => Ok(RoleOrDown::Role(Role::Leader)),
-        "candidate" => Ok(RoleOrDown::Role(Role::Candidate)),
-        "follower" => Ok(RoleOrDown::Role(Role::Follower)),
-        "down" => Ok(RoleOrDown::Down),
-        other => Err(usage(
-            name,
-            format!(
-                "expected leader, candidate, follower or down, got `{}`",
-                shorten(other)
-            ),
-        )),
-    }
-}
-
-fn parse_op(name: &str, text: &str) -> Result<Op, ParseError> {
-    match text {
-        "=" | "==" => Ok(Op::Eq),
-        "!=" => Ok(Op::Ne),
-        "<" => Ok(Op::Lt),
-        "<=" => Ok(Op::Le),
-        ">" => Ok(Op::Gt),
-        ">=" => Ok(Op::Ge),
-        other => Err(usage(
-            name,
-            format!("expected one of = != < <= > >=, got `{}`", shorten(other)),
-        )),
-    }
-}
-
-fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
-    let name = "expect";
-    let words: Vec<&str> = rest.split_whitespace().collect();
-    let expectation = match words.as_slice() {
-        ["leader"] => Expectation::Leader(None),
-        ["leader", node] => Expectation::Leader(Some(parse_targets(name, node)?)),
-        ["no-leader"] => Expectation::NoLeader,
-        ["role", nodes, role] => {
-            Expectation::Role(parse_targets(name, nodes)?, parse_role(name, role)?)
-        }
-        [
-            field @ ("term" | "commit" | "snapshot" | "last-index"),
-            nodes,
-            op,
-            value,
-        ] => {
-            let field = match *field {
-                "term" => Field::Term,
-                "commit" => Field::Commit,
-                "snapshot" => Field::Snapshot,
-                _ => Field::LastIndex,
-            };
-            Expectation::Field(
-                field,
-                parse_targets(name, nodes)?,
-                parse_op(name, op)?,
-                parse_number(name, value, "a number")?,
-            )
-        }
-        ["committed", index, rest @ ..] => Expectation::Committed(
-            parse_number(name, index, "a log index")?,
-            parse_quorum(name, rest)?,
-        ),
-        ["applied", nodes, index] => Expectation::Applied(
-            parse_targets(name, nodes)?,
-            parse_number(name, index, "a log index")?,
-        ),
-        ["kv", nodes, key, ..] => {
-            // The value is the rest of the line, spaces included.
-            let after_nodes = split_word(split_word(rest).1).1;
-            let value = split_word(after_nodes).1.trim();
-            Expectation::Kv(
-                parse_targets(name, nodes)?,
-                key.to_string(),
-                (!value.is_empty()).then(|| value.to_string()),
-            )
-        }
-        ["logs-match"] => Expectation::LogsMatch,
-        ["no-violations"] => Expectation::NoViolations,
-        ["digest", digest] => Expectation::Digest(parse_digest(name, digest)?),
-        [form, ..] if EXPECT_FORMS.contains(form) => {
-            return Err(usage(name, format!("wrong arguments for `expect {form}`")));
-        }
-        [form, ..] => {
-            return Err(usage(
-                name,
-                format!(
-                    "expected one of {}, got `{}`",
-                    EXPECT_FORMS.join(", "),
-                    shorten(form)
-                ),
-            ));
-        }
-        [] => return Err(usage(name, "missing what to expect")),
-    };
-    Ok(expectation)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::command::{Expectation, Field, Op, Quorum, WaitFor};
 
     fn ok(line: &str) -> Command {
         parse(line)
@@ -808,8 +776,30 @@ mod tests {
             ok("expect kv 1 gone"),
             Command::Expect(Expectation::Kv(vec![Target::Node(1)], "gone".into(), None))
         );
+        assert_eq!(
+            ok("wait commit 3 on 3"),
+            Command::Wait {
+                until: WaitFor::Commit {
+                    index: 3,
+                    on: Quorum::Nodes(vec![Target::Node(3)])
+                },
+                within: None
+            }
+        );
+        assert_eq!(
+            ok("expect committed 3 on 4 nodes"),
+            Command::Expect(Expectation::Committed(3, Quorum::AtLeast(4)))
+        );
+        assert_eq!(
+            ok("log 2 3..9"),
+            Command::Log {
+                nodes: Some(vec![Target::Node(2)]),
+                range: Some((3, 9)),
+                json: false
+            }
+        );
         assert!(err("expect role 1 king").contains("leader, candidate"));
-        assert!(err("wait forever").contains("leader, commit or ticks"));
+        assert!(err("wait forever").contains("leader, commit, role, term, ticks"));
         assert!(err("expect").contains("missing"));
     }
 

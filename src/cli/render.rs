@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cluster::NodeStatus;
 use crate::cluster::router::{InFlight, Stats};
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::raft::{AppendOutcome, Event, Index, Log, Message, MessageInfo, NodeId, Role, Term};
+use crate::raft::{AppendOutcome, Event, Index, Message, MessageInfo, NodeId, Role, Term};
 
 /// A role, colored: leader green, candidate yellow, follower plain, down red.
 pub fn role(status: &NodeStatus) -> ColoredString {
@@ -49,8 +49,10 @@ pub fn in_term_color(term: Term, text: &str) -> ColoredString {
     }
 }
 
-/// The visible width of text that may hold ANSI color codes.
-fn visible_width(text: &str) -> usize {
+/// The width text takes on a terminal: ANSI color codes take none, and wide
+/// characters (CJK, most emoji) take two columns (Unicode East Asian Width).
+pub fn visible_width(text: &str) -> usize {
+    use unicode_width::UnicodeWidthChar;
     let mut width = 0;
     let mut in_escape = false;
     for c in text.chars() {
@@ -58,7 +60,7 @@ fn visible_width(text: &str) -> usize {
             (false, '\u{1b}') => in_escape = true,
             (true, 'm') => in_escape = false,
             (true, _) => {}
-            (false, _) => width += 1,
+            (false, _) => width += c.width().unwrap_or(0),
         }
     }
     width
@@ -103,32 +105,60 @@ pub struct StatusRow {
     pub links: Vec<NodeId>,
 }
 
-/// The `status` table.
-pub fn status_table(rows: &[StatusRow], now: u64, paused: Option<bool>) -> String {
+/// The links of a node in a few characters: `all`, `cut off` (disconnected),
+/// `none`, the nodes it reaches (`n1,n2`), or, when shorter, the ones it does not
+/// (`all but n4,n5`).
+fn links_text(row: &StatusRow, size: usize) -> String {
+    let status = &row.status;
+    if !status.connected {
+        return "cut off".red().to_string();
+    }
+    if row.links.len() + 1 == size {
+        return "all".to_string();
+    }
+    if row.links.is_empty() {
+        return "none".red().to_string();
+    }
+    let list = |ids: &mut dyn Iterator<Item = NodeId>| {
+        ids.map(|id| format!("n{id}")).collect::<Vec<_>>().join(",")
+    };
+    let reached = list(&mut row.links.iter().copied());
+    let missed = format!(
+        "all but {}",
+        list(&mut (1..=size).filter(|&id| id != status.id && !row.links.contains(&id)))
+    );
+    let shorter = if missed.len() < reached.len() {
+        missed
+    } else {
+        reached
+    };
+    shorter.yellow().to_string()
+}
+
+/// Who a node voted for; for a candidate, its tally (`2 of 3`: votes held, votes
+/// needed).
+fn vote_text(status: &NodeStatus, size: usize) -> String {
+    match &status.votes {
+        Some(votes) if status.up => format!("{} of {}", votes.len(), size / 2 + 1)
+            .yellow()
+            .to_string(),
+        _ => status.voted_for.map_or("-".into(), |id| format!("n{id}")),
+    }
+}
+
+/// The `status` table, at most `width` columns wide when it can be: the `snap` and
+/// `applied` columns go first when space is short (every log cell shows the
+/// snapshot too: `log` starts after it).
+pub fn status_table(rows: &[StatusRow], now: u64, paused: Option<bool>, width: usize) -> String {
     let size = rows.len();
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
             let status = &row.status;
-            let links = if !status.connected {
-                "disconnected".red().to_string()
-            } else if row.links.len() + 1 == size {
-                "all".to_string()
-            } else if row.links.is_empty() {
-                "none".red().to_string()
-            } else {
-                let names: Vec<String> = row.links.iter().map(|id| format!("n{id}")).collect();
-                names.join(",").yellow().to_string()
-            };
-            let log = if status.last_log_index == status.snapshot_index {
-                "empty".dimmed().to_string()
-            } else {
-                format!("{}..{}", status.snapshot_index + 1, status.last_log_index)
-            };
             // When its timer fires: an election timeout, or a leader's next heartbeat.
             let timer = match status.timer_due {
                 Some(due) if status.role == Role::Leader => {
-                    format!("hb in {}", due.saturating_sub(now))
+                    format!("hb {}", due.saturating_sub(now))
                 }
                 Some(due) => format!("in {}", due.saturating_sub(now)),
                 None => "-".to_string(),
@@ -137,119 +167,48 @@ pub fn status_table(rows: &[StatusRow], now: u64, paused: Option<bool>) -> Strin
                 node_name(status).to_string(),
                 role(status).to_string(),
                 in_term_color(status.term, &status.term.to_string()).to_string(),
-                status.voted_for.map_or("-".into(), |id| format!("n{id}")),
+                vote_text(status, size),
                 status.leader.map_or("-".into(), |id| format!("n{id}")),
                 status.commit_index.to_string(),
                 status.last_applied.to_string(),
-                log,
+                format!("{}@t{}", status.last_log_index, status.last_log_term),
                 status.snapshot_index.to_string(),
-                if status.up {
-                    "up".green().to_string()
-                } else {
-                    "down".red().to_string()
-                },
                 timer,
-                links,
+                links_text(row, size),
             ]
         })
         .collect();
     let header = [
-        "node", "role", "term", "voted", "leader", "commit", "applied", "log", "snap", "up",
-        "timer", "links",
+        "node", "role", "term", "voted", "leader", "commit", "applied", "log", "snap", "timer",
+        "links",
     ];
     let clock = match paused {
         Some(true) => format!("tick {now} (paused)"),
         Some(false) => format!("tick {now} (running)"),
         None => format!("tick {now}"),
     };
-    format!("{}\n{}", clock.dimmed(), table(&header, &body))
+    // Drop optional columns, least needed first, until the table fits.
+    let mut keep: Vec<usize> = (0..header.len()).collect();
+    let mut text = table_of(&header, &body, &keep);
+    for optional in [8, 6] {
+        let widest = text.lines().map(visible_width).max().unwrap_or(0);
+        if widest <= width {
+            break;
+        }
+        keep.retain(|&column| column != optional);
+        text = table_of(&header, &body, &keep);
+    }
+    format!("{}\n{text}", clock.dimmed())
 }
 
-/// One node's log for the `log` view.
-#[derive(Debug, Serialize)]
-pub struct LogRow {
-    /// The node's status.
-    pub status: NodeStatus,
-    /// Its log.
-    pub log: Log,
-}
-
-/// How many indexes the log grid shows at most.
-const GRID_WIDTH: u64 = 24;
-
-/// The `log` grid: one row per node, one column per index, each entry shown by its
-/// term in the term's color; `▏` follows the commit index, `#` marks compacted entries.
-/// For a single node, its commands are listed below the grid.
-pub fn log_grid(rows: &[LogRow]) -> String {
-    let last = rows
+/// A table of the columns `keep` of `header` and `rows`.
+fn table_of(header: &[&str], rows: &[Vec<String>], keep: &[usize]) -> String {
+    let header: Vec<&str> = keep.iter().map(|&column| header[column]).collect();
+    let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|row| row.status.last_log_index)
-        .max()
-        .unwrap_or(0);
-    if last == 0 {
-        return "every log is empty".dimmed().to_string();
-    }
-    let first = last.saturating_sub(GRID_WIDTH - 1).max(1);
-    let cell = last.to_string().len().max(2);
-    let mut lines = Vec::new();
-    let mut header = format!("{:<12}", "index");
-    for index in first..=last {
-        header.push_str(&format!(" {index:>cell$}"));
-    }
-    lines.push(header.bold().to_string());
-    for row in rows {
-        let status = &row.status;
-        let detail = if status.up {
-            format!("c{}", status.commit_index).dimmed()
-        } else {
-            "down".red()
-        };
-        let label = format!("{} {detail}", node_name(status));
-        let mut line = format!(
-            "{label}{}",
-            " ".repeat(12usize.saturating_sub(visible_width(&label)))
-        );
-        for index in first..=last {
-            let text = if index <= row.log.snapshot_index() {
-                "#".repeat(cell).dimmed().to_string()
-            } else if let Some(entry) = row.log.get(index) {
-                in_term_color(entry.term, &format!("{:>cell$}", entry.term)).to_string()
-            } else {
-                " ".repeat(cell)
-            };
-            let mark = if index == status.commit_index && status.up {
-                "▏"
-            } else {
-                " "
-            };
-            line.push_str(mark);
-            line.push_str(&text);
-        }
-        lines.push(line.trim_end().to_string());
-    }
-    // One node: its commands too, a line per entry.
-    if let [row] = rows {
-        for index in first..=last {
-            if let Some(entry) = row.log.get(index) {
-                let term = in_term_color(entry.term, &format!("t{}", entry.term));
-                let width = last.to_string().len();
-                lines.push(format!("entry {index:>width$}  {term}  {}", entry.command));
-            }
-        }
-    }
-    if first > 1 {
-        lines.push(
-            format!("(showing indexes {first}..{last}; earlier ones scrolled off)")
-                .dimmed()
-                .to_string(),
-        );
-    }
-    lines.push(
-        "each cell is an entry's term; cN is a node's commit index, marked ▏ in its row; # is inside a snapshot"
-            .dimmed()
-            .to_string(),
-    );
-    lines.join("\n")
+        .map(|row| keep.iter().map(|&column| row[column].clone()).collect())
+        .collect();
+    table(&header, &rows)
 }
 
 /// The `kv` view.
@@ -284,9 +243,19 @@ pub fn stats_view(stats: &Stats, in_flight: usize) -> String {
     table(&["counter", "value"], &rows)
 }
 
-/// A message's content in a few words.
+/// A message's content in a few words: what [`info_summary`] says, and the
+/// entries an AppendEntries carries, with their terms and commands.
 pub fn message_summary(message: &Message) -> String {
-    info_summary(&message.info())
+    let summary = info_summary(&message.info());
+    match message {
+        Message::AppendEntries { entries, .. } if !entries.is_empty() => {
+            match summary.split_once(", prev") {
+                Some((what, rest)) => format!("{what} [{}], prev{rest}", entries_text(entries)),
+                None => summary,
+            }
+        }
+        _ => summary,
+    }
 }
 
 /// What a message says in a few words, from its payload-free [`MessageInfo`].
@@ -312,15 +281,22 @@ pub fn info_summary(info: &MessageInfo) -> String {
             };
             format!("{what}, prev {prev_log_index}@t{prev_log_term}, commit {leader_commit}")
         }
-        MessageInfo::AppendEntriesReply { outcome, .. } => match outcome {
+        MessageInfo::AppendEntriesReply {
+            prev_log_index,
+            outcome,
+        } => match outcome {
             AppendOutcome::Accepted { match_index } => format!("ok, match {match_index}"),
+            // The fast-backup hint (the lab's XTerm, XIndex, XLen).
             AppendOutcome::Conflict(hint) => match hint.term {
                 Some(term) => format!(
-                    "conflict: t{term} from {}, length {}",
+                    "conflict at {prev_log_index}: has t{term} there (from {}), log ends at {}",
                     hint.first_index,
                     hint.log_end - 1
                 ),
-                None => format!("conflict: log ends at {}", hint.log_end - 1),
+                None => format!(
+                    "conflict at {prev_log_index}: log ends at {}",
+                    hint.log_end - 1
+                ),
             },
             AppendOutcome::StaleTerm => "stale term".to_string(),
         },
@@ -333,6 +309,28 @@ pub fn info_summary(info: &MessageInfo) -> String {
             None => "stale term".to_string(),
         },
     }
+}
+
+/// How many entries a message's summary lists before `…`.
+const LISTED_ENTRIES: usize = 3;
+
+/// Entries as `t1 set x 1, t1 set y 2, …`: term and command, long commands cut.
+fn entries_text(entries: &[crate::raft::Entry]) -> String {
+    let mut shown: Vec<String> = entries
+        .iter()
+        .take(LISTED_ENTRIES)
+        .map(|entry| {
+            let mut command: String = entry.command.chars().take(16).collect();
+            if command.len() < entry.command.len() {
+                command.push('…');
+            }
+            format!("t{} {command}", entry.term)
+        })
+        .collect();
+    if entries.len() > LISTED_ENTRIES {
+        shown.push(format!("… {} more", entries.len() - LISTED_ENTRIES));
+    }
+    shown.join(", ")
 }
 
 /// The `messages` view.
@@ -389,6 +387,35 @@ pub fn event_text(kind: &TraceKind) -> String {
             Event::SnapshotInstalled { index } => {
                 format!("installs the leader's snapshot through {index}")
             }
+            Event::StaleTermIgnored { from, term } => {
+                format!("ignores n{from}'s message of stale term {term}")
+            }
+            Event::VoteCounted {
+                from,
+                granted,
+                votes,
+                quorum,
+            } => format!(
+                "{} n{from}'s vote: has {votes}, needs {quorum}",
+                if *granted { "counts" } else { "is denied" }
+            ),
+            Event::AppendRejected {
+                leader,
+                prev_log_index,
+                prev_log_term,
+                found,
+            } => format!(
+                "rejects n{leader}'s entries after {prev_log_index}: {}",
+                mismatch(*prev_log_index, *prev_log_term, *found)
+            ),
+            Event::ProgressUpdated {
+                follower,
+                next_index,
+                match_index,
+                state,
+            } => format!(
+                "updates its view of n{follower}: match {match_index}, next {next_index}, {state}"
+            ),
         },
         TraceKind::Applied { from, to } => {
             if from == to {
@@ -438,6 +465,14 @@ pub fn event_text(kind: &TraceKind) -> String {
     }
 }
 
+/// Why a log failed the consistency check at `index` (Figure 2, AppendEntries rule 2).
+pub fn mismatch(index: Index, wanted: Term, found: Option<Term>) -> String {
+    match found {
+        None => format!("no entry at {index}"),
+        Some(term) => format!("entry {index} has term {term}, not {wanted}"),
+    }
+}
+
 fn drop_reason(reason: crate::cluster::router::DropReason) -> &'static str {
     use crate::cluster::router::DropReason;
     match reason {
@@ -484,6 +519,7 @@ pub fn is_notable(kind: &TraceKind) -> bool {
                 | Event::Truncated { .. }
                 | Event::SnapshotInstalled { .. }
         ),
+        // (the other core events are routine: votes, appends, commits, progress)
         TraceKind::Crashed | TraceKind::Restarted => true,
         TraceKind::Violation { .. }
         | TraceKind::Applied { .. }
@@ -535,8 +571,28 @@ mod tests {
     }
 
     #[test]
-    fn visible_width_skips_escape_codes() {
+    fn visible_width_skips_escape_codes_and_counts_wide_characters() {
         assert_eq!(visible_width("\u{1b}[31mred\u{1b}[0m"), 3);
         assert_eq!(visible_width("plain"), 5);
+        assert_eq!(visible_width("键值"), 4);
+    }
+
+    #[test]
+    fn tables_align_wide_characters() {
+        let text = table(
+            &["key", "value"],
+            &[
+                vec!["键".into(), "1".into()],
+                vec!["x".into(), "2".into()],
+                vec!["名前です".into(), "3".into()],
+            ],
+        );
+        // Every value starts in the same terminal column.
+        let columns: Vec<usize> = text
+            .lines()
+            .skip(1)
+            .map(|line| visible_width(&line[..line.rfind(' ').unwrap() + 1]))
+            .collect();
+        assert!(columns.windows(2).all(|pair| pair[0] == pair[1]), "{text}");
     }
 }

@@ -20,12 +20,15 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Config as EditorConfig, Context, Editor, ExternalPrinter, Helper};
 
-use super::command::{COMMANDS, EXPECT_FORMS, WAIT_FORMS, spec_of};
+use super::command::{
+    COMMANDS, EXPECT_FORMS, MESSAGE_TYPES, OPERATORS, PROGRESS_STATES, WAIT_FORMS, spec_of,
+};
 use super::error::ExecError;
 use super::html::record::Recorder;
 use super::news::Reported;
 use super::parse::parse;
 use super::session::Session;
+use super::stepping::MESSAGE_FIELDS;
 use crate::cluster::action::SETTINGS;
 use crate::cluster::realtime::{OnTick, RealTimeDriver, SharedCluster, lock};
 use crate::cluster::{Cluster, Config};
@@ -54,6 +57,12 @@ impl PromptHelper {
             names
         };
         let list = |items: &[&str]| items.iter().map(|item| item.to_string()).collect();
+        let targets_and = |items: &[&str]| {
+            let mut options = targets();
+            options.extend(items.iter().map(|item| item.to_string()));
+            options
+        };
+        let roles = ["leader", "candidate", "follower", "down"];
         match words {
             [] => {
                 let mut names: Vec<String> =
@@ -67,27 +76,49 @@ impl PromptHelper {
             ["set", _] => Vec::new(),
             ["expect", "digest"] => Vec::new(),
             ["autosnapshot"] => list(&["off", "10"]),
-            ["deliver"] => list(&["all"]),
-            ["wait"] => list(WAIT_FORMS),
-            ["expect"] => list(EXPECT_FORMS),
-            ["expect", "role", _] => list(&["leader", "candidate", "follower", "down"]),
-            ["expect", "term", _] => list(&["=", "!=", "<", "<=", ">", ">="]),
-            ["wait", "commit", _] | ["expect", "committed", _] => list(&["on", "within"]),
-            [.., "on"] => {
-                let mut options = list(&["all", "majority"]);
-                options.extend(targets());
-                options
+            ["deliver" | "drop-msg"] => list(&["all", "from", "to", "type"]),
+            ["deliver" | "drop-msg" | "expect", ..] if words.last() == Some(&"type") => {
+                list(MESSAGE_TYPES)
             }
+            ["deliver" | "drop-msg", ..] | ["expect", "no-message", ..]
+                if !matches!(words.last(), Some(&"from" | &"to")) =>
+            {
+                list(&["from", "to", "type"])
+            }
+            ["tick", _] => list(&["heartbeat", "election"]),
+            ["snapshot", _] => list(&["at"]),
+            ["wait"] => list(WAIT_FORMS),
+            ["wait", "leader"] => list(&["new", "within"]),
+            ["wait", "role", _] | ["expect", "role", _] => list(&roles),
+            ["wait", "term"] => targets_and(OPERATORS),
+            ["expect"] => list(EXPECT_FORMS),
+            ["expect", "voted" | "leader-known", _] => targets_and(&["none"]),
+            ["expect", "log", _] => list(&["=="]),
+            ["expect", "progress", _, _] => list(PROGRESS_STATES),
+            ["expect", "progress", _, _, _, ..] => list(&["match", "next"]),
+            ["expect", "message", _] => list(MESSAGE_TYPES),
+            ["expect", "message", _, _, ..] => MESSAGE_FIELDS
+                .iter()
+                .map(|field| format!("{field}="))
+                .collect(),
+            [
+                "expect",
+                "term" | "commit" | "snapshot" | "last-index" | "applied",
+                _,
+            ]
+            | ["wait", "term", _] => list(OPERATORS),
+            ["wait", "commit", _] | ["expect", "committed", _] => list(&["on", "within"]),
+            [.., "on"] => targets_and(&["all", "majority"]),
             ["wait", ..] => list(&["within"]),
             [
-                "status" | "stats" | "messages" | "events" | "log" | "kv" | "digest",
+                "status" | "stats" | "messages" | "events" | "log" | "kv" | "digest" | "progress",
                 ..,
             ] => {
                 let mut options = targets();
                 options.push("--json".into());
                 options
             }
-            ["cluster", _] => list(&["seed"]),
+            ["cluster", _, ..] => list(&["seed", "log"]),
             _ => targets(),
         }
     }
@@ -220,12 +251,18 @@ pub fn run(options: ReplOptions) -> rustyline::Result<()> {
             format!("raft[t{}]> ", lock(session.cluster()).now())
         };
         match editor.readline(&prompt) {
-            Ok(line) => {
-                if !line.trim().is_empty() {
-                    let _ = editor.add_history_entry(line.as_str());
+            Ok(text) => {
+                // A bracketed paste of several lines arrives as one text: each line is
+                // a command, run in order (lines typed ahead arrive one by one).
+                let mut quit = false;
+                for line in pasted_lines(&text) {
+                    let _ = editor.add_history_entry(line);
+                    quit = run_line(&mut session, line);
+                    node_count.store(lock(session.cluster()).size(), Ordering::Relaxed);
+                    if quit {
+                        break;
+                    }
                 }
-                let quit = run_line(&mut session, &line);
-                node_count.store(lock(session.cluster()).size(), Ordering::Relaxed);
                 if quit {
                     break;
                 }
@@ -276,10 +313,33 @@ fn print_news_above_prompt(
             .lock()
             .map(|mut reported| reported.news(cluster, 8))
             .unwrap_or_default();
-        if !news.is_empty() {
-            let _ = printer.print(news.join("\n"));
+        if let Some(message) = news_message(&news) {
+            let _ = printer.print(message);
         }
     }))
+}
+
+/// The news lines as one message for the printer, every line ending in a line
+/// break: while a command runs the printer writes straight to the terminal, and
+/// lines without their break would run together (`…term 2tick 42 n5 …`).
+fn news_message(lines: &[String]) -> Option<String> {
+    if lines.is_empty() {
+        return None;
+    }
+    let mut message = String::new();
+    for line in lines {
+        message.push_str(line);
+        message.push('\n');
+    }
+    Some(message)
+}
+
+/// The commands in what the editor returned: one line, or several from a
+/// bracketed paste; blank lines are left out.
+fn pasted_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
 }
 
 /// The greeting: version, cluster, seed, whether time runs, and what to try.
@@ -314,7 +374,11 @@ fn run_line(session: &mut Session, line: &str) -> bool {
             return false;
         }
     };
-    match session.execute(command) {
+    let ran = session.run(command);
+    for line in &ran.news {
+        println!("{line}");
+    }
+    match ran.result {
         Ok(output) => {
             if !output.text.is_empty() {
                 println!("{}", output.text);
@@ -336,8 +400,13 @@ fn run_line(session: &mut Session, line: &str) -> bool {
     }
 }
 
+/// Erases from the cursor to the end of the screen: after Ctrl-C the editor leaves
+/// the cursor after the typed text, and the usage hint drawn beyond it would stay.
+const ERASE_HINT: &str = "\u{1b}[J";
+
 /// Ctrl-C at the prompt: pauses a running clock, or says how to leave.
 fn on_ctrl_c(session: &mut Session) {
+    print!("{ERASE_HINT}");
     if session.pause() {
         println!(
             "paused at tick {} (Ctrl-C). `resume` restarts the clock; Ctrl-D or `quit` leaves.",
@@ -371,7 +440,7 @@ mod tests {
 
     #[test]
     fn completes_commands_nodes_and_forms() {
-        assert_eq!(complete("sta"), vec!["status", "stats"]);
+        assert_eq!(complete("sta"), vec!["status", "stats", "stabilize"]);
         assert_eq!(complete("crash n"), vec!["n1", "n2", "n3"]);
         assert_eq!(complete("crash 1,l"), vec!["leader"]);
         assert_eq!(complete("partition leader | f"), vec!["followers"]);
@@ -382,6 +451,62 @@ mod tests {
         assert_eq!(complete("dig"), vec!["digest"]);
         assert_eq!(complete("digest --j"), vec!["--json"]);
         assert_eq!(complete("expect di"), vec!["digest"]);
+    }
+
+    #[test]
+    fn completes_the_stepping_commands_and_new_checks() {
+        assert_eq!(complete("deliver "), vec!["all", "from", "to", "type"]);
+        assert_eq!(complete("deliver to n"), vec!["n1", "n2", "n3"]);
+        assert_eq!(complete("deliver to 2 t"), vec!["to", "type"]);
+        assert_eq!(
+            complete("drop-msg type Append"),
+            vec!["AppendEntries", "AppendEntriesReply"]
+        );
+        assert_eq!(complete("tick 2 h"), vec!["heartbeat"]);
+        assert_eq!(complete("snapshot 2 a"), vec!["at"]);
+        assert_eq!(complete("stab"), vec!["stabilize"]);
+        assert_eq!(complete("flush l"), vec!["leader"]);
+        assert_eq!(complete("progress --j"), vec!["--json"]);
+        assert_eq!(complete("so"), vec!["source"]);
+        assert_eq!(complete("wait leader n"), vec!["new"]);
+        assert_eq!(complete("wait role 2 c"), vec!["candidate"]);
+        assert_eq!(complete("wait term 2 >"), vec![">", ">="]);
+        assert_eq!(complete("expect voted 2 no"), vec!["none"]);
+        assert_eq!(complete("expect progress 1 2 r"), vec!["replicate"]);
+        assert_eq!(complete("expect progress 1 2 probe m"), vec!["match"]);
+        assert_eq!(
+            complete("expect message 1->2 RequestVoteR"),
+            vec!["RequestVoteReply"]
+        );
+        assert_eq!(
+            complete("expect message 1->2 AppendEntries prev_log_t"),
+            vec!["prev_log_term="]
+        );
+        assert_eq!(complete("expect no-message t"), vec!["to", "type"]);
+        assert_eq!(complete("expect applied 2 ="), vec!["=="]);
+        assert_eq!(complete("cluster 3 l"), vec!["log"]);
+        assert_eq!(complete("expect le"), vec!["leader", "leader-known"]);
+    }
+
+    #[test]
+    fn news_lines_each_end_in_a_line_break() {
+        assert_eq!(news_message(&[]), None);
+        let lines = vec![
+            "tick    10 n2  timed out, starts an election for term 2".to_string(),
+            "tick    42 n5  becomes leader of term 2".to_string(),
+        ];
+        let message = news_message(&lines).unwrap();
+        assert_eq!(message.lines().count(), 2, "{message:?}");
+        assert!(message.ends_with('\n'), "{message:?}");
+        assert!(message.contains("term 2\ntick"), "{message:?}");
+    }
+
+    #[test]
+    fn a_paste_of_several_lines_is_several_commands() {
+        let lines: Vec<&str> = pasted_lines("tick 1\ntick 2\r\n\n  status  \n").collect();
+        assert_eq!(lines, vec!["tick 1", "tick 2", "status"]);
+        assert_eq!(pasted_lines("heal").collect::<Vec<_>>(), vec!["heal"]);
+        assert_eq!(pasted_lines("  ").count(), 0);
     }
 
     #[test]

@@ -11,13 +11,15 @@ use colored::Colorize;
 
 use super::command::{Command, ExportFormat, WaitFor};
 use super::error::ExecError;
-use super::exec::execute_on;
-use super::expect::{committed_on, describe_quorum, roles_summary};
+use super::exec::{ViewContext, execute_on};
+use super::expect::roles_summary;
 use super::help::help;
 use super::html::{self, record::Recorder};
 use super::news::Reported;
+use super::parse::parse;
+use super::wait::{Baseline, describe_wait, wait_satisfied};
 use crate::cluster::realtime::{RealTimeDriver, SharedCluster, lock};
-use crate::cluster::{Action, Cluster, Config};
+use crate::cluster::{Action, Cluster, Config, derive_seed};
 
 /// The default limit of a `wait`, in ticks.
 pub const DEFAULT_WITHIN: u64 = 1000;
@@ -38,6 +40,37 @@ impl Output {
             quit: false,
         }
     }
+
+    /// The same output with `lines` before it: what happened while the command ran
+    /// comes before what the command says about it.
+    fn after(mut self, lines: &[String]) -> Output {
+        if !lines.is_empty() {
+            let mut text = lines.join("\n");
+            if !self.text.is_empty() {
+                text.push('\n');
+                text.push_str(&self.text);
+            }
+            self.text = text;
+        }
+        self
+    }
+}
+
+/// What running one command did: the news of what happened while it ran (events in
+/// the order they happened, then any violation), and the command's own result. The
+/// news is there whether the command succeeded, failed or was interrupted, and is
+/// shown before the result.
+#[derive(Debug)]
+pub struct Ran {
+    /// What happened while the command ran, one line per event.
+    pub news: Vec<String>,
+    /// What the command printed, or why it failed.
+    pub result: Result<Output, ExecError>,
+}
+
+/// A plural `s` for a count.
+pub(super) fn plural(count: u64) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }
 
 /// A playground session: the cluster, its clock if free-running, and what was reported.
@@ -55,7 +88,17 @@ pub struct Session {
     news: bool,
     /// Watches the cluster after every tick and command, for `export`.
     recorder: Arc<Mutex<Recorder>>,
+    /// The session's seed: a `cluster` line without a seed takes one derived from it,
+    /// so a session started with `--seed S` replays whole, `cluster` lines included.
+    seed: u64,
+    /// How many clusters `cluster` lines made so far (each gets its own seed).
+    clusters: u64,
+    /// How deep `source` lines nest now.
+    sourcing: usize,
 }
+
+/// The deepest `source` may nest (a script that sources itself stops there).
+const MAX_SOURCE_DEPTH: usize = 8;
 
 /// Notable events printed after one command at most.
 const NEWS_LIMIT: usize = 12;
@@ -64,6 +107,9 @@ impl Session {
     /// A session on virtual time only: time moves through `tick` and `wait` alone.
     pub fn scripted(config: Config) -> Session {
         let session = Session {
+            seed: config.seed,
+            clusters: 0,
+            sourcing: 0,
             cluster: Arc::new(Mutex::new(Cluster::new(config))),
             clock: None,
             interrupt: Arc::new(AtomicBool::new(false)),
@@ -83,7 +129,11 @@ impl Session {
         interrupt: Arc<AtomicBool>,
         reported: Arc<Mutex<Reported>>,
     ) -> Session {
+        let seed = lock(&cluster).seed();
         let session = Session {
+            seed,
+            clusters: 0,
+            sourcing: 0,
             cluster,
             clock: Some(clock),
             interrupt,
@@ -158,8 +208,8 @@ impl Session {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs one command.
-    pub fn execute(&mut self, command: Command) -> Result<Output, ExecError> {
+    /// Runs one command, and says what happened while it ran and what it printed.
+    pub fn run(&mut self, command: Command) -> Ran {
         self.interrupt.store(false, Ordering::SeqCst);
         let result = self.dispatch(command);
         // Whatever happened, tell the user about new elections, crashes and violations.
@@ -171,18 +221,16 @@ impl Session {
                 .map(|mut reported| reported.news(&cluster, NEWS_LIMIT))
                 .unwrap_or_default()
         };
-        match result {
-            Ok(mut output) => {
-                if self.news && !news.is_empty() {
-                    if !output.text.is_empty() {
-                        output.text.push('\n');
-                    }
-                    output.text.push_str(&news.join("\n"));
-                }
-                Ok(output)
-            }
-            Err(error) => Err(error),
-        }
+        // The dashboard shows the trace itself: no news for it.
+        let news = if self.news { news } else { Vec::new() };
+        Ran { news, result }
+    }
+
+    /// Runs one command: on success its output comes after the news of what happened
+    /// while it ran; on failure the news is left out ([`Session::run`] keeps both).
+    pub fn execute(&mut self, command: Command) -> Result<Output, ExecError> {
+        let Ran { news, result } = self.run(command);
+        result.map(|output| output.after(&news))
     }
 
     fn dispatch(&mut self, command: Command) -> Result<Output, ExecError> {
@@ -192,21 +240,30 @@ impl Session {
                 text: String::new(),
                 quit: true,
             }),
-            Command::Cluster { nodes, seed } => {
-                let seed = seed.unwrap_or_else(rand::random);
+            Command::Cluster { nodes, seed, log } => {
+                self.clusters += 1;
+                let seed = seed.unwrap_or_else(|| derive_seed(self.seed, &[self.clusters]));
                 let mut cluster = lock(&self.cluster);
-                *cluster = Cluster::new(Config::new(nodes).seed(seed));
+                *cluster = Cluster::new(Config::new(nodes).seed(seed).initial_log(log));
                 *self.reported() = Reported::default();
                 // The recording starts again with the new cluster.
                 let mut recorder = self.recorder();
                 *recorder = Recorder::new();
                 recorder.observe(&mut cluster);
                 drop(recorder);
-                Ok(Output::text(format!(
+                let mut text = format!(
                     "new cluster: {nodes} node{}, seed {seed} (replay with --seed {seed})",
                     if nodes == 1 { "" } else { "s" }
-                )))
+                );
+                if log > 0 {
+                    text.push_str(&format!(
+                        "; every node holds {log} committed entr{} (a snapshot through {log}, term 1)",
+                        if log == 1 { "y" } else { "ies" }
+                    ));
+                }
+                Ok(Output::text(text))
             }
+            Command::Source(path) => self.source(&path),
             Command::Pause => Ok(Output::text(match &mut self.clock {
                 Some(clock) => {
                     clock.pause();
@@ -239,10 +296,79 @@ impl Session {
             Command::Act(Action::Tick(ticks)) => self.tick(ticks),
             Command::Wait { until, within } => self.wait(until, within.unwrap_or(DEFAULT_WITHIN)),
             other => {
+                let context = self.view_context();
                 let mut cluster = lock(&self.cluster);
-                let running = self.clock.as_ref().map(RealTimeDriver::is_running);
-                execute_on(&mut cluster, other, running)
+                execute_on(&mut cluster, other, &context)
             }
+        }
+    }
+
+    /// `source FILE`: runs a script's lines in this session, as `run` would show
+    /// them; stops at the first bad line or failed expectation, with `FILE:LINE:`.
+    fn source(&mut self, path: &str) -> Result<Output, ExecError> {
+        if self.sourcing >= MAX_SOURCE_DEPTH {
+            return Err(ExecError::Invalid(format!(
+                "source: scripts nest more than {MAX_SOURCE_DEPTH} deep (does {path} source itself?)"
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ExecError::Invalid(format!("source: cannot read {path}: {error}")))?;
+        self.sourcing += 1;
+        let mut transcript = Vec::new();
+        let mut failure = None;
+        for (number, line) in text.lines().enumerate() {
+            match self.source_line(line, &mut transcript) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    failure = Some(format!("{path}:{}: {error}", number + 1));
+                    break;
+                }
+            }
+        }
+        self.sourcing -= 1;
+        match failure {
+            None => Ok(Output::text(transcript.join("\n"))),
+            Some(failure) => {
+                transcript.push(failure);
+                Err(ExecError::Failed(transcript.join("\n")))
+            }
+        }
+    }
+
+    /// One line of a sourced script into `transcript`; false after `quit`.
+    fn source_line(&mut self, line: &str, transcript: &mut Vec<String>) -> Result<bool, String> {
+        let line = line.trim();
+        if line.is_empty() {
+            return Ok(true);
+        }
+        if let Some(narration) = line.strip_prefix('#') {
+            transcript.push(narration.trim().italic().cyan().to_string());
+            return Ok(true);
+        }
+        transcript.push(format!("{} {}", "»".bold(), line.bold()));
+        let Some(command) = parse(line).map_err(|error| error.0)? else {
+            return Ok(true);
+        };
+        let ran = self.run(command);
+        transcript.extend(ran.news.iter().map(|text| format!("  {text}")));
+        let output = ran.result.map_err(|error| error.to_string())?;
+        transcript.extend(output.text.lines().map(|text| format!("  {text}")));
+        Ok(!output.quit)
+    }
+
+    /// How views are shown now: at the prompt, as wide as the terminal (80 columns
+    /// if it cannot tell); in scripts, always 80 columns.
+    fn view_context(&self) -> ViewContext {
+        let width = match &self.clock {
+            Some(_) => terminal_size::terminal_size()
+                .map_or(80, |(width, _)| usize::from(width.0))
+                .max(40),
+            None => 80,
+        };
+        ViewContext {
+            running: self.clock.as_ref().map(RealTimeDriver::is_running),
+            width,
         }
     }
 
@@ -303,27 +429,31 @@ impl Session {
     /// runs, it follows the clock in real time instead of ticking itself (so `wait
     /// ticks 20` then takes 20 ticks of real time).
     fn wait(&mut self, until: WaitFor, within: u64) -> Result<Output, ExecError> {
-        let start = lock(&self.cluster).now();
+        let (start, baseline) = {
+            let cluster = lock(&self.cluster);
+            (cluster.now(), Baseline::now(&cluster))
+        };
         let within = match until {
             // Without a running clock, ticks pass as fast as they can.
             WaitFor::Ticks(ticks) if !self.is_running() => return self.tick(ticks),
             WaitFor::Ticks(ticks) => ticks,
-            WaitFor::Leader | WaitFor::Commit { .. } => within,
+            _ => within,
         };
         loop {
             {
                 let cluster = lock(&self.cluster);
                 let waited = cluster.now() - start;
-                if let Some(text) = wait_satisfied(&cluster, &until, waited)? {
-                    let plural = if waited == 1 { "" } else { "s" };
+                if let Some(text) = wait_satisfied(&cluster, &until, waited, &baseline)? {
                     return Ok(Output::text(format!(
-                        "{text} (after {waited} tick{plural})"
+                        "{text} (after {waited} tick{})",
+                        plural(waited)
                     )));
                 }
                 if waited >= within {
                     return Err(ExecError::Failed(format!(
-                        "wait {}: not reached within {within} ticks (now tick {}); {}",
+                        "wait {}: not reached within {within} tick{} (now tick {}); {}",
                         describe_wait(&until),
+                        plural(within),
                         cluster.now(),
                         roles_summary(&cluster)
                     )));
@@ -341,40 +471,4 @@ impl Session {
             }
         }
     }
-}
-
-fn describe_wait(until: &WaitFor) -> String {
-    match until {
-        WaitFor::Leader => "leader".to_string(),
-        WaitFor::Commit { index, on } => format!("commit {index} {}", describe_quorum(on)),
-        WaitFor::Ticks(ticks) => format!("ticks {ticks}"),
-    }
-}
-
-/// `Some(description)` once the wait's condition holds, `waited` ticks after it began.
-fn wait_satisfied(
-    cluster: &Cluster,
-    until: &WaitFor,
-    waited: u64,
-) -> Result<Option<String>, ExecError> {
-    Ok(match until {
-        WaitFor::Leader => cluster.leader().map(|leader| {
-            format!(
-                "n{leader} leads term {} at tick {}",
-                cluster.status(leader).term,
-                cluster.now()
-            )
-        }),
-        WaitFor::Commit { index, on } => {
-            let (holds, seen) = committed_on(cluster, *index, on)?;
-            holds.then(|| {
-                format!(
-                    "index {index} committed {} ({seen}) at tick {}",
-                    describe_quorum(on),
-                    cluster.now()
-                )
-            })
-        }
-        WaitFor::Ticks(ticks) => (waited >= *ticks).then(|| format!("tick {}", cluster.now())),
-    })
 }

@@ -8,15 +8,16 @@ use serde::Serialize;
 
 use super::command::Target;
 use super::error::ExecError;
+use super::grid;
 use super::render;
-use super::target::{resolve, resolve_one};
+use super::target::{no_leader, resolve, resolve_one};
 use crate::cluster::router::Stats;
 use crate::cluster::{Cluster, TraceEvent};
 use crate::raft::NodeId;
 
 /// `status`: every node's role, term, vote, leader, indexes, up/down and links.
 /// `running` is the free-running clock's state, if there is a clock.
-pub fn status(cluster: &Cluster, json: bool, running: Option<bool>) -> String {
+pub fn status(cluster: &Cluster, json: bool, running: Option<bool>, width: usize) -> String {
     let rows: Vec<render::StatusRow> = (1..=cluster.size())
         .map(|id| render::StatusRow {
             status: cluster.status(id),
@@ -36,7 +37,7 @@ pub fn status(cluster: &Cluster, json: bool, running: Option<bool>) -> String {
             nodes: &rows,
         })
     } else {
-        render::status_table(&rows, cluster.now(), running.map(|running| !running))
+        render::status_table(&rows, cluster.now(), running.map(|running| !running), width)
     }
 }
 
@@ -45,7 +46,9 @@ pub fn status(cluster: &Cluster, json: bool, running: Option<bool>) -> String {
 pub fn log(
     cluster: &mut Cluster,
     nodes: Option<&[Target]>,
+    range: Option<(u64, u64)>,
     json: bool,
+    width: usize,
 ) -> Result<String, ExecError> {
     let nodes = match nodes {
         Some(targets) => resolve(cluster, targets)?,
@@ -59,12 +62,12 @@ pub fn log(
         } else {
             cluster.persisted_log(id)?
         };
-        rows.push(render::LogRow { status, log });
+        rows.push(grid::LogRow { status, log });
     }
     Ok(if json {
         render::json(&rows)
     } else {
-        render::log_grid(&rows)
+        grid::log_grid(&rows, range, width)
     })
 }
 
@@ -175,4 +178,62 @@ pub fn digest(cluster: &Cluster, json: bool) -> String {
             cluster.now()
         )
     }
+}
+
+/// `progress [LEADER]`: a leader's view of each follower (Figure 2 `nextIndex` and
+/// `matchIndex`, and how it replicates to it: probe, replicate or snapshot).
+pub fn progress(
+    cluster: &mut Cluster,
+    leader: Option<&[Target]>,
+    json: bool,
+) -> Result<String, ExecError> {
+    let leader = match leader {
+        Some(targets) => resolve_one(cluster, targets)?,
+        None => cluster.leader().ok_or_else(no_leader)?,
+    };
+    let term = cluster.status(leader).term;
+    let Some(progress) = cluster.progress(leader)? else {
+        return Err(ExecError::Invalid(format!(
+            "n{leader} does not lead: only a leader tracks its followers"
+        )));
+    };
+    if json {
+        #[derive(Serialize)]
+        struct FollowerView {
+            node: NodeId,
+            #[serde(flatten)]
+            view: crate::raft::ProgressView,
+        }
+        #[derive(Serialize)]
+        struct ProgressJson {
+            leader: NodeId,
+            term: u64,
+            followers: Vec<FollowerView>,
+        }
+        return Ok(render::json(&ProgressJson {
+            leader,
+            term,
+            followers: progress
+                .into_iter()
+                .map(|(node, view)| FollowerView { node, view })
+                .collect(),
+        }));
+    }
+    let rows: Vec<Vec<String>> = progress
+        .iter()
+        .map(|(&node, view)| {
+            vec![
+                format!("n{node}"),
+                view.state.to_string(),
+                view.match_index.to_string(),
+                view.next_index.to_string(),
+            ]
+        })
+        .collect();
+    let title = format!("n{leader} leads term {term}; its view of each follower:");
+    Ok(format!(
+        "{}\n{}",
+        title.dimmed(),
+        render::table(&["follower", "state", "match", "next"], &rows)
+    ))
 }

@@ -81,8 +81,24 @@ pub enum Action {
     /// `autosnapshot N|off`: every node snapshots at each multiple of N applied entries
     /// (the lab uses 10), or never.
     AutoSnapshot(Option<u64>),
-    /// `timeout NODE`: the node's election timer fires now (§5.2).
+    /// `snapshot NODE at INDEX`: the node snapshots its state machine as it was at
+    /// `index` (at most its last applied index, past its current snapshot) and
+    /// compacts its log through there (§7).
+    SnapshotAt {
+        /// The node.
+        node: NodeId,
+        /// The snapshot's last included index.
+        index: Index,
+    },
+    /// `timeout NODE` (also `tick NODE election`): the node's election timer fires
+    /// now (§5.2).
     Timeout(NodeId),
+    /// `tick NODE heartbeat`: the leader's heartbeat timer fires now, so every
+    /// follower is sent AppendEntries at once (§5.2).
+    Heartbeat(NodeId),
+    /// `flush NODE`: the node sends what it holds for the next round now (a leader's
+    /// new entries, which otherwise leave with the next tick), without a tick.
+    Flush(NodeId),
     /// `deliver ID`: the message in flight with this id arrives now, ahead of its time
     /// (or is dropped, if its link or recipient is down).
     Deliver(u64),
@@ -254,6 +270,14 @@ pub enum Outcome {
     },
     /// A message in flight was dropped by hand.
     MessageDropped(InFlight),
+    /// A node sent messages at once (a heartbeat fired by hand, or a flush); they
+    /// are now in flight.
+    Sent {
+        /// The node.
+        node: NodeId,
+        /// What it sent.
+        messages: Vec<InFlight>,
+    },
     /// A link, a partition or a setting changed; there is nothing more to say.
     Done,
 }
@@ -339,7 +363,10 @@ impl fmt::Display for Action {
             Action::Snapshot(node) => write!(f, "snapshot {node}"),
             Action::AutoSnapshot(Some(every)) => write!(f, "autosnapshot {every}"),
             Action::AutoSnapshot(None) => write!(f, "autosnapshot off"),
+            Action::SnapshotAt { node, index } => write!(f, "snapshot {node} at {index}"),
             Action::Timeout(node) => write!(f, "timeout {node}"),
+            Action::Heartbeat(node) => write!(f, "tick {node} heartbeat"),
+            Action::Flush(node) => write!(f, "flush {node}"),
             Action::Deliver(id) => write!(f, "deliver {id}"),
             Action::DropMessage(id) => write!(f, "drop-msg {id}"),
             Action::Set(setting) => write!(f, "set {setting}"),
@@ -378,6 +405,9 @@ mod tests {
             (Action::AutoSnapshot(Some(10)), "autosnapshot 10"),
             (Action::AutoSnapshot(None), "autosnapshot off"),
             (Action::DropMessage(7), "drop-msg 7"),
+            (Action::SnapshotAt { node: 2, index: 7 }, "snapshot 2 at 7"),
+            (Action::Heartbeat(2), "tick 2 heartbeat"),
+            (Action::Flush(3), "flush 3"),
             (Action::Set(Setting::BatchBytes(60)), "set batch-bytes 60"),
         ];
         for (action, line) in lines {

@@ -7,7 +7,8 @@ use super::node::{self, Spawn};
 use super::protocol::{self, Answer, Request};
 use super::router::{DropReason, Faults, InFlight};
 use super::trace::TraceKind;
-use super::{Action, Cluster, ClusterError, Fate, Outcome, action, derive_seed};
+use super::{Action, Cluster, ClusterError, Outcome, action, derive_seed};
+
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{Command, NodeId, Proposal, Role};
 
@@ -147,6 +148,25 @@ impl Cluster {
                     other => unreachable!("a timeout is answered with TimedOut, not {other:?}"),
                 }
             }
+            Action::SnapshotAt { node, index } => {
+                let (node, index) = (*node, *index);
+                let now = self.now();
+                match self.request(node, Request::SnapshotAt { now, index }) {
+                    Answer::Snapshotted(Ok(index)) => Outcome::Snapshotted { node, index },
+                    Answer::Snapshotted(Err(reason)) => {
+                        unreachable!("n{node} refused a snapshot the cluster checked: {reason}")
+                    }
+                    other => unreachable!("a snapshot is answered with Snapshotted, not {other:?}"),
+                }
+            }
+            Action::Heartbeat(node) => {
+                let now = self.now();
+                self.sending(*node, Request::HeartbeatNow { now })
+            }
+            Action::Flush(node) => {
+                let now = self.now();
+                self.sending(*node, Request::Flush { now })
+            }
             Action::Deliver(id) => self.deliver(*id),
             Action::DropMessage(id) => {
                 let message = self.take_in_flight(*id);
@@ -229,11 +249,9 @@ impl Cluster {
                 // there is new only past the current one (§7).
                 let status = &self.slot(*node).status;
                 if status.last_applied <= status.snapshot_index {
-                    return Err(ClusterError::Snapshot {
+                    return Err(ClusterError::NothingToSnapshot {
                         node: *node,
-                        reason: SnapshotError::AlreadyCompacted {
-                            snapshot_index: status.snapshot_index,
-                        },
+                        snapshot_index: status.snapshot_index,
                     });
                 }
             }
@@ -250,6 +268,35 @@ impl Cluster {
                     return Err(ClusterError::IsLeader(*node));
                 }
             }
+            Action::SnapshotAt { node, index } => {
+                self.check_up(*node)?;
+                let status = &self.slot(*node).status;
+                let reason = if *index > status.last_applied {
+                    Some(SnapshotError::NotApplied {
+                        index: *index,
+                        last_applied: status.last_applied,
+                    })
+                } else if *index <= status.snapshot_index {
+                    Some(SnapshotError::AlreadyCompacted {
+                        snapshot_index: status.snapshot_index,
+                    })
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    return Err(ClusterError::Snapshot {
+                        node: *node,
+                        reason,
+                    });
+                }
+            }
+            Action::Heartbeat(node) => {
+                self.check_up(*node)?;
+                if self.slot(*node).status.role != Role::Leader {
+                    return Err(ClusterError::NoHeartbeat(*node));
+                }
+            }
+            Action::Flush(node) => self.check_up(*node)?,
             Action::Deliver(id) | Action::DropMessage(id) => {
                 if !self
                     .engine()
@@ -478,54 +525,10 @@ impl Cluster {
     }
 
     /// Takes a checked in-flight message out of the router.
-    fn take_in_flight(&mut self, id: u64) -> InFlight {
+    pub(super) fn take_in_flight(&mut self, id: u64) -> InFlight {
         self.engine_mut()
             .router
             .take(id)
             .expect("the cluster checked that the message is in flight")
-    }
-
-    /// Hands a checked in-flight message to its recipient now, if its link and
-    /// recipient are up; otherwise it is dropped, as it would have been.
-    fn deliver(&mut self, id: u64) -> Outcome {
-        let message = self.take_in_flight(id);
-        // Message ids grow, so whatever the recipient sends has a higher id than
-        // anything in flight now.
-        let newest = self
-            .engine()
-            .router
-            .in_flight()
-            .map(|other| other.id)
-            .max()
-            .unwrap_or(0)
-            .max(id);
-        let now = self.now();
-        let fate = match self.engine_mut().admit(message.clone()) {
-            Some(envelope) => {
-                self.request(envelope.to, Request::Deliver { now, envelope });
-                Fate::Delivered
-            }
-            None => {
-                let envelope = &message.envelope;
-                let reason = if self.slot(envelope.to).up {
-                    DropReason::Cut
-                } else {
-                    DropReason::Down
-                };
-                Fate::Dropped(reason)
-            }
-        };
-        let sent = self
-            .engine()
-            .router
-            .in_flight()
-            .filter(|other| other.id > newest)
-            .cloned()
-            .collect();
-        Outcome::Delivered {
-            message,
-            fate,
-            sent,
-        }
     }
 }

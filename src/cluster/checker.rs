@@ -145,6 +145,29 @@ impl Checker {
         self.violations.push(Violation { tick, node, text });
     }
 
+    /// The entries every node starts with, committed before the cluster began
+    /// (`cluster N log K`): they count as applied in order, so the snapshots that
+    /// hold them are checked against them.
+    pub fn start_with(&mut self, entries: &[crate::raft::Entry]) {
+        let Some(last) = entries.last() else {
+            return;
+        };
+        let mut log = crate::raft::Log::new();
+        for entry in entries {
+            log.push(entry.clone());
+        }
+        assert_eq!(
+            self.history.last_index(),
+            0,
+            "the starting entries come before anything is applied"
+        );
+        // They were applied before any node of this cluster lived: node 0, life 0.
+        self.history.add_source(0, 0, &log.entries(1, last.index));
+        for entry in entries {
+            self.history.push(&entry.command);
+        }
+    }
+
     /// A node restarted: its volatile state starts over.
     pub fn on_restart(&mut self, node: NodeId) {
         self.nodes[node - 1] = NodeRecord::default();

@@ -42,6 +42,8 @@ pub struct Slot {
     pub timer_length: u64,
     /// True if it holds proposals waiting for the next round.
     pub pending: bool,
+    /// A candidate's votes, itself included (`None` unless a candidate).
+    pub votes: Option<Vec<NodeId>>,
 }
 
 /// The state lockstep rounds work on. See the module documentation.
@@ -296,6 +298,7 @@ impl Engine {
             timer_length,
             readies,
             pending,
+            votes,
         } = report;
         let now = self.now;
         self.checker.on_status(now, &status);
@@ -304,6 +307,7 @@ impl Engine {
         slot.due_at = clock + ticks_until_due;
         slot.timer_length = timer_length;
         slot.pending = pending;
+        slot.votes = votes;
         for (ready, loaded) in readies {
             let known = self.checker.violations().len();
             {

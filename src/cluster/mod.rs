@@ -46,6 +46,7 @@ pub(crate) mod node;
 pub(crate) mod protocol;
 pub(crate) mod realtime;
 pub(crate) mod router;
+mod step;
 pub(crate) mod storage;
 pub(crate) mod trace;
 
@@ -85,6 +86,10 @@ pub struct Config {
     pub raft: RaftConfig,
     /// How many recent trace events to keep for the `events` view.
     pub trace_capacity: usize,
+    /// How many committed entries every node starts with (`cluster N log K`): each
+    /// starts from a snapshot through index K in term 1, as etcd raft's scenario
+    /// tests bootstrap nodes at an index. 0 for an empty log.
+    pub initial_log: u64,
 }
 
 impl Config {
@@ -96,12 +101,22 @@ impl Config {
             seed: 0,
             raft: RaftConfig::default(),
             trace_capacity: 10_000,
+            initial_log: 0,
         }
     }
 
     /// The same configuration with another seed.
     pub fn seed(self, seed: u64) -> Config {
         Config { seed, ..self }
+    }
+
+    /// The same configuration with every node starting with `entries` committed
+    /// entries (see [`Config::initial_log`]).
+    pub fn initial_log(self, entries: u64) -> Config {
+        Config {
+            initial_log: entries,
+            ..self
+        }
     }
 }
 
@@ -130,6 +145,9 @@ pub enum ClusterError {
     /// A leader's election timer does not run.
     #[error("n{0} is the leader: it has no election timer to fire")]
     IsLeader(NodeId),
+    /// Only a leader has a heartbeat timer.
+    #[error("n{0} is not the leader: it has no heartbeat timer to fire")]
+    NoHeartbeat(NodeId),
     /// No message with that id is in flight.
     #[error("no message {0} is in flight (see `messages`)")]
     NoSuchMessage(u64),
@@ -140,6 +158,15 @@ pub enum ClusterError {
         node: NodeId,
         /// Why not.
         reason: SnapshotError,
+    },
+    /// A snapshot would hold nothing new: the node has applied nothing past its
+    /// current snapshot (or nothing at all).
+    #[error("{}", match .snapshot_index { 0 => format!("n{node} has applied nothing yet, so there is nothing to snapshot"), index => format!("n{node} has applied nothing past its snapshot through {index}") })]
+    NothingToSnapshot {
+        /// The node asked.
+        node: NodeId,
+        /// Its current snapshot's last included index (0 if none).
+        snapshot_index: Index,
     },
     /// A number in an action is out of range (a rate, a latency, a tick count, a
     /// setting).
@@ -197,6 +224,9 @@ pub struct NodeStatus {
     /// How many ticks of it have passed: a view draws the timer draining as
     /// `timer_elapsed` grows toward `timer_length`. `None` while down.
     pub timer_elapsed: Option<u64>,
+    /// A candidate's votes in its election, itself included (§5.2); it wins with a
+    /// majority of the cluster. `None` unless an up candidate.
+    pub votes: Option<Vec<NodeId>>,
 }
 
 /// A running cluster. See the module documentation.
@@ -220,7 +250,7 @@ pub struct Cluster {
 }
 
 /// Mixes a seed with numbers into a new, well-spread seed (splitmix64).
-fn derive_seed(seed: u64, parts: &[u64]) -> u64 {
+pub fn derive_seed(seed: u64, parts: &[u64]) -> u64 {
     let mut state = seed;
     for &part in parts {
         state = state.wrapping_add(part).wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -256,6 +286,7 @@ impl Cluster {
                 due_at: 0,
                 timer_length: 0,
                 pending: false,
+                votes: None,
             })
             .collect();
         let engine = Engine {
@@ -275,6 +306,9 @@ impl Cluster {
             auto_snapshot: None,
             config,
         };
+        if cluster.config.initial_log > 0 {
+            cluster.start_with_log(cluster.config.initial_log);
+        }
         for id in 1..=cluster.config.nodes {
             cluster.start(id);
         }
@@ -411,6 +445,7 @@ impl Cluster {
                 let left = due.saturating_sub(self.now());
                 slot.timer_length.saturating_sub(left)
             }),
+            votes: slot.votes.clone().filter(|_| slot.up),
         })
     }
 

@@ -16,7 +16,8 @@ use super::engine::{Shared, ToCluster};
 use super::protocol::{Answer, NodeView, Report, Request, receive};
 use super::storage::Storage;
 use crate::kv::KvStore;
-use crate::raft::{Node, NodeId, NotLeader, RaftConfig, Ready};
+use crate::raft::snapshot::SnapshotError;
+use crate::raft::{Index, Node, NodeId, NotLeader, RaftConfig, Ready};
 
 /// The state a node thread owns.
 struct NodeThread {
@@ -154,6 +155,29 @@ impl NodeThread {
                 let fired = self.core.timeout_now();
                 self.report(Answer::TimedOut(fired))
             }
+            Request::HeartbeatNow { now } => {
+                self.catch_up(now);
+                let fired = self.core.heartbeat_now();
+                self.report(Answer::TimedOut(fired))
+            }
+            Request::Flush { now } => {
+                self.catch_up(now);
+                self.pending = false;
+                self.report(Answer::Done)
+            }
+            Request::SnapshotAt { now, index } => {
+                self.catch_up(now);
+                let result = self.state_at(index).and_then(|state| {
+                    self.core
+                        .snapshot(index, state.snapshot().into())
+                        .map(|()| index)
+                });
+                self.report(Answer::Snapshotted(result))
+            }
+            Request::Progress => {
+                let progress = self.core.progress();
+                self.report_without_output(Answer::Progress(progress))
+            }
             Request::Snapshot { now } => {
                 self.catch_up(now);
                 let index = self.kv.applied_index();
@@ -180,6 +204,38 @@ impl NodeThread {
             }
             Request::Crash => self.report_without_output(Answer::Crashed),
         }
+    }
+
+    /// The state machine as it was right after applying `index`: the persisted
+    /// snapshot's state, then the log's entries up to `index` (the state machine
+    /// itself is already further on).
+    fn state_at(&self, index: Index) -> Result<KvStore, SnapshotError> {
+        let log = self.core.log();
+        if index > self.kv.applied_index() {
+            return Err(SnapshotError::NotApplied {
+                index,
+                last_applied: self.kv.applied_index(),
+            });
+        }
+        if index <= log.snapshot_index() {
+            return Err(SnapshotError::AlreadyCompacted {
+                snapshot_index: log.snapshot_index(),
+            });
+        }
+        let mut state = match &self.storage.lock().snapshot {
+            Some(snapshot) => KvStore::restore(&snapshot.data)
+                .expect("a snapshot this node persisted decodes (the checker verified it)"),
+            None => KvStore::new(),
+        };
+        assert_eq!(
+            state.applied_index(),
+            log.snapshot_index(),
+            "the persisted snapshot is the core's snapshot (persist before the next request)"
+        );
+        for entry in log.slice(log.snapshot_index() + 1, index) {
+            state.apply(entry.index, &entry.command);
+        }
+        Ok(state)
     }
 
     /// Applies the ticks this node was skipped for. The cluster skips a node only
@@ -222,6 +278,10 @@ impl NodeThread {
             timer_length: self.core.timer_length(),
             readies: Vec::new(),
             pending: self.pending,
+            votes: self
+                .core
+                .votes_received()
+                .map(|votes| votes.iter().copied().collect()),
         }
     }
 

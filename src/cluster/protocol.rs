@@ -2,13 +2,16 @@
 //! [`Report`] (with its [`Answer`]) it sends back, and [`receive`], how both sides
 //! wait on a channel.
 
+use std::collections::BTreeMap;
+
 use crossbeam_channel::Receiver;
 
 use super::checker::LoadedSnapshot;
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{
-    Command, Envelope, Index, Log, NodeId, NotLeader, Proposal, RaftConfig, Ready, Status,
+    Command, Envelope, Index, Log, NodeId, NotLeader, ProgressView, Proposal, RaftConfig, Ready,
+    Status,
 };
 
 /// Work for a node.
@@ -41,6 +44,25 @@ pub enum Request {
         /// The current tick.
         now: u64,
     },
+    /// Make a leader's heartbeat timer fire now.
+    HeartbeatNow {
+        /// The current tick.
+        now: u64,
+    },
+    /// Send what waits for the next round now.
+    Flush {
+        /// The current tick.
+        now: u64,
+    },
+    /// Snapshot the state machine as it was at `index` (at most the last applied).
+    SnapshotAt {
+        /// The current tick.
+        now: u64,
+        /// The snapshot's last included index.
+        index: Index,
+    },
+    /// Describe a leader's view of its followers.
+    Progress,
     /// Snapshot the state machine at its last applied index.
     Snapshot {
         /// The current tick.
@@ -70,6 +92,8 @@ pub enum Answer {
     Snapshotted(Result<Index, SnapshotError>),
     /// The node's log and state machine.
     Inspected(Box<NodeView>),
+    /// A leader's view of each follower; `None` unless the node leads.
+    Progress(Option<BTreeMap<NodeId, ProgressView>>),
     /// The thread has ended.
     Crashed,
 }
@@ -103,6 +127,9 @@ pub struct Report {
     pub readies: Vec<(Ready, Option<LoadedSnapshot>)>,
     /// True if the core holds proposals whose messages wait for the next round.
     pub pending: bool,
+    /// A candidate's votes in its election, itself included (`None` unless a
+    /// candidate).
+    pub votes: Option<Vec<NodeId>>,
 }
 
 /// How many times a thread polls its channel before it blocks on it.

@@ -113,11 +113,19 @@ impl Node {
         let RoleState::Candidate(candidate) = &mut self.role else {
             return;
         };
-        if !vote_granted {
-            return;
+        if vote_granted {
+            candidate.votes.insert(from);
         }
-        candidate.votes.insert(from);
-        self.become_leader_if_elected();
+        let votes = candidate.votes.len();
+        self.record(Event::VoteCounted {
+            from,
+            granted: vote_granted,
+            votes,
+            quorum: self.quorum_size(),
+        });
+        if vote_granted {
+            self.become_leader_if_elected();
+        }
     }
 
     /// §5.2: "A candidate wins an election if it receives votes from a majority of the

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::progress::ProgressState;
 use super::{Index, NodeId, Term};
 
 /// Something that happened inside a node, for traces and for the safety checker.
@@ -69,5 +70,48 @@ pub enum Event {
     SnapshotInstalled {
         /// The snapshot's last included index.
         index: Index,
+    },
+    /// A message from an older term reached the node, which ignored it (§5.1; a
+    /// request is still answered, so its sender learns the newer term).
+    StaleTermIgnored {
+        /// The sender.
+        from: NodeId,
+        /// The message's term, older than the node's.
+        term: Term,
+    },
+    /// A candidate counted an answer to its RequestVote (§5.2).
+    VoteCounted {
+        /// Who answered.
+        from: NodeId,
+        /// Whether the vote was granted.
+        granted: bool,
+        /// The votes the candidate holds now, its own included.
+        votes: usize,
+        /// The votes it needs to win (a majority).
+        quorum: usize,
+    },
+    /// A follower refused an AppendEntries because its log holds no entry at
+    /// `prev_log_index` with term `prev_log_term` (Figure 2, AppendEntries rule 2).
+    AppendRejected {
+        /// The leader that sent it.
+        leader: NodeId,
+        /// The request's `prev_log_index`.
+        prev_log_index: Index,
+        /// The request's `prev_log_term`.
+        prev_log_term: Term,
+        /// The term of the follower's entry there, or `None` if its log is shorter.
+        found: Option<Term>,
+    },
+    /// A leader's view of a follower changed on its answer (`progress.rs`):
+    /// Figure 2's `next_index` and `match_index`, and the replication state.
+    ProgressUpdated {
+        /// The follower.
+        follower: NodeId,
+        /// Its `next_index` now.
+        next_index: Index,
+        /// Its `match_index` now.
+        match_index: Index,
+        /// How the leader replicates to it now.
+        state: ProgressState,
     },
 }

@@ -472,6 +472,19 @@ impl Node {
         true
     }
 
+    /// Makes a leader's heartbeat timer fire now (a playground control, as if the
+    /// heartbeat interval had just passed): every follower is sent AppendEntries with
+    /// the next [`Ready`]. Returns false unless this node leads.
+    pub fn heartbeat_now(&mut self) -> bool {
+        match &mut self.role {
+            RoleState::Leader(leader) => {
+                leader.heartbeat();
+                true
+            }
+            RoleState::Follower(_) | RoleState::Candidate(_) => false,
+        }
+    }
+
     /// Handles one message from another node.
     ///
     /// §5.1, the term rule, lives here and only here: "If RPC request or response
@@ -497,6 +510,7 @@ impl Node {
             };
             self.become_follower(term, leader);
         } else if term < self.current_term {
+            self.record(Event::StaleTermIgnored { from, term });
             // Stale: answer requests so their sender learns the newer term; drop replies.
             let reply = match message {
                 Message::RequestVote { .. } => Some(Message::RequestVoteReply {

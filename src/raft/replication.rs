@@ -15,7 +15,7 @@ use super::entry::Entry;
 use super::event::Event;
 use super::log::{Entries, Log};
 use super::message::{AppendOutcome, ConflictHint, Envelope, Message};
-use super::progress::Progress;
+use super::progress::{Progress, ProgressView};
 use super::quorum::quorum_match_index;
 use super::role::RoleState;
 use super::{Index, Node, NodeId, Role, Term};
@@ -209,6 +209,12 @@ impl Node {
         // Rule 2: reply false if the log doesn't contain an entry at prevLogIndex whose
         // term matches prevLogTerm.
         if self.log.term_at(prev_log_index) != Some(prev_log_term) {
+            self.record(Event::AppendRejected {
+                leader,
+                prev_log_index,
+                prev_log_term,
+                found: self.log.term_at(prev_log_index),
+            });
             let hint = conflict_hint(&self.log, prev_log_index);
             return reply(self, AppendOutcome::Conflict(hint));
         }
@@ -275,18 +281,43 @@ impl Node {
         let Some(progress) = leader.progress.get_mut(&from) else {
             return;
         };
-        match outcome {
+        let before = progress.view();
+        let accepted = match outcome {
             AppendOutcome::Accepted { match_index } => {
                 progress.accepted(match_index);
-                self.maybe_advance_commit_index();
+                true
             }
             AppendOutcome::Conflict(hint) => {
                 progress.rejected(prev_log_index, next_index_after_conflict(&self.log, &hint));
+                false
             }
             // The reply's newer term already made us a follower in `step`; one that
             // reaches a leader of that same term answers a request from before it was
             // elected, and says nothing about this term.
-            AppendOutcome::StaleTerm => {}
+            AppendOutcome::StaleTerm => false,
+        };
+        let after = progress.view();
+        self.record_progress_change(from, before, after);
+        if accepted {
+            self.maybe_advance_commit_index();
+        }
+    }
+
+    /// Records a change of a leader's view of `follower`, if there was one (an answer
+    /// that changes nothing records nothing, so steady heartbeats stay quiet).
+    pub(super) fn record_progress_change(
+        &mut self,
+        follower: NodeId,
+        before: ProgressView,
+        after: ProgressView,
+    ) {
+        if before != after {
+            self.record(Event::ProgressUpdated {
+                follower,
+                next_index: after.next_index,
+                match_index: after.match_index,
+                state: after.state,
+            });
         }
     }
 

@@ -88,10 +88,15 @@ impl Leader {
     pub(super) fn tick(&mut self, heartbeat_interval: u64) {
         self.heartbeat_elapsed += 1;
         if self.heartbeat_elapsed >= heartbeat_interval {
-            self.heartbeat_elapsed = 0;
-            for progress in self.progress.values_mut() {
-                progress.heartbeat();
-            }
+            self.heartbeat();
+        }
+    }
+
+    /// The heartbeat timer fires: it starts over, and every follower is due a message.
+    pub(super) fn heartbeat(&mut self) {
+        self.heartbeat_elapsed = 0;
+        for progress in self.progress.values_mut() {
+            progress.heartbeat();
         }
     }
 }

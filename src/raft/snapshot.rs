@@ -107,7 +107,10 @@ impl Node {
         let Some(progress) = leader.progress.get_mut(&from) else {
             return;
         };
+        let before = progress.view();
         progress.accepted(index);
+        let after = progress.view();
+        self.record_progress_change(from, before, after);
         self.maybe_advance_commit_index();
     }
 }

@@ -347,6 +347,11 @@ fn event_style(event: &TraceEvent) -> Style {
             | Event::Committed { .. }
             | Event::SnapshotTaken { .. }
             | Event::SnapshotInstalled { .. } => Style::new(),
+            // A receiver's decisions: routine, in the background.
+            Event::StaleTermIgnored { .. }
+            | Event::VoteCounted { .. }
+            | Event::AppendRejected { .. }
+            | Event::ProgressUpdated { .. } => dim(),
         },
         TraceKind::Partitioned { .. } | TraceKind::Disconnected => Style::new().fg(Color::Yellow),
         TraceKind::Dropped { .. } | TraceKind::Sent { .. } | TraceKind::Delivered { .. } => dim(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::cluster::router::{DropReason, InFlight};
 use crate::cluster::trace::{TraceEvent, TraceKind};
 use crate::cluster::{Cluster, NodeStatus};
-use crate::raft::{Index, Log, NodeId, Term};
+use crate::raft::{Event, Index, Log, NodeId, Term};
 
 /// How many log indexes a scene keeps (the widest grid a terminal shows).
 pub const LOG_WINDOW: u64 = 64;
@@ -173,14 +173,22 @@ impl LogWindow {
 /// delivered: the messages panel shows what is in flight), routine applies (the log
 /// grid shows them as commit marks) and messages lost to a cut link, a down node or
 /// the drop rate (during a partition they would fill the panel every tick); a
-/// message dropped by hand stays, as the answer to a key.
+/// message dropped by hand stays, as the answer to a key. A receiver's routine
+/// decisions (a vote counted, a leader's view of a follower updated, a stale message
+/// ignored) come with every answer, so they stay out too; a rejected AppendEntries
+/// (a log that does not match) stays.
 pub fn worth_a_line(kind: &TraceKind) -> bool {
     match kind {
         TraceKind::Applied { .. } | TraceKind::Sent { .. } | TraceKind::Delivered { .. } => false,
         TraceKind::Dropped { reason, .. } => *reason == DropReason::Manual,
+        TraceKind::Raft { event } => !matches!(
+            event,
+            Event::VoteCounted { .. }
+                | Event::ProgressUpdated { .. }
+                | Event::StaleTermIgnored { .. }
+        ),
         TraceKind::Partitioned { .. }
         | TraceKind::Healed
-        | TraceKind::Raft { .. }
         | TraceKind::SnapshotLoaded { .. }
         | TraceKind::Crashed
         | TraceKind::Restarted

@@ -1,0 +1,351 @@
+//! Every command's usage, summary and example ([`COMMANDS`]) and the words its forms
+//! take ([`EXPECT_FORMS`], [`WAIT_FORMS`], [`OPERATORS`], [`PROGRESS_STATES`]):
+//! the one table that `help`, completion, hints and error messages all read, so a
+//! new command is described once.
+
+/// One command of the grammar, for help and completion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// The command word.
+    pub name: &'static str,
+    /// Its arguments, as `help` shows them.
+    pub usage: &'static str,
+    /// What it does, in one line.
+    pub summary: &'static str,
+    /// A line that works, to copy.
+    pub example: &'static str,
+    /// The help section it belongs to.
+    pub group: &'static str,
+}
+
+const fn spec(
+    group: &'static str,
+    name: &'static str,
+    usage: &'static str,
+    summary: &'static str,
+    example: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        usage,
+        summary,
+        example,
+        group,
+    }
+}
+
+/// Every command, in the order `help` lists them.
+pub const COMMANDS: &[CommandSpec] = &[
+    spec(
+        "setup",
+        "cluster",
+        "cluster N [seed S] [log K]",
+        "a fresh cluster of N nodes (1-15); log K: each starts with K committed entries",
+        "cluster 3 seed 42",
+    ),
+    spec(
+        "setup",
+        "source",
+        "source FILE",
+        "run a script's lines in this session, then come back to the prompt",
+        "source demos/01-first-election.txt",
+    ),
+    spec(
+        "views",
+        "status",
+        "status [--json]",
+        "a table of every node: role, term, vote, leader, commit, applied, log, links",
+        "status",
+    ),
+    spec(
+        "views",
+        "log",
+        "log [NODES] [FROM..TO] [--json]",
+        "the logs side by side, one cell per index showing its term; FROM..TO pages",
+        "log leader,3 1..20",
+    ),
+    spec(
+        "views",
+        "kv",
+        "kv [NODE] [--json]",
+        "a node's key-value state (the leader's by default)",
+        "kv 2",
+    ),
+    spec(
+        "views",
+        "events",
+        "events [N] [traffic] [--json]",
+        "the last N things that happened (default 20), one per line with its tick; `traffic` adds every message sent and delivered",
+        "events 50",
+    ),
+    spec(
+        "views",
+        "stats",
+        "stats [--json]",
+        "messages sent, dropped, delivered and duplicated, and bytes sent",
+        "stats",
+    ),
+    spec(
+        "views",
+        "messages",
+        "messages [--json]",
+        "messages in flight with their ids and contents, for deliver and drop-msg",
+        "messages",
+    ),
+    spec(
+        "views",
+        "progress",
+        "progress [LEADER] [--json]",
+        "a leader's view of each follower: next_index, match_index, replication state",
+        "progress",
+    ),
+    spec(
+        "views",
+        "digest",
+        "digest [--json]",
+        "the history digest: equal digests mean equal runs (check a replay with expect digest)",
+        "digest",
+    ),
+    spec(
+        "client",
+        "submit",
+        "submit [@NODE] TEXT",
+        "send a command to the leader (or to one node); `set K V` and `del K` change the kv map",
+        "submit set x 1",
+    ),
+    spec(
+        "faults",
+        "crash",
+        "crash NODES",
+        "stop nodes: they lose everything not persisted, and their messages in flight",
+        "crash leader",
+    ),
+    spec(
+        "faults",
+        "restart",
+        "restart NODES",
+        "start nodes again from what they persisted (crashing them first if up)",
+        "restart 2",
+    ),
+    spec(
+        "faults",
+        "disconnect",
+        "disconnect NODES",
+        "cut nodes off from every other node",
+        "disconnect 3",
+    ),
+    spec(
+        "faults",
+        "connect",
+        "connect NODES",
+        "restore a node's links to every connected node",
+        "connect 3",
+    ),
+    spec(
+        "faults",
+        "partition",
+        "partition NODES [| NODES ...]",
+        "split the network into groups that cannot talk; unnamed nodes are alone",
+        "partition leader | followers",
+    ),
+    spec(
+        "faults",
+        "heal",
+        "heal",
+        "remove every partition and reconnect every node",
+        "heal",
+    ),
+    spec(
+        "faults",
+        "drop",
+        "drop RATE",
+        "drop each message with probability RATE (0-1 or a percentage)",
+        "drop 10%",
+    ),
+    spec(
+        "faults",
+        "delay",
+        "delay MIN[..MAX]",
+        "message latency in ticks, uniform in MIN..MAX (default 1)",
+        "delay 1..5",
+    ),
+    spec(
+        "faults",
+        "duplicate",
+        "duplicate RATE",
+        "deliver each message twice with probability RATE",
+        "duplicate 0.05",
+    ),
+    spec(
+        "faults",
+        "unreliable",
+        "unreliable on|off",
+        "the lab's unreliable network: ~10% lost, up to a tick of extra delay",
+        "unreliable on",
+    ),
+    spec(
+        "faults",
+        "reorder",
+        "reorder on|off",
+        "the lab's long reordering: ~2/3 of replies delayed 4-44 ticks",
+        "reorder on",
+    ),
+    spec(
+        "core",
+        "set",
+        "set NAME VALUE",
+        "change a core setting on every node from the next step (help set lists them)",
+        "set batch-entries 4",
+    ),
+    spec(
+        "snapshots",
+        "snapshot",
+        "snapshot NODES [at INDEX]",
+        "snapshot the state machine (at its last applied index, or INDEX) and compact the log",
+        "snapshot all",
+    ),
+    spec(
+        "snapshots",
+        "autosnapshot",
+        "autosnapshot N|off",
+        "every node snapshots at each multiple of N applied entries",
+        "autosnapshot 10",
+    ),
+    spec(
+        "export",
+        "export",
+        "export html|json FILE",
+        "write the session so far as one self-contained web page (a space-time diagram with a time slider), or its data as JSON",
+        "export html session.html",
+    ),
+    spec(
+        "time",
+        "pause",
+        "pause",
+        "stop the free-running clock (step mode)",
+        "pause",
+    ),
+    spec(
+        "time",
+        "resume",
+        "resume",
+        "start the free-running clock again",
+        "resume",
+    ),
+    spec(
+        "time",
+        "tick",
+        "tick [N] | tick NODES heartbeat|election",
+        "advance virtual time by N ticks (default 1), or fire one node's timer now",
+        "tick 20",
+    ),
+    spec(
+        "time",
+        "speed",
+        "speed MS",
+        "real milliseconds per tick while free-running",
+        "speed 50",
+    ),
+    spec(
+        "time",
+        "timeout",
+        "timeout NODES",
+        "make a node's election timer fire now",
+        "timeout 2",
+    ),
+    spec(
+        "stepping",
+        "deliver",
+        "deliver ID|all | deliver [from NODES] [to NODES] [type TYPE]",
+        "deliver messages in flight now, ahead of their time; says what each receiver decided",
+        "deliver from 1 to 2,3 type AppendEntries",
+    ),
+    spec(
+        "stepping",
+        "drop-msg",
+        "drop-msg ID|all | drop-msg [from NODES] [to NODES] [type TYPE]",
+        "drop messages in flight",
+        "drop-msg to 3",
+    ),
+    spec(
+        "stepping",
+        "stabilize",
+        "stabilize [NODES]",
+        "deliver until nothing is in flight (between NODES only, if given), without time passing",
+        "stabilize 1,2",
+    ),
+    spec(
+        "stepping",
+        "flush",
+        "flush NODES",
+        "a node sends what waits for its next round (a leader's new entries) now",
+        "flush leader",
+    ),
+    spec(
+        "waiting",
+        "wait",
+        "wait leader [new] | commit INDEX [on all|majority|N nodes|NODES] | role NODES ROLE | term [NODES] OP N | ticks N  [within N]",
+        "advance time until the condition holds (fails after `within` ticks, default 1000)",
+        "wait commit 3 on all within 100",
+    ),
+    spec(
+        "assertions",
+        "expect",
+        "expect leader [NODE] | no-leader | role NODES ROLE | term|commit|snapshot|last-index|applied NODES OP N | applied NODES INDEX | committed INDEX [on ...] | voted NODES NODE|none | leader-known NODES NODE|none | log NODES = T T ... | entry NODES INDEX TERM [COMMAND] | progress LEADER NODES STATE [match M] [next N] | message FROM->TO TYPE [FIELD=VALUE ...] | no-message [from NODES] [to NODES] [type TYPE] | kv NODES KEY [VALUE] | logs-match | no-violations | digest HEX",
+        "check the cluster; a failed expect fails a script",
+        "expect role 2 follower",
+    ),
+    spec(
+        "other",
+        "help",
+        "help [COMMAND]",
+        "list the commands, or show one in detail",
+        "help partition",
+    ),
+    spec(
+        "other",
+        "quit",
+        "quit",
+        "leave the playground (also: exit, Ctrl-D)",
+        "quit",
+    ),
+];
+
+/// The `expect` and `wait` forms, for help, completion and errors.
+pub const EXPECT_FORMS: &[&str] = &[
+    "leader",
+    "no-leader",
+    "role",
+    "term",
+    "commit",
+    "snapshot",
+    "last-index",
+    "applied",
+    "committed",
+    "voted",
+    "leader-known",
+    "log",
+    "entry",
+    "progress",
+    "message",
+    "no-message",
+    "kv",
+    "logs-match",
+    "no-violations",
+    "digest",
+];
+
+/// The `wait` forms.
+pub const WAIT_FORMS: &[&str] = &["leader", "commit", "role", "term", "ticks"];
+
+/// The comparison operators, as typed (`=` is also read as `==`).
+pub const OPERATORS: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
+
+/// The replication states of a leader's view of a follower (`progress`).
+pub const PROGRESS_STATES: &[&str] = &["probe", "replicate", "snapshot"];
+
+/// Looks up a command by name (`exit` is `quit`).
+pub fn spec_of(name: &str) -> Option<&'static CommandSpec> {
+    let name = if name == "exit" { "quit" } else { name };
+    COMMANDS.iter().find(|spec| spec.name == name)
+}
