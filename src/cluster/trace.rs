@@ -2,7 +2,10 @@
 //!
 //! The most recent events are kept for the `events` view; every event ever recorded
 //! is also folded into a running digest, so two runs can be compared in full without
-//! keeping their whole history.
+//! keeping their whole history. A receiver's decisions (`Event::is_decision`) are
+//! kept but not folded: they explain a delivery that the digest already holds, and
+//! leaving them out keeps digests comparable with runs recorded before they existed
+//! (the behaviour fingerprint).
 
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
@@ -131,9 +134,12 @@ impl Trace {
     /// Records an event.
     pub fn record(&mut self, tick: u64, node: NodeId, kind: TraceKind) {
         let event = TraceEvent { tick, node, kind };
-        let mut folder = Folder::continuing(self.digest);
-        event.hash(&mut folder);
-        self.digest = folder.finish();
+        let explains = matches!(&event.kind, TraceKind::Raft { event } if event.is_decision());
+        if !explains {
+            let mut folder = Folder::continuing(self.digest);
+            event.hash(&mut folder);
+            self.digest = folder.finish();
+        }
         self.total += 1;
         if self.recent.len() == self.capacity {
             self.recent.pop_front();
@@ -175,6 +181,33 @@ mod tests {
         assert_eq!(a.digest(), b.digest());
         assert_eq!(a.total(), 5);
         b.record(5, 2, TraceKind::Restarted);
+        assert_ne!(a.digest(), b.digest());
+    }
+
+    #[test]
+    fn a_receivers_decision_is_kept_but_not_digested() {
+        let mut a = Trace::new(10);
+        let mut b = Trace::new(10);
+        a.record(1, 1, TraceKind::Crashed);
+        b.record(1, 1, TraceKind::Crashed);
+        let decision = Event::VoteCounted {
+            from: 2,
+            granted: true,
+            votes: 2,
+            quorum: 2,
+        };
+        b.record(2, 1, TraceKind::Raft { event: decision });
+        assert_eq!(a.digest(), b.digest());
+        assert_eq!(b.total(), 2);
+        assert_eq!(b.last(1).count(), 1);
+        // Any other core event is digested.
+        b.record(
+            3,
+            1,
+            TraceKind::Raft {
+                event: Event::BecameLeader { term: 1 },
+            },
+        );
         assert_ne!(a.digest(), b.digest());
     }
 }

@@ -115,3 +115,19 @@ pub enum Event {
         state: ProgressState,
     },
 }
+
+impl Event {
+    /// True for a receiver's decision about one message (a stale message ignored, a
+    /// vote counted, an AppendEntries rejected, a follower's progress updated). These
+    /// explain what a delivery did; they follow from the message and the node's state,
+    /// so they add nothing a replay could diverge on by themselves.
+    pub fn is_decision(&self) -> bool {
+        matches!(
+            self,
+            Event::StaleTermIgnored { .. }
+                | Event::VoteCounted { .. }
+                | Event::AppendRejected { .. }
+                | Event::ProgressUpdated { .. }
+        )
+    }
+}
