@@ -328,3 +328,21 @@ fn status_and_log_fit_80_columns_for_5_nodes_and_15_stay_readable() {
     let log = run(&mut s, "log");
     assert!(log.contains("n15 c") && widest(&log) <= 80, "{log}");
 }
+
+#[test]
+fn a_delivery_tells_each_event_once_in_order() {
+    // n2's vote makes n1 leader: `deliver` says so once, after the delivery that
+    // caused it, not also as news before it.
+    let mut s = session(3, 1, &["timeout 1", "deliver to 2"]);
+    let text = run(&mut s, "deliver from 2");
+    assert_eq!(text.matches("becomes leader").count(), 1, "{text}");
+    assert!(text.starts_with("delivered #"), "{text}");
+    // The same for stabilize, which also shows what the answers caused.
+    let mut s = session(3, 1, &["timeout 1"]);
+    let text = run(&mut s, "stabilize");
+    assert_eq!(text.matches("becomes leader").count(), 1, "{text}");
+    // A command that does not narrate its events still gets them as news.
+    let mut s = session(3, 1, &[]);
+    let text = run(&mut s, "wait leader");
+    assert!(text.contains("becomes leader"), "{text}");
+}

@@ -18,12 +18,18 @@ pub struct Reported {
 }
 
 impl Reported {
-    /// The notable events and violations since the last call, as lines.
-    pub fn news(&mut self, cluster: &Cluster, limit: usize) -> Vec<String> {
+    /// The notable events and violations since the last call, as lines. With
+    /// `narrated` (the command's own output told every event already, as `deliver`
+    /// and `stabilize` do) the events are only marked as seen: just the violations.
+    pub fn news(&mut self, cluster: &Cluster, limit: usize, narrated: bool) -> Vec<String> {
         let total = cluster.event_count();
         let fresh = (total - self.events.min(total)) as usize;
         self.events = total;
-        let events = cluster.events(fresh);
+        let events = if narrated {
+            Vec::new()
+        } else {
+            cluster.events(fresh)
+        };
         let violations = cluster.violations();
         let new_violations = &violations[self.violations.min(violations.len())..];
         self.violations = violations.len();

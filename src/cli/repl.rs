@@ -311,7 +311,7 @@ fn print_news_above_prompt(
         }
         let news = reported
             .lock()
-            .map(|mut reported| reported.news(cluster, 8))
+            .map(|mut reported| reported.news(cluster, 8, false))
             .unwrap_or_default();
         if let Some(message) = news_message(&news) {
             let _ = printer.print(message);

@@ -68,6 +68,16 @@ pub struct Ran {
     pub result: Result<Output, ExecError>,
 }
 
+/// True for a command whose output tells every event it caused, in order, beside
+/// the deliveries that caused them (`deliver`, `stabilize`): news of the same events
+/// before that output would say them twice, and out of order.
+fn narrates_its_events(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Deliver(_) | Command::Stabilize(_) | Command::Act(Action::Deliver(_))
+    )
+}
+
 /// A plural `s` for a count.
 pub(super) fn plural(count: u64) -> &'static str {
     if count == 1 { "" } else { "s" }
@@ -211,6 +221,7 @@ impl Session {
     /// Runs one command, and says what happened while it ran and what it printed.
     pub fn run(&mut self, command: Command) -> Ran {
         self.interrupt.store(false, Ordering::SeqCst);
+        let narrated = narrates_its_events(&command);
         let result = self.dispatch(command);
         // Whatever happened, tell the user about new elections, crashes and violations.
         let news = {
@@ -218,7 +229,7 @@ impl Session {
             self.observe(&mut cluster);
             self.reported
                 .lock()
-                .map(|mut reported| reported.news(&cluster, NEWS_LIMIT))
+                .map(|mut reported| reported.news(&cluster, NEWS_LIMIT, narrated))
                 .unwrap_or_default()
         };
         // The dashboard shows the trace itself: no news for it.

@@ -183,7 +183,7 @@ pub fn run(options: WatchOptions) -> Result<(), WatchError> {
     let clock_recorder = recorder.clone();
     let on_tick = Box::new(move |cluster: &mut Cluster| {
         if let Ok(mut reported) = seen.lock() {
-            reported.news(cluster, 0);
+            reported.news(cluster, 0, false);
         }
         if let Ok(mut recorder) = clock_recorder.lock() {
             recorder.observe_tick(cluster);
