@@ -186,8 +186,10 @@ impl Recorder {
             nodes: cluster.size(),
             start: now,
             end: now,
-            // Observed from tick 0 with an empty trace: nothing came before.
-            complete: now == 0 && cluster.event_count() == 0,
+            // Observed from tick 0: nothing came before but what tick 0 itself
+            // recorded (a cluster started with `log K` loads its snapshots then),
+            // and those events are read below (if the trace lost some, that says so).
+            complete: now == 0,
             events: Vec::new(),
             messages: Vec::new(),
             frames: vec![Vec::new(); cluster.size()],
@@ -720,5 +722,26 @@ mod tests {
             (2, 0, 0)
         );
         assert!(timeline.complete);
+    }
+
+    #[test]
+    fn a_cluster_that_starts_with_a_log_is_recorded_complete() {
+        // Each node loads its snapshot of the K entries at tick 0, before anyone
+        // could observe: that is still the whole history.
+        let mut cluster = Cluster::new(Config::new(3).seed(1).initial_log(4));
+        assert!(cluster.event_count() > 0);
+        let mut recorder = Recorder::new();
+        recorder.observe(&mut cluster);
+        cluster.tick(30);
+        recorder.observe(&mut cluster);
+        let timeline = recorder.timeline().unwrap();
+        assert!(timeline.complete);
+        assert_eq!(timeline.start, 0);
+        let loaded = timeline
+            .events
+            .iter()
+            .filter(|event| event.text.contains("loads the snapshot through 4"))
+            .count();
+        assert_eq!(loaded, 3, "the snapshot loads are in it");
     }
 }
