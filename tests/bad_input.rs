@@ -163,6 +163,8 @@ fn bad_lines_get_one_line_errors_and_change_nothing() {
         ("expect log 1 = x", "a term (or `empty`)"),
         ("expect entry 1 x 1", "a log index"),
         ("expect entry 1", "wrong arguments for `expect entry`"),
+        ("expect entry 1 0 1", "entries are numbered from 1"),
+        ("expect log 1 = x", "(usage: expect log NODES = T T"),
         ("expect progress 1 2 racing", "a replication state"),
         ("expect progress 1 2 probe match", "unexpected `match`"),
         ("expect progress 1 2 probe next x", "a next index"),

@@ -8,7 +8,10 @@
 //! (`crash leader`, `snapshot all`) or picks messages (`deliver all`) becomes a list
 //! of actions when it runs ([`super::actions`]).
 
-pub use super::usage::{COMMANDS, EXPECT_FORMS, OPERATORS, PROGRESS_STATES, WAIT_FORMS, spec_of};
+pub use super::usage::{
+    COMMANDS, EXPECT_FORMS, FORMS, OPERATORS, PROGRESS_STATES, WAIT_FORMS, form_of, spec_of,
+    usage_of,
+};
 use crate::cluster::Action;
 pub use crate::cluster::action::MAX_TICKS;
 use crate::raft::{NodeId, Role};

@@ -2,7 +2,7 @@
 
 use colored::Colorize;
 
-use super::command::{COMMANDS, spec_of};
+use super::command::{COMMANDS, FORMS, spec_of};
 use super::error::ExecError;
 use crate::cluster::action::SETTINGS;
 
@@ -50,6 +50,14 @@ pub fn help(topic: Option<&str>) -> Result<String, ExecError> {
                     text.push_str(&format!("\n  {:<17} {}", name.bold(), setting.summary));
                 }
             }
+            // `expect` and `wait`: each form on its own line, with a line to copy.
+            for form in FORMS.iter().filter(|form| form.command == spec.name) {
+                text.push_str(&format!(
+                    "\n  {}\n      e.g. {}",
+                    form.usage.bold(),
+                    form.example.green()
+                ));
+            }
             Ok(text)
         }
     }
@@ -70,6 +78,10 @@ mod tests {
                 "{set}"
             );
         }
-        assert!(help(Some("expect")).unwrap().contains("digest HEX"));
+        let expect = help(Some("expect")).unwrap();
+        assert!(expect.contains("expect digest HEX"), "{expect}");
+        assert!(expect.contains("e.g. expect log 1,2 = 1 1 2"), "{expect}");
+        let wait = help(Some("wait")).unwrap();
+        assert!(wait.contains("wait term [NODES] OP N [within N]"), "{wait}");
     }
 }

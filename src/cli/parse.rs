@@ -5,7 +5,7 @@
 
 use super::actions::{Concrete, actions_of};
 use super::command::{
-    COMMANDS, Command, ExportFormat, MAX_NODES, MAX_TICKS, MessageFilter, Target, Targets, spec_of,
+    COMMANDS, Command, ExportFormat, MAX_NODES, MAX_TICKS, MessageFilter, Target, Targets, usage_of,
 };
 use super::parse_check::{parse_expect, parse_filter, parse_wait};
 use crate::cluster::action::MAX_LATENCY;
@@ -17,11 +17,12 @@ use crate::cluster::{Action, Setting};
 pub struct ParseError(pub String);
 
 /// Builds the error for a command used wrongly: what was wrong, then its usage.
+/// `name` is a command, or a form of `expect`/`wait` as both words (`expect log`),
+/// whose usage alone is shown.
 pub(super) fn usage(name: &str, problem: impl std::fmt::Display) -> ParseError {
-    let spec = spec_of(name).expect("every parsed command has a spec");
+    let (usage, example) = usage_of(name).expect("every parsed command and form has a usage");
     ParseError(format!(
-        "{name}: {problem} (usage: {}, e.g. `{}`)",
-        spec.usage, spec.example
+        "{name}: {problem} (usage: {usage}, e.g. `{example}`)"
     ))
 }
 
@@ -641,7 +642,7 @@ fn parse_switch(name: &str, text: &str) -> Result<bool, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::command::{Expectation, Field, Op, Quorum, WaitFor};
+    use crate::cli::command::{Expectation, FORMS, Field, Op, Quorum, WaitFor};
 
     fn ok(line: &str) -> Command {
         parse(line)
@@ -655,14 +656,39 @@ mod tests {
 
     #[test]
     fn parses_every_example() {
-        for spec in COMMANDS {
+        let examples = COMMANDS
+            .iter()
+            .map(|spec| spec.example)
+            .chain(FORMS.iter().map(|spec| spec.example));
+        for example in examples {
             assert!(
-                parse(spec.example).is_ok(),
-                "{}: {:?}",
-                spec.example,
-                parse(spec.example)
+                matches!(parse(example), Ok(Some(_))),
+                "{example}: {:?}",
+                parse(example)
             );
         }
+    }
+
+    #[test]
+    fn a_bad_check_shows_the_usage_of_its_form_alone() {
+        let error = err("expect log 1 = x");
+        assert!(
+            error.starts_with("expect log: expected a term")
+                && error.ends_with("(usage: expect log NODES = T T ... (the terms of its entries) | log NODES = empty, e.g. `expect log 1,2 = 1 1 2`)"),
+            "{error}"
+        );
+        let error = err("wait term 1 ~ 2");
+        assert!(
+            error.contains("(usage: wait term [NODES] OP N [within N]"),
+            "{error}"
+        );
+        // An unknown form lists the forms, with the short usage of `expect`.
+        let error = err("expect frobs");
+        assert!(
+            error.contains("expected one of leader, no-leader"),
+            "{error}"
+        );
+        assert!(error.len() < 400, "{error}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::command::{
     Command, EXPECT_FORMS, Expectation, Field, MAX_NODES, MESSAGE_TYPES, MessageFilter, OPERATORS,
-    Op, PROGRESS_STATES, Quorum, RoleOrDown, Target, WAIT_FORMS, WaitFor,
+    Op, PROGRESS_STATES, Quorum, RoleOrDown, Target, WAIT_FORMS, WaitFor, form_of,
 };
 use super::parse::{
     ParseError, parse_number, parse_target, parse_targets, parse_ticks, shorten, split_word, usage,
@@ -27,6 +27,15 @@ fn parse_digest(name: &str, text: &str) -> Result<u64, ParseError> {
                 ),
             )
         })
+}
+
+/// The name errors go by: the form (`expect log`), whose usage alone they show,
+/// or the bare command if the first word is no form of it.
+fn form_name(command: &str, words: &[&str]) -> String {
+    match words.first() {
+        Some(form) if form_of(command, form).is_some() => format!("{command} {form}"),
+        _ => command.to_string(),
+    }
 }
 
 /// Splits `within N` off the end of a wait's words.
@@ -69,7 +78,8 @@ fn parse_quorum(name: &str, words: &[&str]) -> Result<Quorum, ParseError> {
 
 /// `wait ...`.
 pub(super) fn parse_wait(words: &[&str]) -> Result<Command, ParseError> {
-    let name = "wait";
+    let name = &form_name("wait", words);
+    let name = name.as_str();
     let (words, within) = split_within(name, words)?;
     let until = match words {
         ["leader"] => WaitFor::Leader,
@@ -308,8 +318,9 @@ fn after_words(text: &str, count: usize) -> &str {
 
 /// `expect ...`.
 pub(super) fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
-    let name = "expect";
     let words: Vec<&str> = rest.split_whitespace().collect();
+    let name = &form_name("expect", &words);
+    let name = name.as_str();
     let number = |text: &str, what: &str| parse_number(name, text, what);
     let expectation = match words.as_slice() {
         ["leader"] => Expectation::Leader(None),
@@ -368,9 +379,13 @@ pub(super) fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
         }
         ["entry", nodes, index, term, ..] => {
             let command = after_words(rest, 4);
+            let index = number(index, "a log index")?;
+            if index == 0 {
+                return Err(usage(name, "entries are numbered from 1, not 0"));
+            }
             Expectation::Entry {
                 nodes: parse_targets(name, nodes)?,
-                index: number(index, "a log index")?,
+                index,
                 term: number(term, "a term")?,
                 command: (!command.is_empty()).then(|| command.to_string()),
             }

@@ -21,7 +21,7 @@ use rustyline::validate::Validator;
 use rustyline::{Config as EditorConfig, Context, Editor, ExternalPrinter, Helper};
 
 use super::command::{
-    COMMANDS, EXPECT_FORMS, MESSAGE_TYPES, OPERATORS, PROGRESS_STATES, WAIT_FORMS, spec_of,
+    COMMANDS, EXPECT_FORMS, MESSAGE_TYPES, OPERATORS, PROGRESS_STATES, WAIT_FORMS, form_of, spec_of,
 };
 use super::error::ExecError;
 use super::html::record::Recorder;
@@ -164,12 +164,20 @@ impl Hinter for PromptHelper {
         if pos < line.len() {
             return None;
         }
-        let word = line.trim_end();
-        if word.contains(char::is_whitespace) || word.is_empty() {
-            return None;
-        }
-        let spec = spec_of(word)?;
-        let rest = spec.usage.strip_prefix(spec.name)?.trim_start();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        // A command's usage after its name; after `expect log`, that form's usage.
+        let (name, usage) = match words.as_slice() {
+            [command] => {
+                let spec = spec_of(command)?;
+                (spec.name.to_string(), spec.usage)
+            }
+            [command, form] => {
+                let spec = form_of(command, form)?;
+                (format!("{command} {form}"), spec.usage)
+            }
+            _ => return None,
+        };
+        let rest = usage.strip_prefix(name.as_str())?.trim_start();
         if rest.is_empty() {
             return None;
         }
@@ -534,5 +542,10 @@ mod tests {
         assert_eq!(helper.hint("crash ", 6, &context).as_deref(), Some("NODES"));
         assert_eq!(helper.hint("crash 1", 7, &context), None);
         assert_eq!(helper.hint("heal", 4, &context), None);
+        assert_eq!(
+            helper.hint("expect voted ", 13, &context).as_deref(),
+            Some("NODES NODE|none")
+        );
+        assert_eq!(helper.hint("expect voted 1", 14, &context), None);
     }
 }

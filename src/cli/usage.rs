@@ -1,7 +1,8 @@
 //! Every command's usage, summary and example ([`COMMANDS`]) and the words its forms
-//! take ([`EXPECT_FORMS`], [`WAIT_FORMS`], [`OPERATORS`], [`PROGRESS_STATES`]):
-//! the one table that `help`, completion, hints and error messages all read, so a
-//! new command is described once.
+//! take ([`EXPECT_FORMS`], [`WAIT_FORMS`], [`OPERATORS`], [`PROGRESS_STATES`]),
+//! and each form of `expect` and `wait` on its own ([`FORMS`]): the one table that
+//! `help`, completion, hints and error messages all read, so a new command is
+//! described once.
 
 /// One command of the grammar, for help and completion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,7 +292,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(
         "assertions",
         "expect",
-        "expect leader [NODE] | no-leader | role NODES ROLE | term|commit|snapshot|last-index|applied NODES OP N | applied NODES INDEX | committed INDEX [on ...] | voted NODES NODE|none | leader-known NODES NODE|none | log NODES = T T ... | entry NODES INDEX TERM [COMMAND] | progress LEADER NODES STATE [match M] [next N] | message FROM->TO TYPE [FIELD=VALUE ...] | no-message [from NODES] [to NODES] [type TYPE] | kv NODES KEY [VALUE] | logs-match | no-violations | digest HEX",
+        "expect CHECK ... (`help expect` shows each check)",
         "check the cluster; a failed expect fails a script",
         "expect role 2 follower",
     ),
@@ -344,8 +345,230 @@ pub const OPERATORS: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
 /// The replication states of a leader's view of a follower (`progress`).
 pub const PROGRESS_STATES: &[&str] = &["probe", "replicate", "snapshot"];
 
+/// One form of `expect` or `wait` (`expect log`, `wait term`): its own usage and
+/// example, so `help expect`, the hint after `expect log ` and the error of a bad
+/// `expect log` line show that form alone, not the whole grammar of checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FormSpec {
+    /// The command: `expect` or `wait`.
+    pub command: &'static str,
+    /// The form's first word (one of [`EXPECT_FORMS`] or [`WAIT_FORMS`]).
+    pub form: &'static str,
+    /// Its arguments, as `help` shows them.
+    pub usage: &'static str,
+    /// A line that works, to copy.
+    pub example: &'static str,
+}
+
+const fn form(
+    command: &'static str,
+    form: &'static str,
+    usage: &'static str,
+    example: &'static str,
+) -> FormSpec {
+    FormSpec {
+        command,
+        form,
+        usage,
+        example,
+    }
+}
+
+/// Every form of `expect` and `wait`, in the order `help` lists them.
+pub const FORMS: &[FormSpec] = &[
+    form(
+        "expect",
+        "leader",
+        "expect leader [NODE]",
+        "expect leader n1",
+    ),
+    form(
+        "expect",
+        "no-leader",
+        "expect no-leader",
+        "expect no-leader",
+    ),
+    form(
+        "expect",
+        "role",
+        "expect role NODES leader|candidate|follower|down",
+        "expect role 2,3 follower",
+    ),
+    form(
+        "expect",
+        "term",
+        "expect term NODES OP N",
+        "expect term all == 2",
+    ),
+    form(
+        "expect",
+        "commit",
+        "expect commit NODES OP N",
+        "expect commit leader >= 3",
+    ),
+    form(
+        "expect",
+        "snapshot",
+        "expect snapshot NODES OP N",
+        "expect snapshot 3 == 10",
+    ),
+    form(
+        "expect",
+        "last-index",
+        "expect last-index NODES OP N",
+        "expect last-index 1,2 == 2",
+    ),
+    form(
+        "expect",
+        "applied",
+        "expect applied NODES OP N | applied NODES INDEX (at least INDEX)",
+        "expect applied 2 == 3",
+    ),
+    form(
+        "expect",
+        "committed",
+        "expect committed INDEX [on all|majority|N nodes|NODES]",
+        "expect committed 3 on all",
+    ),
+    form(
+        "expect",
+        "voted",
+        "expect voted NODES NODE|none",
+        "expect voted 2,3 1",
+    ),
+    form(
+        "expect",
+        "leader-known",
+        "expect leader-known NODES NODE|none",
+        "expect leader-known 3 1",
+    ),
+    form(
+        "expect",
+        "log",
+        "expect log NODES = T T ... (the terms of its entries) | log NODES = empty",
+        "expect log 1,2 = 1 1 2",
+    ),
+    form(
+        "expect",
+        "entry",
+        "expect entry NODES INDEX TERM [COMMAND]",
+        "expect entry 2 3 1 set x 1",
+    ),
+    form(
+        "expect",
+        "progress",
+        "expect progress LEADER NODES probe|replicate|snapshot [match M] [next N]",
+        "expect progress 1 3 replicate match 4 next 5",
+    ),
+    form(
+        "expect",
+        "message",
+        "expect message FROM->TO TYPE [FIELD=VALUE ...] (in flight)",
+        "expect message 1->2 AppendEntries prev_log_index=3",
+    ),
+    form(
+        "expect",
+        "no-message",
+        "expect no-message [from NODES] [to NODES] [type TYPE]",
+        "expect no-message to 3",
+    ),
+    form(
+        "expect",
+        "kv",
+        "expect kv NODES KEY [VALUE]",
+        "expect kv all x 1",
+    ),
+    form(
+        "expect",
+        "logs-match",
+        "expect logs-match",
+        "expect logs-match",
+    ),
+    form(
+        "expect",
+        "no-violations",
+        "expect no-violations",
+        "expect no-violations",
+    ),
+    form(
+        "expect",
+        "digest",
+        "expect digest HEX",
+        "expect digest 5eed1e55",
+    ),
+    form(
+        "wait",
+        "leader",
+        "wait leader [new] [within N]",
+        "wait leader new within 200",
+    ),
+    form(
+        "wait",
+        "commit",
+        "wait commit INDEX [on all|majority|N nodes|NODES] [within N]",
+        "wait commit 3 on 3 nodes",
+    ),
+    form(
+        "wait",
+        "role",
+        "wait role NODES leader|candidate|follower|down [within N]",
+        "wait role 2 leader",
+    ),
+    form(
+        "wait",
+        "term",
+        "wait term [NODES] OP N [within N]",
+        "wait term all >= 2",
+    ),
+    form("wait", "ticks", "wait ticks N", "wait ticks 20"),
+];
+
+/// Looks up a form of `expect` or `wait`.
+pub fn form_of(command: &str, form: &str) -> Option<&'static FormSpec> {
+    FORMS
+        .iter()
+        .find(|spec| spec.command == command && spec.form == form)
+}
+
+/// The usage and example of `name`: a command (`crash`), or a form of `expect` or
+/// `wait` written as both words (`expect log`).
+pub fn usage_of(name: &str) -> Option<(&'static str, &'static str)> {
+    match name.split_once(' ') {
+        Some((command, form)) => form_of(command, form).map(|spec| (spec.usage, spec.example)),
+        None => spec_of(name).map(|spec| (spec.usage, spec.example)),
+    }
+}
+
 /// Looks up a command by name (`exit` is `quit`).
 pub fn spec_of(name: &str) -> Option<&'static CommandSpec> {
     let name = if name == "exit" { "quit" } else { name };
     COMMANDS.iter().find(|spec| spec.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_of_expect_and_wait_has_its_usage() {
+        for (command, forms) in [("expect", EXPECT_FORMS), ("wait", WAIT_FORMS)] {
+            for word in forms {
+                let spec = form_of(command, word)
+                    .unwrap_or_else(|| panic!("`{command} {word}` has no entry in FORMS"));
+                assert!(spec.usage.starts_with(&format!("{command} {word}")));
+                assert!(spec.example.starts_with(&format!("{command} {word}")));
+            }
+        }
+        for spec in FORMS {
+            let forms = if spec.command == "expect" {
+                EXPECT_FORMS
+            } else {
+                WAIT_FORMS
+            };
+            assert!(forms.contains(&spec.form), "{spec:?} is not a known form");
+        }
+        assert_eq!(usage_of("expect log").unwrap().1, "expect log 1,2 = 1 1 2");
+        assert_eq!(usage_of("crash").unwrap().0, "crash NODES");
+        assert_eq!(usage_of("expect nonsense"), None);
+    }
 }
