@@ -6,7 +6,12 @@
 //! 3. the lab suite: wall and CPU seconds of `tests/lab3.rs` (release build);
 //! 4. chaos search rate: seeded chaos schedules checked per second;
 //! 5. memory: peak resident memory after 1,000,000 commands on 3 nodes, with
-//!    `autosnapshot 1000` and without (each in a fresh process).
+//!    `autosnapshot 1000` and without (each in a fresh process);
+//! 6. undo: a session of 100,000 ticks at the prompt's grammar (a command every ~100
+//!    ticks: submits, crashes, restarts, partitions), then `undo`, `rewind 500` and
+//!    `goto` half-way, each timed as the whole command; an `export json` of it all
+//!    (a replay from tick 0 with the timeline recorder watching every tick); and the
+//!    cost of the record and its checkpoints to the session's ticking.
 //!
 //! Run with `cargo bench --bench workloads` (or `cargo bench` for everything).
 //! Numbers depend on the machine and its load; they are reported, never asserted.
@@ -15,6 +20,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use raft_playground::chaos;
+use raft_playground::cli::{Session, parse};
+use raft_playground::cluster::lock;
 use raft_playground::{Cluster, Config, Role};
 
 /// Environment variable that makes this binary run one memory scenario and exit.
@@ -91,6 +98,45 @@ fn main() {
             };
             row(&label, &measured, goal);
         }
+    }
+    if wanted("undo") {
+        let undo = undo_latency(100_000);
+        row(
+            "session of 100,000 ticks, 5 nodes: built in (s)",
+            &format!("{:.2}", undo.build.as_secs_f64()),
+            "",
+        );
+        row(
+            "  `undo` latency, median / max of 10 (ms)",
+            &format!("{:.1} / {:.1}", undo.undo_median_ms, undo.undo_max_ms),
+            "< 200 ms",
+        );
+        row(
+            "  `rewind 500` / `goto` half-way (ms)",
+            &format!("{:.1} / {:.1}", undo.rewind_ms, undo.goto_ms),
+            "",
+        );
+        row(
+            "  `export json` of all of it, replayed from tick 0 (s)",
+            &format!("{:.2}", undo.export.as_secs_f64()),
+            "",
+        );
+        row(
+            "  replay of all of it from tick 0, no checkpoints (ms)",
+            &format!("{:.0}", undo.from_start_ms),
+            "",
+        );
+        row(
+            "  checkpoints kept; resident memory the session added (MB)",
+            &format!("{}; {}", undo.checkpoints, undo.memory_mb),
+            "",
+        );
+        let (plain, recorded) = recording_cost(5);
+        row(
+            "idle ticks/s, 5 nodes, plain / recorded with checkpoints",
+            &format!("{plain:.0} / {recorded:.0}"),
+            "",
+        );
     }
     if wanted("lab") {
         match lab_suite() {
@@ -230,6 +276,13 @@ fn memory_in_child(autosnapshot: Option<u64>) -> Result<String, String> {
     }
 }
 
+/// Resident memory of this process now, in kB (Linux).
+fn rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Peak resident memory of this process, in kB (Linux).
 fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -273,6 +326,117 @@ fn memory_child(autosnapshot: Option<u64>) {
         peak / 1024,
         shown.join("/")
     );
+}
+
+/// What the undo workload measured.
+struct UndoLatency {
+    build: Duration,
+    export: Duration,
+    undo_median_ms: f64,
+    undo_max_ms: f64,
+    rewind_ms: f64,
+    goto_ms: f64,
+    from_start_ms: f64,
+    checkpoints: usize,
+    memory_mb: String,
+}
+
+/// Runs one line in a session (refusals are part of the workload) and says how long
+/// it took.
+fn timed(session: &mut Session, line: &str) -> Duration {
+    let command = parse(line)
+        .expect("the workload's lines parse")
+        .expect("the workload's lines are commands");
+    let start = Instant::now();
+    let _ = session.execute_line(command, line);
+    start.elapsed()
+}
+
+/// A session of `ticks` ticks in the prompt's grammar, then time travel through it.
+fn undo_latency(ticks: u64) -> UndoLatency {
+    let rss_before = rss_kb();
+    let start = Instant::now();
+    let mut session = Session::scripted(Config::new(5).seed(1));
+    let mut step = 0u64;
+    while lock(session.cluster()).now() < ticks {
+        step += 1;
+        let lines: Vec<String> = match step % 50 {
+            7 => vec!["crash leader".into(), "tick 40".into()],
+            8 => vec!["restart all".into()],
+            21 => vec!["partition leader | followers".into(), "tick 60".into()],
+            22 => vec!["heal".into()],
+            33 => vec!["drop 5%".into(), "delay 1..3".into()],
+            34 => vec!["drop 0".into(), "delay 1".into()],
+            _ => vec![format!("submit set k{} v{step}", step % 10)],
+        };
+        for line in lines {
+            timed(&mut session, &line);
+        }
+        timed(&mut session, "tick 97");
+    }
+    let build = start.elapsed();
+    let memory_mb = match (rss_before, rss_kb()) {
+        (Some(before), Some(after)) => format!("{}", after.saturating_sub(before) / 1024),
+        _ => "?".to_string(),
+    };
+    let checkpoints = lock(session.cluster())
+        .record()
+        .map_or(0, |record| record.checkpoint_count());
+    let from_start_ms = {
+        let cluster = lock(session.cluster());
+        let record = cluster.record().expect("a session keeps a record");
+        let start = Instant::now();
+        let replayed = record.replay_with_trace(10_000, |_, _| {});
+        let elapsed = start.elapsed();
+        assert_eq!(replayed.history_digest(), cluster.history_digest());
+        ms(elapsed)
+    };
+    let page = std::env::temp_dir().join(format!("undo-bench-{}.json", std::process::id()));
+    let export = timed(&mut session, &format!("export json {}", page.display()));
+    let _ = std::fs::remove_file(&page);
+    let mut undos: Vec<f64> = (0..10).map(|_| ms(timed(&mut session, "undo"))).collect();
+    undos.sort_by(f64::total_cmp);
+    let rewind_ms = ms(timed(&mut session, "rewind 500"));
+    let half = lock(session.cluster()).now() / 2;
+    let goto_ms = ms(timed(&mut session, &format!("goto {half}")));
+    UndoLatency {
+        build,
+        export,
+        undo_median_ms: undos[undos.len() / 2],
+        undo_max_ms: undos[undos.len() - 1],
+        rewind_ms,
+        goto_ms,
+        from_start_ms,
+        checkpoints,
+        memory_mb,
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Idle ticks per second of a session's cluster, without a record and with one
+/// (and its checkpoints), ticked a tick at a time as a free-running clock does: the
+/// best of three runs of each, taken in turns so both see the same machine load.
+fn recording_cost(nodes: usize) -> (f64, f64) {
+    let rate = |config: Config| {
+        let mut cluster = Cluster::new(config);
+        cluster.tick(200);
+        let ticks = 30_000;
+        let start = Instant::now();
+        for _ in 0..ticks {
+            cluster.tick(1);
+        }
+        ticks as f64 / start.elapsed().as_secs_f64()
+    };
+    let config = Config::new(nodes).seed(1);
+    let (mut plain, mut recorded) = (0f64, 0f64);
+    for _ in 0..3 {
+        plain = plain.max(rate(config.clone()));
+        recorded = recorded.max(rate(config.clone().recorded()));
+    }
+    (plain, recorded)
 }
 
 /// Builds `tests/lab3.rs` in release mode, runs it, and measures its wall and CPU time.

@@ -190,6 +190,23 @@ fn bad_lines_get_one_line_errors_and_change_nothing() {
             "export html /nonexistent-dir/for/sure/t.html",
             "cannot write /nonexistent-dir/for/sure/t.html",
         ),
+        ("undo 0", "at least 1 command"),
+        ("undo x", "a number of commands"),
+        ("undo 1 2", "unexpected `2`"),
+        ("undo 99", "is the most that can be taken back"),
+        ("rewind", "missing argument"),
+        ("rewind 0", "ticks must be 1 to"),
+        ("rewind 999999", "ticks to rewind"),
+        ("goto", "missing argument"),
+        ("goto 999999", "has not happened"),
+        ("goto -1", "expected a tick"),
+        ("save", "missing the file name"),
+        ("save /nonexistent-dir/deeper/session.txt", "cannot write"),
+        ("timeline 0", "ticks must be 1 to"),
+        ("timeline x y", "expected a number of ticks first"),
+        ("timeline 5 9", "no node 9"),
+        ("timeline 5 1 2", "unexpected `2`"),
+        ("timeline bogus", "expected a node"),
     ];
     assert!(cases.len() >= 25);
     let mut session = Session::scripted(Config::new(5).seed(3));

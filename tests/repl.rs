@@ -287,3 +287,63 @@ fn the_free_running_clock_pauses_resumes_and_changes_speed() {
     session.exp_string("raft> ").unwrap();
     quit(session);
 }
+
+#[test]
+fn a_recorded_session_with_a_running_clock_replays_to_the_same_end() {
+    let history = history_file("record");
+    let dir = history.parent().unwrap().to_path_buf();
+    let recorded = dir.join("recorded.txt");
+    let saved = dir.join("saved.txt");
+    let args = [
+        "--tick-ms",
+        "3",
+        "--nodes",
+        "3",
+        "--seed",
+        "12",
+        "--record",
+        recorded.to_str().unwrap(),
+    ];
+    let mut session = start(&args, &history, true);
+    session.exp_string("raft> ").unwrap();
+    session.send_line("wait leader").unwrap();
+    session.exp_string("leads term").unwrap();
+    session.exp_string("raft> ").unwrap();
+    session.send_line("submit set x 1").unwrap();
+    session.exp_string("accepted it").unwrap();
+    session.send_line("crash leader").unwrap();
+    session.exp_string("crashed").unwrap();
+    session.send_line("wait ticks 30").unwrap();
+    session.exp_string("(after").unwrap();
+    // The crash goes, with the clock's ticks after it.
+    session.send_line("undo").unwrap();
+    session
+        .exp_string("undid 1 command: `crash leader`")
+        .unwrap();
+    session.exp_string("now at tick").unwrap();
+    session.send_line("wait ticks 20").unwrap();
+    session.exp_string("(after").unwrap();
+    session.send_line("pause").unwrap();
+    session.exp_string("paused at tick").unwrap();
+    session
+        .send_line(&format!("save {}", saved.display()))
+        .unwrap();
+    session
+        .exp_string("replays it to the same history")
+        .unwrap();
+    quit(session);
+    for file in [&recorded, &saved] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.contains("cluster 3 seed 12\ntick "), "{text}");
+        assert!(text.contains("\n# submit set x 1\nsubmit @"), "{text}");
+        assert!(!text.contains("crash"), "undone: {text}");
+        let output = Command::new(env!("CARGO_BIN_EXE_raft-playground"))
+            .args(["run", file.to_str().unwrap()])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{text}\n{shown}");
+        assert!(shown.contains("✓ history digest"), "{shown}");
+    }
+}

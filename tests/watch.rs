@@ -388,6 +388,11 @@ mod pty {
     }
 
     fn start() -> (PtySession, Screen) {
+        start_with(&[])
+    }
+
+    /// Starts watch with more arguments.
+    fn start_with(extra: &[&str]) -> (PtySession, Screen) {
         // A new pty has no size; `stty` gives it 80×24 before the dashboard starts.
         let mut command = Command::new("sh");
         command.args([
@@ -401,6 +406,7 @@ mod pty {
             "--seed",
             "5",
         ]);
+        command.args(extra);
         command.env("TERM", "xterm");
         let mut session = spawn_command(command, Some(20_000)).expect("watch starts in a pty");
         let mut screen = Screen::new();
@@ -465,6 +471,42 @@ mod pty {
         });
         key(&mut session, "q");
         exits_cleanly(session, screen);
+    }
+
+    #[test]
+    fn record_keeps_the_session_in_a_file_that_run_replays() {
+        let file = std::env::temp_dir().join(format!("watch-record-{}.txt", std::process::id()));
+        let (mut session, mut screen) = start_with(&["--record", file.to_str().unwrap()]);
+        key(&mut session, ".");
+        screen.expect(&mut session, "> tick 1  tick 0 → 1");
+        key(&mut session, ":");
+        key(&mut session, "timeout 2\r");
+        screen.expect(&mut session, "> timeout 2");
+        key(&mut session, ":");
+        key(&mut session, "tick 30\r");
+        screen.expect(&mut session, "> tick 30  tick 1 → 31");
+        key(&mut session, "q");
+        exits_cleanly(session, screen);
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in [
+            "cluster 3 seed 5",
+            "tick 1",
+            "timeout 2",
+            "tick 30",
+            "expect digest ",
+        ] {
+            assert!(text.contains(line), "no `{line}` in:\n{text}");
+        }
+        let replay = Command::new(env!("CARGO_BIN_EXE_raft-playground"))
+            .arg("run")
+            .arg(&file)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&replay.stdout);
+        assert!(replay.status.success(), "{text}\n{said}");
+        assert!(said.contains("✓ history digest"), "{said}");
+        let _ = std::fs::remove_file(&file);
     }
 
     #[test]

@@ -147,12 +147,17 @@ pub fn actions_of(
         | Command::Stats { .. }
         | Command::Messages { .. }
         | Command::Digest { .. }
+        | Command::Timeline { .. }
         | Command::Pause
         | Command::Resume
         | Command::Speed(_)
         | Command::Wait { .. }
         | Command::Expect(_)
         | Command::Export { .. }
+        | Command::Undo(_)
+        | Command::Rewind(_)
+        | Command::Goto(_)
+        | Command::Save(_)
         | Command::Quit => return None,
     };
     Some(actions)

@@ -285,6 +285,15 @@ pub enum Command {
         /// As JSON.
         json: bool,
     },
+    /// `timeline [TICKS] [NODES]`
+    Timeline {
+        /// How many recent ticks (the default if absent).
+        ticks: Option<u64>,
+        /// Which nodes (all by default).
+        nodes: Option<Targets>,
+        /// As JSON.
+        json: bool,
+    },
     /// `digest`
     Digest {
         /// As JSON.
@@ -359,6 +368,14 @@ pub enum Command {
         /// Where.
         path: String,
     },
+    /// `undo [N]`: take back the last N commands that changed the cluster.
+    Undo(usize),
+    /// `rewind TICKS`: go back this many ticks.
+    Rewind(u64),
+    /// `goto TICK`: go back to this tick.
+    Goto(u64),
+    /// `save FILE`: write the session as a script.
+    Save(String),
     /// `quit`
     Quit,
 }

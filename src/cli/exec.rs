@@ -72,6 +72,9 @@ pub fn execute_on(
         Command::Stats { json } => views::stats(cluster, json),
         Command::Messages { json } => views::messages(cluster, json),
         Command::Digest { json } => views::digest(cluster, json),
+        Command::Timeline { ticks, nodes, json } => {
+            views::timeline(cluster, ticks, nodes.as_deref(), json)?
+        }
         Command::Expect(expectation) => expect(cluster, &expectation)?,
         Command::Stabilize(nodes) => stepping::stabilize(cluster, nodes.as_deref())?,
         Command::Progress { leader, json } => views::progress(cluster, leader.as_deref(), json)?,
@@ -98,7 +101,11 @@ pub fn execute_on(
         | Command::Resume
         | Command::Speed(_)
         | Command::Export { .. }
-        | Command::Wait { .. } => unreachable!("the session handles these itself"),
+        | Command::Wait { .. }
+        | Command::Undo(_)
+        | Command::Rewind(_)
+        | Command::Goto(_)
+        | Command::Save(_) => unreachable!("the session handles these itself"),
     };
     Ok(Output::text(text))
 }

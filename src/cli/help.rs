@@ -84,4 +84,17 @@ mod tests {
         let wait = help(Some("wait")).unwrap();
         assert!(wait.contains("wait term [NODES] OP N [within N]"), "{wait}");
     }
+
+    #[test]
+    fn help_says_time_travel_has_no_redo() {
+        let all = help(None).unwrap();
+        for name in ["undo", "rewind", "goto", "save"] {
+            assert!(all.contains(name), "{all}");
+            let one = help(Some(name)).unwrap();
+            assert!(one.contains("example: "), "{one}");
+        }
+        for name in ["undo", "rewind", "goto"] {
+            assert!(help(Some(name)).unwrap().contains("no redo"), "{name}");
+        }
+    }
 }

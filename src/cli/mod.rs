@@ -33,12 +33,15 @@ pub mod html;
 pub(crate) mod news;
 pub(crate) mod parse;
 pub(crate) mod parse_check;
+pub(crate) mod record_file;
 pub(crate) mod render;
 pub(crate) mod repl;
 pub(crate) mod script;
 pub(crate) mod session;
 pub(crate) mod stepping;
 pub(crate) mod target;
+pub(crate) mod timeline;
+pub(crate) mod timetravel;
 pub(crate) mod usage;
 pub(crate) mod views;
 pub(crate) mod wait;
@@ -72,6 +75,8 @@ Examples:
   raft-playground chaos --seed 7 > s.txt; raft-playground run s.txt
                                         print one seed's schedule as a script, replay it
   raft-playground watch                 a live full-screen dashboard (? lists its keys)
+  raft-playground --record s.txt        keep the session in s.txt as you go; replay it
+                                        with `raft-playground run s.txt`
 
 At the prompt, `help` lists every command and `help CMD` shows one with an example.";
 
@@ -94,6 +99,10 @@ pub struct Args {
     /// Plain text, no colors (also: NO_COLOR, or output that is not a terminal)
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Write the session to FILE as it goes, as a script `run` replays (saved after
+    /// every command, so a crashed terminal loses nothing)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// What to do (default: the interactive playground)
     #[command(subcommand)]
     pub command: Option<Subcommands>,
@@ -148,21 +157,33 @@ pub fn main() -> ExitCode {
         && !no_color_requested(std::env::var_os("NO_COLOR").as_deref());
     // Decided here, not by the color library: it also treats an empty NO_COLOR as set.
     colored::control::set_override(color);
+    // Every session keeps a record of its actions: time travel and --record need it.
     let config = |default_seed: u64| {
-        Config::new(args.nodes as usize).seed(args.seed.unwrap_or(default_seed))
+        Config::new(args.nodes as usize)
+            .seed(args.seed.unwrap_or(default_seed))
+            .recorded()
     };
+    let record = args.record.clone();
     match &args.command {
         Some(Subcommands::Run {
             keep_going,
             step,
             files,
-        }) => run_files(files, &config(0), *keep_going, *step),
+        }) => run_files(files, &config(0), *keep_going, *step, record),
+        Some(Subcommands::Chaos { .. }) if record.is_some() => {
+            eprintln!(
+                "{} --record writes a session of the prompt, `run` or `watch`; a chaos schedule is printed as a script with `chaos --seed S`",
+                "error:".red().bold()
+            );
+            ExitCode::FAILURE
+        }
         Some(Subcommands::Chaos { seed, from, seeds }) => run_chaos(*seed, *from, *seeds),
         Some(Subcommands::Watch) => {
             let options = watch::WatchOptions {
                 config: config(rand::random_range(0..100_000)),
                 tick: Duration::from_millis(args.tick_ms),
                 paused: args.paused,
+                record,
             };
             match watch::run(options) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -173,7 +194,7 @@ pub fn main() -> ExitCode {
             }
         }
         None if !std::io::stdin().is_terminal() => {
-            run_files(&[PathBuf::from("-")], &config(0), false, false)
+            run_files(&[PathBuf::from("-")], &config(0), false, false, record)
         }
         None => {
             let options = repl::ReplOptions {
@@ -181,6 +202,7 @@ pub fn main() -> ExitCode {
                 tick: Duration::from_millis(args.tick_ms),
                 paused: args.paused,
                 color,
+                record,
             };
             match repl::run(options) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -253,12 +275,26 @@ fn run_chaos(replay: Option<u64>, from: u64, count: u64) -> ExitCode {
 }
 
 /// Runs scripts in order; exit status 1 if any line failed.
-fn run_files(files: &[PathBuf], config: &Config, keep_going: bool, step: bool) -> ExitCode {
+fn run_files(
+    files: &[PathBuf],
+    config: &Config,
+    keep_going: bool,
+    step: bool,
+    record: Option<PathBuf>,
+) -> ExitCode {
+    if record.is_some() && files.len() > 1 {
+        eprintln!(
+            "{} --record writes one session: run one script with it",
+            "error:".red().bold()
+        );
+        return ExitCode::FAILURE;
+    }
     let terminal = std::io::stdout().is_terminal();
     let options = script::ScriptOptions {
         config: config.clone(),
         keep_going,
         compact_json: !terminal,
+        record,
     };
     let from_stdin = files.iter().any(|file| file.as_os_str() == "-");
     if step && from_stdin {

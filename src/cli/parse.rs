@@ -63,6 +63,10 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
     if name == "submit" {
         return parse_submit(rest).map(Some);
     }
+    // So is a file name.
+    if name == "save" {
+        return parse_save(rest).map(Some);
+    }
     let mut words: Vec<&str> = rest.split_whitespace().collect();
     let json = take_flag(&mut words, "--json");
     let command = match name {
@@ -78,6 +82,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "stats" => view(name, &words, Command::Stats { json })?,
         "messages" => view(name, &words, Command::Messages { json })?,
         "digest" => view(name, &words, Command::Digest { json })?,
+        "timeline" => parse_timeline(&words, json)?,
         "log" => parse_log(&words, json)?,
         "kv" => Command::Kv {
             node: one_optional(name, &words)?
@@ -176,6 +181,15 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             Err(filter) => Command::DropMessages(filter),
         },
         "wait" => parse_wait(&words)?,
+        "undo" => Command::Undo(match one_optional(name, &words)? {
+            Some(text) => match parse_number(name, text, "a number of commands")? {
+                0 => return Err(usage(name, "undo takes back at least 1 command")),
+                count => usize::try_from(count).unwrap_or(usize::MAX),
+            },
+            None => 1,
+        }),
+        "rewind" => Command::Rewind(parse_ticks(name, one(name, &words)?)?),
+        "goto" => Command::Goto(parse_number(name, one(name, &words)?, "a tick")?),
         "expect" => Command::Expect(parse_expect(rest)?),
         "export" => parse_export(rest)?,
         "quit" | "exit" => none(name, &words, Command::Quit)?,
@@ -490,6 +504,40 @@ fn parse_messages(name: &str, words: &[&str]) -> Result<Result<u64, MessageFilte
         }
         filter => Err(parse_filter(name, filter)?),
     })
+}
+
+/// `timeline [TICKS] [NODES]`: a number first is ticks; nodes are never a bare
+/// number there (`timeline 3` is three ticks; `timeline 40 3` or `timeline n3`).
+fn parse_timeline(words: &[&str], json: bool) -> Result<Command, ParseError> {
+    let name = "timeline";
+    let number = |text: &str| !text.is_empty() && text.chars().all(|c| c.is_ascii_digit());
+    let (ticks, nodes) = match words {
+        [] => (None, None),
+        [ticks] if number(ticks) => (Some(ticks), None),
+        [nodes] => (None, Some(nodes)),
+        [ticks, nodes] if number(ticks) => (Some(ticks), Some(nodes)),
+        [first, _] => {
+            return Err(usage(
+                name,
+                format!("expected a number of ticks first, got `{}`", shorten(first)),
+            ));
+        }
+        [_, _, extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
+    };
+    Ok(Command::Timeline {
+        ticks: ticks.map(|text| parse_ticks(name, text)).transpose()?,
+        nodes: nodes.map(|text| parse_targets(name, text)).transpose()?,
+        json,
+    })
+}
+
+/// `save FILE`: the rest of the line is the file name.
+fn parse_save(rest: &str) -> Result<Command, ParseError> {
+    let file = rest.trim();
+    if file.is_empty() {
+        return Err(usage("save", "missing the file name"));
+    }
+    Ok(Command::Save(file.to_string()))
 }
 
 fn parse_submit(rest: &str) -> Result<Command, ParseError> {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use colored::Colorize;
-use rustyline::completion::{Completer, Pair};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -24,9 +24,9 @@ use super::command::{
     COMMANDS, EXPECT_FORMS, MESSAGE_TYPES, OPERATORS, PROGRESS_STATES, WAIT_FORMS, form_of, spec_of,
 };
 use super::error::ExecError;
-use super::html::record::Recorder;
 use super::news::Reported;
 use super::parse::parse;
+use super::record_file::{RecordFile, SharedRecordFile, lock_file};
 use super::session::Session;
 use super::stepping::MESSAGE_FIELDS;
 use crate::cluster::action::SETTINGS;
@@ -39,12 +39,18 @@ pub struct PromptHelper {
     nodes: Arc<AtomicUsize>,
     /// Whether hints may be colored.
     color: bool,
+    /// File names, for `save`.
+    files: FilenameCompleter,
 }
 
 impl PromptHelper {
     /// A helper for a cluster of `nodes` nodes.
     pub fn new(nodes: Arc<AtomicUsize>, color: bool) -> PromptHelper {
-        PromptHelper { nodes, color }
+        PromptHelper {
+            nodes,
+            color,
+            files: FilenameCompleter::new(),
+        }
     }
 
     /// The words that may come at this point of `line` (before the word being typed).
@@ -111,7 +117,8 @@ impl PromptHelper {
             [.., "on"] => targets_and(&["all", "majority"]),
             ["wait", ..] => list(&["within"]),
             [
-                "status" | "stats" | "messages" | "events" | "log" | "kv" | "digest" | "progress",
+                "status" | "stats" | "messages" | "events" | "log" | "kv" | "digest" | "progress"
+                | "timeline",
                 ..,
             ] => {
                 let mut options = targets();
@@ -119,6 +126,7 @@ impl PromptHelper {
                 options
             }
             ["cluster", _, ..] => list(&["seed", "log"]),
+            ["undo" | "rewind" | "goto", ..] => Vec::new(),
             _ => targets(),
         }
     }
@@ -134,6 +142,10 @@ impl Completer for PromptHelper {
         _: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
+        // `save FILE` completes file names.
+        if before.trim_start().starts_with("save ") {
+            return self.files.complete_path(line, pos);
+        }
         // The word being typed starts after the last space, comma, bar or @.
         let start = before
             .rfind(|c: char| c.is_whitespace() || c == ',' || c == '|' || c == '@')
@@ -227,11 +239,15 @@ pub struct ReplOptions {
     pub paused: bool,
     /// Whether output is colored.
     pub color: bool,
+    /// Write the session to this file as it goes (`--record`).
+    pub record: Option<PathBuf>,
 }
 
 /// Runs the interactive playground until `quit` or Ctrl-D.
 pub fn run(options: ReplOptions) -> rustyline::Result<()> {
-    let cluster: SharedCluster = Arc::new(Mutex::new(Cluster::new(options.config.clone())));
+    // The cluster keeps a record: undo, rewind, goto, save and --record need it.
+    let config = options.config.clone().recorded();
+    let cluster: SharedCluster = Arc::new(Mutex::new(Cluster::new(config)));
     let node_count = Arc::new(AtomicUsize::new(options.config.nodes));
     let mut editor = new_editor(node_count.clone(), options.color)?;
     let history = history_path();
@@ -240,9 +256,26 @@ pub fn run(options: ReplOptions) -> rustyline::Result<()> {
         let _ = editor.load_history(path);
     }
     let reported = Arc::new(Mutex::new(Reported::default()));
-    // The recorder sees every tick of the clock too, for `export`.
-    let recorder = Arc::new(Mutex::new(Recorder::new()));
-    let on_tick = print_news_above_prompt(&mut editor, reported.clone(), recorder.clone())?;
+    let record_file = match &options.record {
+        Some(path) => {
+            let file = {
+                let cluster = lock(&cluster);
+                let record = cluster
+                    .record()
+                    .expect("the playground's cluster keeps a record");
+                RecordFile::create(path, record)
+            };
+            match file {
+                Ok(file) => Some(Arc::new(Mutex::new(file))),
+                Err(error) => {
+                    let text = format!("--record {}: {error}", path.display());
+                    return Err(ReadlineError::Io(std::io::Error::new(error.kind(), text)));
+                }
+            }
+        }
+        None => None,
+    };
+    let on_tick = print_news_above_prompt(&mut editor, reported.clone(), record_file.clone())?;
     let clock = RealTimeDriver::start(cluster.clone(), options.tick, options.paused, on_tick);
     let interrupt = Arc::new(AtomicBool::new(false));
     let handler_flag = interrupt.clone();
@@ -250,7 +283,9 @@ pub fn run(options: ReplOptions) -> rustyline::Result<()> {
     // prompt rustyline reads it as a key instead.
     let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
     let mut session = Session::free_running(cluster, clock, interrupt, reported);
-    session.set_recorder(recorder);
+    if let Some(file) = record_file {
+        session = session.with_record_file(file);
+    }
     print_banner(&options);
     loop {
         let prompt = if session.is_running() {
@@ -306,16 +341,16 @@ fn new_editor(
 
 /// What the free-running clock does after each tick: print the news (elections,
 /// crashes, violations) above the prompt, sharing `reported` with the session so
-/// nothing is printed twice, and let the session's `recorder` see the tick.
+/// nothing is printed twice, and bring the `--record` file up to date.
 fn print_news_above_prompt(
     editor: &mut Editor<PromptHelper, DefaultHistory>,
     reported: Arc<Mutex<Reported>>,
-    recorder: Arc<Mutex<Recorder>>,
+    record_file: Option<SharedRecordFile>,
 ) -> rustyline::Result<OnTick> {
     let mut printer = editor.create_external_printer()?;
     Ok(Box::new(move |cluster: &mut Cluster| {
-        if let Ok(mut recorder) = recorder.lock() {
-            recorder.observe_tick(cluster);
+        if let (Some(file), Some(record)) = (&record_file, cluster.record()) {
+            lock_file(file).sync(record);
         }
         let news = reported
             .lock()
@@ -382,7 +417,7 @@ fn run_line(session: &mut Session, line: &str) -> bool {
             return false;
         }
     };
-    let ran = session.run(command);
+    let ran = session.run_line(command, line);
     for line in &ran.news {
         println!("{line}");
     }
@@ -459,6 +494,16 @@ mod tests {
         assert_eq!(complete("dig"), vec!["digest"]);
         assert_eq!(complete("digest --j"), vec!["--json"]);
         assert_eq!(complete("expect di"), vec!["digest"]);
+        assert_eq!(complete("und"), vec!["undo"]);
+        assert_eq!(complete("rew"), vec!["rewind"]);
+        assert_eq!(complete("got"), vec!["goto"]);
+        assert!(complete("undo ").is_empty());
+        // `save` completes file names: this crate's manifest, from its directory.
+        let dir = env!("CARGO_MANIFEST_DIR");
+        assert_eq!(
+            complete(&format!("save {dir}/Cargo.t")),
+            vec![format!("{dir}/Cargo.toml")]
+        );
     }
 
     #[test]

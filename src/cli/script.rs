@@ -17,10 +17,14 @@ use std::io::{BufRead, Write};
 
 use colored::Colorize;
 
+use std::sync::{Arc, Mutex};
+
 use super::error::ExecError;
 use super::parse::{parse, split_word};
+use super::record_file::RecordFile;
 use super::session::Session;
 use crate::cluster::Config;
+use crate::cluster::realtime::lock;
 
 /// How to run scripts.
 #[derive(Clone, Debug)]
@@ -32,6 +36,8 @@ pub struct ScriptOptions {
     /// Print `--json` views as compact JSON alone on a line, without the echo of
     /// the command (for tools: output that is not a terminal).
     pub compact_json: bool,
+    /// Write the session to this file as it runs (`--record`).
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Where a script's output goes: the transcript (echo, narration, results,
@@ -80,6 +86,22 @@ pub fn run_script(
     let mut session = Session::scripted(options.config.clone());
     let mut outcome = ScriptOutcome::default();
     let mut narrated = false;
+    if let Some(path) = &options.record {
+        let file = {
+            let cluster = lock(session.cluster());
+            let record = cluster.record().expect("a scripted session keeps a record");
+            RecordFile::create(path, record)
+        };
+        match file {
+            Ok(file) => session = session.with_record_file(Arc::new(Mutex::new(file))),
+            Err(error) => {
+                let text = format!("--record {}: cannot write: {error}", path.display());
+                writeln!(outputs.transcript, "{}", text.red().bold())?;
+                outcome.failures += 1;
+                return Ok(outcome);
+            }
+        }
+    }
     for (number, line) in input.split(b'\n').enumerate() {
         let number = number + 1;
         let mut fail = |outputs: &mut Outputs<'_>, text: &str, setup: bool| {
@@ -129,7 +151,7 @@ pub fn run_script(
             writeln!(outputs.transcript, "{} {}", "»".bold(), line.bold())?;
         }
         outcome.commands += 1;
-        let ran = session.run(command);
+        let ran = session.run_line(command, line);
         for text in &ran.news {
             writeln!(outputs.transcript, "  {text}")?;
         }

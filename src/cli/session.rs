@@ -9,14 +9,16 @@ use std::time::Duration;
 
 use colored::Colorize;
 
+use super::actions::{Concrete, actions_of};
 use super::command::{Command, ExportFormat, WaitFor};
 use super::error::ExecError;
 use super::exec::{ViewContext, execute_on};
 use super::expect::roles_summary;
 use super::help::help;
-use super::html::{self, record::Recorder};
+use super::html;
 use super::news::Reported;
 use super::parse::parse;
+use super::record_file::{SharedRecordFile, lock_file};
 use super::wait::{Baseline, describe_wait, wait_satisfied};
 use crate::cluster::realtime::{RealTimeDriver, SharedCluster, lock};
 use crate::cluster::{Action, Cluster, Config, derive_seed};
@@ -86,18 +88,18 @@ pub(super) fn plural(count: u64) -> &'static str {
 /// A playground session: the cluster, its clock if free-running, and what was reported.
 pub struct Session {
     /// The cluster, shared with the clock thread.
-    cluster: SharedCluster,
+    pub(super) cluster: SharedCluster,
     /// The free-running clock; `None` on virtual time only (scripts).
     clock: Option<RealTimeDriver>,
     /// Set by Ctrl-C; long commands check it.
     interrupt: Arc<AtomicBool>,
     /// What the user has been told.
-    reported: Arc<Mutex<Reported>>,
+    pub(super) reported: Arc<Mutex<Reported>>,
     /// Whether a command's output ends with the news since the last one (the
     /// dashboard shows the trace itself and turns this off).
     news: bool,
-    /// Watches the cluster after every tick and command, for `export`.
-    recorder: Arc<Mutex<Recorder>>,
+    /// Where `--record` writes the session as it goes, shared with the clock.
+    pub(super) record_file: Option<SharedRecordFile>,
     /// The session's seed: a `cluster` line without a seed takes one derived from it,
     /// so a session started with `--seed S` replays whole, `cluster` lines included.
     seed: u64,
@@ -115,24 +117,24 @@ const NEWS_LIMIT: usize = 12;
 
 impl Session {
     /// A session on virtual time only: time moves through `tick` and `wait` alone.
+    /// Its cluster keeps a record, whatever `config` says, so that `undo`, `save`
+    /// and `export` work in scripts too.
     pub fn scripted(config: Config) -> Session {
-        let session = Session {
+        Session {
             seed: config.seed,
             clusters: 0,
             sourcing: 0,
-            cluster: Arc::new(Mutex::new(Cluster::new(config))),
+            cluster: Arc::new(Mutex::new(Cluster::new(config.recorded()))),
             clock: None,
             interrupt: Arc::new(AtomicBool::new(false)),
             reported: Arc::new(Mutex::new(Reported::default())),
             news: true,
-            recorder: Arc::new(Mutex::new(Recorder::new())),
-        };
-        // The recording starts at tick 0.
-        session.observe(&mut lock(&session.cluster));
-        session
+            record_file: None,
+        }
     }
 
-    /// A session over a shared cluster driven by a free-running clock.
+    /// A session over a shared cluster driven by a free-running clock. Time travel
+    /// and `export` need the cluster to keep a record ([`Config::recorded`]).
     pub fn free_running(
         cluster: SharedCluster,
         clock: RealTimeDriver,
@@ -140,7 +142,7 @@ impl Session {
         reported: Arc<Mutex<Reported>>,
     ) -> Session {
         let seed = lock(&cluster).seed();
-        let session = Session {
+        Session {
             seed,
             clusters: 0,
             sourcing: 0,
@@ -149,10 +151,16 @@ impl Session {
             interrupt,
             reported,
             news: true,
-            recorder: Arc::new(Mutex::new(Recorder::new())),
-        };
-        session.observe(&mut lock(&session.cluster));
-        session
+            record_file: None,
+        }
+    }
+
+    /// The same session, writing itself to `file` as it goes (`--record`). A
+    /// free-running clock's tick callback should sync the same file
+    /// ([`super::record_file::RecordFile::sync`]) so its ticks reach it too.
+    pub fn with_record_file(mut self, file: SharedRecordFile) -> Session {
+        self.record_file = Some(file);
+        self
     }
 
     /// The shared cluster.
@@ -176,31 +184,6 @@ impl Session {
         self.news = on;
     }
 
-    /// Uses `recorder` for `export` (the free-running clock's `on_tick` should
-    /// observe with the same one, so every tick is seen).
-    pub fn set_recorder(&mut self, recorder: Arc<Mutex<Recorder>>) {
-        self.recorder = recorder;
-        self.observe(&mut lock(&self.cluster));
-    }
-
-    /// The recorder, locked.
-    fn recorder(&self) -> std::sync::MutexGuard<'_, Recorder> {
-        self.recorder
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Lets the recorder look at the cluster after a command.
-    fn observe(&self, cluster: &mut Cluster) {
-        self.recorder().observe(cluster);
-    }
-
-    /// Lets the recorder look at the cluster after a tick (cheap if it changed
-    /// nothing).
-    fn observe_tick(&self, cluster: &mut Cluster) {
-        self.recorder().observe_tick(cluster);
-    }
-
     /// Pauses the free-running clock, if it runs; returns whether it did.
     pub fn pause(&mut self) -> bool {
         match &mut self.clock {
@@ -212,28 +195,40 @@ impl Session {
         }
     }
 
-    fn reported(&self) -> std::sync::MutexGuard<'_, Reported> {
+    pub(super) fn reported(&self) -> std::sync::MutexGuard<'_, Reported> {
         self.reported
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs one command, and says what happened while it ran and what it printed.
+    /// The record names it by what it did (`crash 3`); see [`Session::run_line`].
     pub fn run(&mut self, command: Command) -> Ran {
+        self.run_typed(command, None)
+    }
+
+    /// Runs one command parsed from `line`: the record names the command as typed
+    /// (`crash leader`), and a saved session shows it above what it did (`crash 3`).
+    pub fn run_line(&mut self, command: Command, line: &str) -> Ran {
+        self.run_typed(command, Some(line.trim()))
+    }
+
+    fn run_typed(&mut self, command: Command, line: Option<&str>) -> Ran {
         self.interrupt.store(false, Ordering::SeqCst);
         let narrated = narrates_its_events(&command);
-        let result = self.dispatch(command);
+        let result = self.dispatch(command, line);
+        let warning = self.sync_record_file();
         // Whatever happened, tell the user about new elections, crashes and violations.
         let news = {
-            let mut cluster = lock(&self.cluster);
-            self.observe(&mut cluster);
+            let cluster = lock(&self.cluster);
             self.reported
                 .lock()
                 .map(|mut reported| reported.news(&cluster, NEWS_LIMIT, narrated))
                 .unwrap_or_default()
         };
         // The dashboard shows the trace itself: no news for it.
-        let news = if self.news { news } else { Vec::new() };
+        let mut news = if self.news { news } else { Vec::new() };
+        news.extend(warning.map(|text| text.yellow().to_string()));
         Ran { news, result }
     }
 
@@ -244,7 +239,24 @@ impl Session {
         result.map(|output| output.after(&news))
     }
 
-    fn dispatch(&mut self, command: Command) -> Result<Output, ExecError> {
+    /// [`Session::execute`] of a command parsed from `line` (see [`Session::run_line`]).
+    pub fn execute_line(&mut self, command: Command, line: &str) -> Result<Output, ExecError> {
+        let Ran { news, result } = self.run_line(command, line);
+        result.map(|output| output.after(&news))
+    }
+
+    /// Brings the `--record` file up to date; its first write error, once.
+    fn sync_record_file(&mut self) -> Option<String> {
+        let file = self.record_file.as_ref()?;
+        let cluster = lock(&self.cluster);
+        let mut file = lock_file(file);
+        if let Some(record) = cluster.record() {
+            file.sync(record);
+        }
+        file.take_error()
+    }
+
+    fn dispatch(&mut self, command: Command, line: Option<&str>) -> Result<Output, ExecError> {
         match command {
             Command::Help(topic) => help(topic.as_deref()).map(Output::text),
             Command::Quit => Ok(Output {
@@ -255,13 +267,11 @@ impl Session {
                 self.clusters += 1;
                 let seed = seed.unwrap_or_else(|| derive_seed(self.seed, &[self.clusters]));
                 let mut cluster = lock(&self.cluster);
-                *cluster = Cluster::new(Config::new(nodes).seed(seed).initial_log(log));
+                *cluster = Cluster::new(Config::new(nodes).seed(seed).initial_log(log).recorded());
                 *self.reported() = Reported::default();
-                // The recording starts again with the new cluster.
-                let mut recorder = self.recorder();
-                *recorder = Recorder::new();
-                recorder.observe(&mut cluster);
-                drop(recorder);
+                if let (Some(file), Some(record)) = (&self.record_file, cluster.record()) {
+                    lock_file(file).new_part(record);
+                }
                 let mut text = format!(
                     "new cluster: {nodes} node{}, seed {seed} (replay with --seed {seed})",
                     if nodes == 1 { "" } else { "s" }
@@ -304,12 +314,29 @@ impl Session {
                 None => "(a script runs on virtual time: speed has no effect)".to_string(),
             })),
             Command::Export { format, path } => self.export(format, &path),
-            Command::Act(Action::Tick(ticks)) => self.tick(ticks),
-            Command::Wait { until, within } => self.wait(until, within.unwrap_or(DEFAULT_WITHIN)),
+            Command::Act(Action::Tick(ticks)) => self.tick(ticks, line),
+            Command::Wait { until, within } => {
+                self.wait(until, within.unwrap_or(DEFAULT_WITHIN), line)
+            }
+            Command::Undo(count) => self.undo(count),
+            Command::Rewind(ticks) => self.rewind(ticks),
+            Command::Goto(tick) => self.goto(tick),
+            Command::Save(file) => self.save(&file),
             other => {
                 let context = self.view_context();
                 let mut cluster = lock(&self.cluster);
-                execute_on(&mut cluster, other, &context)
+                // `stabilize` resolves its deliveries as it runs, but changes the
+                // cluster like any command with actions.
+                let changes = matches!(other, Command::Stabilize(_))
+                    || actions_of(&other, &Concrete).is_some();
+                if !changes {
+                    return execute_on(&mut cluster, other, &context);
+                }
+                // Under one lock, so the clock's ticks come before or after it.
+                let first = cluster.begin_command();
+                let result = execute_on(&mut cluster, other, &context);
+                cluster.end_command(first, line);
+                result
             }
         }
     }
@@ -361,7 +388,7 @@ impl Session {
         let Some(command) = parse(line).map_err(|error| error.0)? else {
             return Ok(true);
         };
-        let ran = self.run(command);
+        let ran = self.run_line(command, line);
         transcript.extend(ran.news.iter().map(|text| format!("  {text}")));
         let output = ran.result.map_err(|error| error.to_string())?;
         transcript.extend(output.text.lines().map(|text| format!("  {text}")));
@@ -383,16 +410,20 @@ impl Session {
         }
     }
 
-    /// `export html|json FILE`: the session so far, as the recorder saw it.
+    /// `export html|json FILE`: the session so far (since its `cluster` line), its
+    /// timeline built by replaying the cluster's record from tick 0 with
+    /// [`html::record::Recorder`] watching every tick. Nothing watches a live session:
+    /// its record is all an export needs, and an undone future is not in it.
     fn export(&mut self, format: ExportFormat, path: &str) -> Result<Output, ExecError> {
-        let timeline = {
-            let mut cluster = lock(&self.cluster);
-            let mut recorder = self.recorder();
-            recorder.observe(&mut cluster);
-            recorder
-                .timeline()
-                .expect("a recorder that observed has a timeline")
-        };
+        // Copy the record and let go of the cluster: the free-running clock keeps
+        // ticking while the replay runs, and the export shows the moment it was asked.
+        let record = lock(&self.cluster).record().cloned().ok_or_else(|| {
+            ExecError::Invalid(
+                "this session keeps no record of its actions, so there is nothing to export"
+                    .to_string(),
+            )
+        })?;
+        let timeline = html::record::replay_record(&record);
         let text = match format {
             ExportFormat::Html => html::page(&timeline),
             ExportFormat::Json => html::json(&timeline),
@@ -406,31 +437,42 @@ impl Session {
             timeline.events.len()
         );
         if !timeline.complete {
-            said.push_str(" (recent history only: earlier ticks were not recorded)");
+            said.push_str(
+                " (the most recent part only: the session is longer than a timeline keeps)",
+            );
         }
         Ok(Output::text(said))
     }
 
-    /// Advances time, in slices so Ctrl-C can stop it.
-    fn tick(&mut self, ticks: u64) -> Result<Output, ExecError> {
-        let start = lock(&self.cluster).now();
+    /// Advances time, in slices so Ctrl-C can stop it. The first slice marks the
+    /// command's beginning under the same lock, so no tick of the clock slips in.
+    fn tick(&mut self, ticks: u64, line: Option<&str>) -> Result<Output, ExecError> {
+        let mut begun: Option<(usize, u64)> = None;
+        let mut result = Ok(());
         let mut left = ticks;
         while left > 0 {
             if self.interrupt.load(Ordering::SeqCst) {
-                return Err(ExecError::Interrupted(lock(&self.cluster).now()));
+                result = Err(ExecError::Interrupted(lock(&self.cluster).now()));
+                break;
             }
-            // One tick at a time, so the recorder sees each (Ctrl-C is checked
-            // every 1000).
             let slice = left.min(1000);
             let mut cluster = lock(&self.cluster);
-            for _ in 0..slice {
-                cluster.apply(&Action::Tick(1))?;
-                self.observe_tick(&mut cluster);
+            if begun.is_none() {
+                begun = Some((cluster.begin_command(), cluster.now()));
             }
-            drop(cluster);
+            if let Err(error) = cluster.apply(&Action::Tick(slice)) {
+                result = Err(error.into());
+                break;
+            }
             left -= slice;
         }
-        let now = lock(&self.cluster).now();
+        let mut cluster = lock(&self.cluster);
+        let (first, start) = begun.unwrap_or((0, cluster.now()));
+        if begun.is_some() {
+            cluster.end_command(first, line);
+        }
+        result?;
+        let now = cluster.now();
         Ok(Output::text(
             format!("tick {start} → {now}").dimmed().to_string(),
         ))
@@ -438,15 +480,34 @@ impl Session {
 
     /// Advances time until `until` holds, for at most `within` ticks. While the clock
     /// runs, it follows the clock in real time instead of ticking itself (so `wait
-    /// ticks 20` then takes 20 ticks of real time).
-    fn wait(&mut self, until: WaitFor, within: u64) -> Result<Output, ExecError> {
+    /// ticks 20` then takes 20 ticks of real time); those ticks are the clock's, so
+    /// such a wait is no command that changed the cluster.
+    fn wait(
+        &mut self,
+        until: WaitFor,
+        within: u64,
+        line: Option<&str>,
+    ) -> Result<Output, ExecError> {
+        if self.is_running() {
+            return self.wait_for(until, within);
+        }
+        if let WaitFor::Ticks(ticks) = until {
+            // Without a running clock, ticks pass as fast as they can.
+            return self.tick(ticks, line);
+        }
+        let first = lock(&self.cluster).begin_command();
+        let result = self.wait_for(until, within);
+        lock(&self.cluster).end_command(first, line);
+        result
+    }
+
+    /// The waiting itself: see [`Session::wait`].
+    fn wait_for(&mut self, until: WaitFor, within: u64) -> Result<Output, ExecError> {
         let (start, baseline) = {
             let cluster = lock(&self.cluster);
             (cluster.now(), Baseline::now(&cluster))
         };
         let within = match until {
-            // Without a running clock, ticks pass as fast as they can.
-            WaitFor::Ticks(ticks) if !self.is_running() => return self.tick(ticks),
             WaitFor::Ticks(ticks) => ticks,
             _ => within,
         };
@@ -476,10 +537,22 @@ impl Session {
             if self.is_running() {
                 std::thread::sleep(Duration::from_millis(5));
             } else {
-                let mut cluster = lock(&self.cluster);
-                cluster.tick(1);
-                self.observe_tick(&mut cluster);
+                lock(&self.cluster).tick(1);
             }
+        }
+    }
+}
+
+impl Drop for Session {
+    /// Closes the `--record` file with the session's end (after stopping the clock,
+    /// so the end is the end).
+    fn drop(&mut self) {
+        if let Some(file) = &self.record_file {
+            if let Some(clock) = &mut self.clock {
+                clock.pause();
+            }
+            let cluster = lock(&self.cluster);
+            lock_file(file).finish(&cluster);
         }
     }
 }

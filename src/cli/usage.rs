@@ -108,6 +108,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         "digest",
     ),
     spec(
+        "views",
+        "timeline",
+        "timeline [TICKS] [NODES] [--json]",
+        "a space-time diagram of the last TICKS ticks (default 30): lanes, roles, each message an arrow",
+        "timeline 40 1,2,3",
+    ),
+    spec(
         "client",
         "submit",
         "submit [@NODE] TEXT",
@@ -281,6 +288,34 @@ pub const COMMANDS: &[CommandSpec] = &[
         "flush NODES",
         "a node sends what waits for its next round (a leader's new entries) now",
         "flush leader",
+    ),
+    spec(
+        "time travel",
+        "undo",
+        "undo [N]",
+        "take back the last N commands that changed the cluster (default 1), with the clock's ticks after them; no redo",
+        "undo 2",
+    ),
+    spec(
+        "time travel",
+        "rewind",
+        "rewind TICKS",
+        "go back TICKS ticks in this session, by replay; the future after it is gone (no redo)",
+        "rewind 20",
+    ),
+    spec(
+        "time travel",
+        "goto",
+        "goto TICK",
+        "go back to an earlier tick of this session, by replay; the future after it is gone (no redo)",
+        "goto 120",
+    ),
+    spec(
+        "time travel",
+        "save",
+        "save FILE",
+        "write this session as a script that `raft-playground run FILE` replays to the same history",
+        "save session.txt",
     ),
     spec(
         "waiting",

@@ -15,6 +15,27 @@ use crate::cluster::router::Stats;
 use crate::cluster::{Cluster, TraceEvent};
 use crate::raft::NodeId;
 
+/// `timeline [TICKS] [NODES]`: a space-time diagram of the recent past (see
+/// [`super::timeline`]); as JSON, its rows.
+pub fn timeline(
+    cluster: &Cluster,
+    ticks: Option<u64>,
+    nodes: Option<&[Target]>,
+    json: bool,
+) -> Result<String, ExecError> {
+    let nodes = match nodes {
+        Some(targets) => resolve(cluster, targets)?,
+        None => (1..=cluster.size()).collect(),
+    };
+    let ticks = ticks.unwrap_or(super::timeline::DEFAULT_TICKS);
+    let timeline = super::timeline::timeline(cluster, ticks, &nodes);
+    Ok(if json {
+        render::json(&timeline)
+    } else {
+        super::timeline::draw(&timeline)
+    })
+}
+
 /// `status`: every node's role, term, vote, leader, indexes, up/down and links.
 /// `running` is the free-running clock's state, if there is a clock.
 pub fn status(cluster: &Cluster, json: bool, running: Option<bool>, width: usize) -> String {

@@ -16,9 +16,18 @@ impl Cluster {
     // ----- actions -----
 
     /// Applies one action (see [`Action`] for each). Checks it completely first, so an
-    /// error means nothing changed; `Ok` says what happened.
+    /// error means nothing changed; `Ok` says what happened. A cluster that keeps a
+    /// record appends every action that passed the check (`record.rs`).
     pub fn apply(&mut self, action: &Action) -> Result<Outcome, ClusterError> {
         self.check(action)?;
+        self.record_action(action);
+        let outcome = self.carry_out(action)?;
+        self.checkpoint_if_due();
+        Ok(outcome)
+    }
+
+    /// Does what a checked action says.
+    fn carry_out(&mut self, action: &Action) -> Result<Outcome, ClusterError> {
         let outcome = match action {
             Action::Tick(ticks) => {
                 let from = self.now();
@@ -370,6 +379,13 @@ impl Cluster {
         })?;
         for command in commands {
             action::check_command_text(command)?;
+        }
+        // The record keeps one submit per command: the same run, as a script says it.
+        for command in commands {
+            self.record_action(&Action::Submit {
+                node,
+                command: command.to_string(),
+            });
         }
         let commands = commands
             .iter()

@@ -71,7 +71,7 @@ struct NodeRecord {
 }
 
 /// See the module documentation.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Checker {
     /// Everything broken so far, in order.
     violations: Vec<Violation>,

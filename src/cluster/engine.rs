@@ -172,7 +172,46 @@ impl Shared {
     }
 }
 
+impl Slot {
+    /// A copy whose storage is a copy too, not shared with this slot's node.
+    fn duplicate(&self) -> Slot {
+        // Every field by name, so that a new one cannot be forgotten here.
+        let Slot {
+            up,
+            storage,
+            status,
+            due_at,
+            timer_length,
+            pending,
+            votes,
+        } = self;
+        Slot {
+            up: *up,
+            storage: storage.copy(),
+            status: status.clone(),
+            due_at: *due_at,
+            timer_length: *timer_length,
+            pending: *pending,
+            votes: votes.clone(),
+        }
+    }
+}
+
 impl Engine {
+    /// A copy of the engine between rounds, for a checkpoint: router (with its random
+    /// generator and messages in flight), checker and trace, and each node's slot with
+    /// a copy of its storage (a cloned [`Storage`] would share the original's).
+    pub fn duplicate(&self) -> Engine {
+        Engine {
+            now: self.now,
+            target: self.target,
+            slots: self.slots.iter().map(Slot::duplicate).collect(),
+            router: self.router.clone(),
+            checker: self.checker.clone(),
+            trace: self.trace.clone(),
+        }
+    }
+
     /// The next tick at which some node has work, if any will.
     fn next_event(&self) -> Option<u64> {
         let soonest_node = self

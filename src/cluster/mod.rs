@@ -37,14 +37,20 @@
 //! - `checker.rs` (and `checker/history.rs`): the safety invariants.
 //! - `trace.rs`: what happened, event by event, and the history digest.
 //! - `realtime.rs`: the real-time driver behind the prompt's free-running clock.
+//! - `record.rs`: the [`Record`] of every action a cluster built with
+//!   [`Config::record`] applied, from which any earlier moment is rebuilt by replay
+//!   (a run is a pure function of its seed and its actions); `checkpoint.rs`: a
+//!   [`Checkpoint`], a copy of the whole cluster a replay can start from.
 
 pub(crate) mod action;
 mod apply;
 pub(crate) mod checker;
+mod checkpoint;
 pub(crate) mod engine;
 pub(crate) mod node;
 pub(crate) mod protocol;
 pub(crate) mod realtime;
+pub(crate) mod record;
 pub(crate) mod router;
 mod step;
 pub(crate) mod storage;
@@ -61,8 +67,10 @@ pub use self::action::{
     check_command_text,
 };
 pub use self::checker::{Checker, HISTORY_WINDOW, Violation};
+pub use self::checkpoint::Checkpoint;
 pub use self::protocol::NodeView;
 pub use self::realtime::{OnTick, RealTimeDriver, SharedCluster, lock};
+pub use self::record::{Entry, Moment, Record};
 pub use self::router::{DropReason, Faults, InFlight, Stats};
 pub use self::trace::{TraceEvent, TraceKind};
 
@@ -73,6 +81,11 @@ use self::storage::Storage;
 use self::trace::Trace;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{Index, NodeId, RaftConfig, Role, Status, Term};
+
+/// Ticks between two checkpoints of a recorded cluster, unless configured otherwise:
+/// replaying this many ticks takes about 10 ms on an idle 5-node cluster (the `undo`
+/// section of `cargo bench --bench workloads` measures it).
+pub const DEFAULT_CHECKPOINT_EVERY: u64 = 1000;
 
 /// How to build a cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +103,14 @@ pub struct Config {
     /// starts from a snapshot through index K in term 1, as etcd raft's scenario
     /// tests bootstrap nodes at an index. 0 for an empty log.
     pub initial_log: u64,
+    /// Keep a [`Record`] of every action applied, so that any earlier moment can be
+    /// rebuilt by replay (the playground's `undo`, `rewind`, `goto` and `save`). Off
+    /// by default: a record grows with every action it keeps (a benchmark of a
+    /// million submits would keep a million).
+    pub record: bool,
+    /// In a recorded cluster, keep a [`Checkpoint`] every this many ticks (0: never),
+    /// so that going back replays from the nearest one instead of from tick 0.
+    pub checkpoint_every: u64,
 }
 
 impl Config {
@@ -102,6 +123,8 @@ impl Config {
             raft: RaftConfig::default(),
             trace_capacity: 10_000,
             initial_log: 0,
+            record: false,
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
         }
     }
 
@@ -115,6 +138,14 @@ impl Config {
     pub fn initial_log(self, entries: u64) -> Config {
         Config {
             initial_log: entries,
+            ..self
+        }
+    }
+
+    /// The same configuration, keeping a [`Record`] (see [`Config::record`]).
+    pub fn recorded(self) -> Config {
+        Config {
+            record: true,
             ..self
         }
     }
@@ -247,6 +278,9 @@ pub struct Cluster {
     lives: Vec<u64>,
     /// Snapshot every this many applied entries, on every node.
     auto_snapshot: Option<u64>,
+    /// Every action applied so far, if the cluster keeps a record
+    /// ([`Config::record`]).
+    record: Option<Record>,
 }
 
 /// Mixes a seed with numbers into a new, well-spread seed (splitmix64).
@@ -304,6 +338,7 @@ impl Cluster {
             threads: (0..config.nodes).map(|_| None).collect(),
             lives: vec![0; config.nodes],
             auto_snapshot: None,
+            record: config.record.then(|| Record::new(config.clone())),
             config,
         };
         if cluster.config.initial_log > 0 {

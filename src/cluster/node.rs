@@ -19,6 +19,24 @@ use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{Index, Node, NodeId, NotLeader, RaftConfig, Ready};
 
+/// A copy of what a node thread holds besides its storage, taken between two
+/// actions: the core (with its random generator and any proposals waiting for the
+/// next round), the state machine, and the thread's own clock. A thread started from
+/// it with [`spawn_restored`] continues exactly as the original would have.
+#[derive(Clone, Debug)]
+pub struct NodeState {
+    /// The Raft core.
+    core: Node,
+    /// The state machine.
+    kv: KvStore,
+    /// The auto-snapshot interval.
+    auto_snapshot: Option<u64>,
+    /// The last tick the core has seen.
+    clock: u64,
+    /// True while proposals wait for the next round.
+    pending: bool,
+}
+
 /// The state a node thread owns.
 struct NodeThread {
     core: Node,
@@ -92,6 +110,35 @@ pub fn spawn(spawn: Spawn, shared: Arc<Shared>) -> JoinHandle<()> {
             };
             let first = thread.report(Answer::Done);
             shared.tell_cluster(ToCluster::Report(Box::new(first)));
+            thread.serve(&inbox, &shared);
+            drop(guard);
+        })
+        .expect("the OS can start a thread")
+}
+
+/// Starts a node thread again from a [`NodeState`] captured earlier, over `storage`
+/// (a copy of what the node had persisted then), and registers its request channel.
+/// Unlike [`spawn`] it sends no first report: the cluster restoring it already knows
+/// the node's status from the same moment.
+pub fn spawn_restored(state: NodeState, storage: Storage, shared: Arc<Shared>) -> JoinHandle<()> {
+    let (requests, inbox) = crossbeam_channel::unbounded();
+    let id = state.core.id();
+    shared.set_sender(id, Some(requests));
+    std::thread::Builder::new()
+        .name(format!("n{id}"))
+        .spawn(move || {
+            let guard = PanicGuard {
+                id,
+                shared: shared.clone(),
+            };
+            let mut thread = NodeThread {
+                core: state.core,
+                storage,
+                kv: state.kv,
+                auto_snapshot: state.auto_snapshot,
+                clock: state.clock,
+                pending: state.pending,
+            };
             thread.serve(&inbox, &shared);
             drop(guard);
         })
@@ -194,6 +241,16 @@ impl NodeThread {
             Request::SetConfig(config) => {
                 self.core.set_config(config);
                 self.report_without_output(Answer::Done)
+            }
+            Request::Capture => {
+                let state = NodeState {
+                    core: self.core.clone(),
+                    kv: self.kv.clone(),
+                    auto_snapshot: self.auto_snapshot,
+                    clock: self.clock,
+                    pending: self.pending,
+                };
+                self.report_without_output(Answer::Captured(Box::new(state)))
             }
             Request::Inspect => {
                 let view = NodeView {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crossbeam_channel::Receiver;
 
 use super::checker::LoadedSnapshot;
+use super::node::NodeState;
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{
@@ -74,6 +75,9 @@ pub enum Request {
     SetConfig(RaftConfig),
     /// Describe the node's log and state machine.
     Inspect,
+    /// Hand over a copy of everything the thread holds, for a checkpoint. Changes
+    /// nothing.
+    Capture,
     /// Stop: everything not persisted is lost.
     Crash,
 }
@@ -94,6 +98,8 @@ pub enum Answer {
     Inspected(Box<NodeView>),
     /// A leader's view of each follower; `None` unless the node leads.
     Progress(Option<BTreeMap<NodeId, ProgressView>>),
+    /// A copy of the thread's state (its storage is the cluster's to copy).
+    Captured(Box<NodeState>),
     /// The thread has ended.
     Crashed,
 }

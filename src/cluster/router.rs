@@ -105,7 +105,7 @@ pub struct Stats {
 }
 
 /// See the module documentation.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Router {
     /// The source of every random network decision.
     rng: Xoshiro256PlusPlus,

@@ -17,6 +17,12 @@ use crate::raft::PersistentState;
 pub struct Storage(Arc<Mutex<PersistentState>>);
 
 impl Storage {
+    /// A storage of its own holding a copy of this one's state (a clone of `Storage`
+    /// shares the state instead).
+    pub fn copy(&self) -> Storage {
+        Storage(Arc::new(Mutex::new(self.lock().clone())))
+    }
+
     /// Locks the persisted state.
     pub fn lock(&self) -> MutexGuard<'_, PersistentState> {
         // A node thread that panicked holding the lock left a consistent state behind

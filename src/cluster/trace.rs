@@ -108,7 +108,7 @@ pub struct TraceEvent {
 }
 
 /// The recent events and a digest of all of them.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Trace {
     /// The most recent events, oldest first.
     recent: VecDeque<TraceEvent>,

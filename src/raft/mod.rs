@@ -226,7 +226,11 @@ pub struct NotLeader {
 }
 
 /// One Raft server: Figure 2's state and rules. See the module documentation.
-#[derive(Debug)]
+///
+/// A clone is the same server at the same moment, random generator and pending output
+/// included: given the same inputs, it does exactly what the original would (the
+/// playground's checkpoints rely on it).
+#[derive(Clone, Debug)]
 pub struct Node {
     /// This node's id.
     id: NodeId,

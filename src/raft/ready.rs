@@ -13,7 +13,7 @@ use super::persist::{HardState, LogSuffix};
 /// 1. persist `hard_state`, `snapshot` and `log` ([`super::PersistentState::persist`]);
 /// 2. only then send `messages` (they may depend on what was just persisted);
 /// 3. apply `apply_snapshot`, if any, to the state machine, then `committed`.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Ready {
     /// A changed `current_term`/`voted_for` to persist.
     pub hard_state: Option<HardState>,

@@ -9,7 +9,7 @@
 //! log at that moment.
 //!
 //! Everything is inside the one file: the [`timeline`] as JSON (built by the
-//! [`record::Recorder`] that watches the session), and the page's CSS
+//! [`record::Recorder`] watching a replay of the session's record), and the page's CSS
 //! and JavaScript (in `assets/`, compiled in). It fetches nothing, so it opens the
 //! same anywhere, offline. The script checks its own drawing when it loads and
 //! writes a verdict into the page (`#verdict`), which the browser test reads.

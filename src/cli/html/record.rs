@@ -1,10 +1,12 @@
 //! The [`Recorder`]: builds a [`Timeline`] by observing a cluster after every tick and
-//! every command (the session calls it; see `Session::set_recorder`). It takes the
-//! new trace events (messages sent, delivered and dropped become the timeline's
-//! messages), and the state and log of every node whose state changed. Observed from the session's start, the timeline covers the
-//! whole session exactly, tick by tick; started late, it holds what the trace still
-//! has and says it is not complete. Replaying a session's record through the same
-//! recorder gives the same value.
+//! every action. It takes the new trace events (messages sent, delivered and dropped
+//! become the timeline's messages), and the state and log of every node whose state
+//! changed. Observed from tick 0, the timeline covers the run exactly, tick by tick;
+//! started late, it holds what the trace still has and says it is not complete.
+//!
+//! Nothing observes a live session: `export` replays the session's record of actions
+//! ([`replay_record`]) with a recorder watching, so a session pays nothing for its
+//! exports until it asks for one, and ticks as fast as it can in between.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +19,7 @@ use super::timeline::{
 use crate::cli::render::{event_text, info_summary};
 use crate::cluster::router::DropReason;
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::cluster::{Action, Cluster, Config, NodeStatus};
+use crate::cluster::{Action, Cluster, Config, NodeStatus, Record};
 use crate::raft::{Event, Index, Log, MessageInfo, NodeId, Role, Term};
 
 /// The most messages a timeline keeps (the oldest go first, and the timeline then
@@ -396,7 +398,11 @@ impl Recorder {
 /// whole session exactly, whatever the live trace kept and whatever an undo cut
 /// short: a session's record of actions (with its ticks) is all it needs.
 pub fn replay(config: &Config, actions: &[Action]) -> Timeline {
-    let mut cluster = Cluster::new(config.clone());
+    // The replay needs no record of its own (nor its checkpoints).
+    let mut cluster = Cluster::new(Config {
+        record: false,
+        ..config.clone()
+    });
     let mut recorder = Recorder::new();
     recorder.observe(&mut cluster);
     for action in actions {
@@ -416,6 +422,17 @@ pub fn replay(config: &Config, actions: &[Action]) -> Timeline {
     recorder
         .timeline()
         .expect("the recorder observed the cluster")
+}
+
+/// The timeline of the session that `record` keeps: [`replay`] of its configuration
+/// and its actions (the clock's ticks among them), from tick 0 to the record's end.
+pub fn replay_record(record: &Record) -> Timeline {
+    let actions: Vec<Action> = record
+        .entries()
+        .iter()
+        .map(|entry| entry.action.clone())
+        .collect();
+    replay(record.config(), &actions)
 }
 
 /// The trace's length and the network's counters (see `Recorder::activity`).

@@ -26,6 +26,7 @@ pub mod state;
 pub mod terminal;
 
 use std::io;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -38,9 +39,9 @@ use self::scene::{ClockState, Scene};
 use self::state::{Effect, Ui};
 use self::terminal::TerminalGuard;
 use super::error::ExecError;
-use super::html::record::Recorder;
 use super::news::Reported;
 use super::parse::parse;
+use super::record_file::{RecordFile, lock_file};
 use super::session::Session;
 use crate::cluster::realtime::{RealTimeDriver, SharedCluster, lock};
 use crate::cluster::{Cluster, Config};
@@ -54,6 +55,8 @@ pub struct WatchOptions {
     pub tick: Duration,
     /// Start paused.
     pub paused: bool,
+    /// `--record FILE`: write the session to this file as it goes.
+    pub record: Option<PathBuf>,
 }
 
 /// How often the screen is redrawn at most (and how long a key is waited for).
@@ -161,6 +164,14 @@ pub enum WatchError {
     /// The terminal could not be set up or drawn on.
     #[error("the terminal failed: {0}")]
     Terminal(#[from] io::Error),
+    /// The `--record` file could not be created.
+    #[error("--record {path}: {source}")]
+    Record {
+        /// The file.
+        path: String,
+        /// Why.
+        source: io::Error,
+    },
     /// The executor thread ended (a bug; its panic message was printed).
     #[error("the session ended unexpectedly (a bug in raft-playground; see the message above)")]
     SessionLost,
@@ -174,26 +185,39 @@ pub fn run(options: WatchOptions) -> Result<(), WatchError> {
     }
     // Command output is shown inside the dashboard: plain text, no escape codes.
     colored::control::set_override(false);
-    let cluster: SharedCluster = Arc::new(Mutex::new(Cluster::new(options.config.clone())));
+    // The session keeps a record (for undo, save, export and --record).
+    let cluster = Cluster::new(options.config.clone().recorded());
+    let record_file = match &options.record {
+        Some(path) => {
+            let record = cluster.record().expect("a recorded cluster keeps a record");
+            let file = RecordFile::create(path, record).map_err(|source| WatchError::Record {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Some(Arc::new(Mutex::new(file)))
+        }
+        None => None,
+    };
+    let cluster: SharedCluster = Arc::new(Mutex::new(cluster));
     // The dashboard shows the trace itself: the clock marks each tick's news as seen.
     let reported = Arc::new(Mutex::new(Reported::default()));
     let seen = reported.clone();
-    // The recorder sees every tick, so `:export html FILE` has the whole session.
-    let recorder = Arc::new(Mutex::new(Recorder::new()));
-    let clock_recorder = recorder.clone();
+    let clock_file = record_file.clone();
     let on_tick = Box::new(move |cluster: &mut Cluster| {
         if let Ok(mut reported) = seen.lock() {
             reported.news(cluster, 0, false);
         }
-        if let Ok(mut recorder) = clock_recorder.lock() {
-            recorder.observe_tick(cluster);
+        if let (Some(file), Some(record)) = (&clock_file, cluster.record()) {
+            lock_file(file).sync(record);
         }
     });
     let clock = RealTimeDriver::start(cluster.clone(), options.tick, options.paused, on_tick);
     let interrupt = Arc::new(AtomicBool::new(false));
     let mut session = Session::free_running(cluster.clone(), clock, interrupt.clone(), reported);
     session.set_news(false);
-    session.set_recorder(recorder);
+    if let Some(file) = record_file {
+        session = session.with_record_file(file);
+    }
     let mut clock = clock_state(&session);
     let worker = Worker::start(session);
 
