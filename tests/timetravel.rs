@@ -123,6 +123,13 @@ fn action_line() -> impl Strategy<Value = String> {
         1 => Just("autosnapshot 3".to_string()),
         1 => Just("set batch-entries 2".to_string()),
         1 => Just("deliver all".to_string()),
+        // Issue 8's stepping: by filter, until quiet, a round now, one timer now.
+        1 => node.clone().prop_map(|node| format!("deliver to {node}")),
+        1 => node.clone().prop_map(|node| format!("drop-msg from {node} type AppendEntries")),
+        1 => Just("stabilize".to_string()),
+        1 => Just("flush leader".to_string()),
+        1 => node.clone().prop_map(|node| format!("tick {node} heartbeat")),
+        1 => node.clone().prop_map(|node| format!("snapshot {node} at 1")),
         1 => Just("wait leader within 60".to_string()),
         1 => Just("wait commit 2 on majority within 40".to_string()),
         1 => Just("status".to_string()),
@@ -260,14 +267,14 @@ proptest! {
         let mut straight = session(5, seed, 0);
         for line in &lines {
             let now = lock(straight.cluster()).now();
-            if let Some(ticks) = line.strip_prefix("tick ") {
-                let ticks: u64 = ticks.parse().unwrap();
-                if now + ticks > target {
-                    if target > now {
-                        run(&mut straight, &format!("tick {}", target - now)).map_err(TestCaseError::fail)?;
-                    }
-                    break;
+            // `tick N` moves time; `tick 3 heartbeat` fires one timer now.
+            if let Some(Ok(ticks)) = line.strip_prefix("tick ").map(str::parse::<u64>)
+                && now + ticks > target
+            {
+                if target > now {
+                    run(&mut straight, &format!("tick {}", target - now)).map_err(TestCaseError::fail)?;
                 }
+                break;
             }
             run(&mut straight, line).map_err(TestCaseError::fail)?;
         }
@@ -340,6 +347,33 @@ fn undo_takes_the_clock_ticks_after_a_command_along() {
     );
     run(&mut session, "undo").unwrap();
     assert_eq!(observed(&session), before);
+}
+
+#[test]
+fn stabilize_is_one_command_to_undo() {
+    // Its deliveries are resolved as it runs, yet it is a command like any other.
+    let mut session = session(3, 2, 0);
+    run(&mut session, "timeout 1").unwrap();
+    let before = observed(&session);
+    run(&mut session, "stabilize").unwrap();
+    assert_ne!(observed(&session), before);
+    let record = lock(session.cluster()).record().unwrap().to_script();
+    assert!(record.contains("# stabilize\ndeliver "), "{record}");
+    run(&mut session, "undo").unwrap();
+    assert_eq!(observed(&session), before);
+}
+
+#[test]
+fn a_cluster_started_with_a_log_is_saved_with_it() {
+    let mut session = session(3, 2, 0);
+    run(&mut session, "cluster 3 seed 4 log 5").unwrap();
+    run(&mut session, "wait leader").unwrap();
+    run(&mut session, "submit set a 1").unwrap();
+    run(&mut session, "tick 5").unwrap();
+    let script = lock(session.cluster()).record().unwrap().to_script();
+    assert!(script.contains("cluster 3 seed 4 log 5\n"), "{script}");
+    let replayed = run_script(&script).unwrap();
+    assert_eq!(observed(&replayed), observed(&session));
 }
 
 /// The binary, on a file.

@@ -206,6 +206,7 @@ mod tests {
             config: Config::new(3),
             keep_going,
             compact_json,
+            record: None,
         };
         let mut out = Vec::new();
         let outputs = Outputs {
