@@ -485,6 +485,11 @@ mod pty {
         key(&mut session, ":");
         key(&mut session, "tick 30\r");
         screen.expect(&mut session, "> tick 30  tick 1 → 31");
+        // A key's command is kept as the dashboard said it, above what it did.
+        key(&mut session, "3");
+        screen.expect(&mut session, "▶n3");
+        key(&mut session, "c");
+        screen.expect(&mut session, "> crash n3");
         key(&mut session, "q");
         exits_cleanly(session, screen);
         let text = std::fs::read_to_string(&file).unwrap();
@@ -493,6 +498,7 @@ mod pty {
             "tick 1",
             "timeout 2",
             "tick 30",
+            "# crash n3\ncrash 3",
             "expect digest ",
         ] {
             assert!(text.contains(line), "no `{line}` in:\n{text}");

@@ -99,7 +99,7 @@ fn run_line(session: &mut Session, line: &str) -> (Result<String, String>, bool)
     match parse(line) {
         Ok(None) => (Ok(String::new()), false),
         Err(error) => (Err(error.0), false),
-        Ok(Some(command)) => match session.execute(command) {
+        Ok(Some(command)) => match session.execute_line(command, line) {
             Ok(output) => (Ok(output.text), output.quit),
             Err(error @ (ExecError::Invalid(_) | ExecError::Failed(_))) => {
                 (Err(error.to_string()), false)
