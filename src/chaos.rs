@@ -18,9 +18,24 @@
 //! same end state and the same history digest, and which it checks with `expect
 //! digest`.
 //!
+//! The run's end (heal, converge, check every committed command everywhere) is in
+//! `chaos/converge.rs`, its report and script in `chaos/report.rs`.
+//!
 //! `tests/chaos.rs` runs hundreds of seeds; `raft-playground chaos` runs any range
 //! and prints one seed's schedule as that script.
+//!
+//! [`run_with`] takes [`ChaosOptions`]: rules to break from the start (`break RULE`
+//! lines head the schedule), a fixed cluster size, and the *hard cases*
+//! (`chaos/hard.rs`): steps aimed at the situations where Raft's subtler rules
+//! matter, which plain random faults reach only rarely (crashes right after a node
+//! votes, acknowledges or learns a term; replies held back on one link across
+//! elections; old messages duplicated long after; small AppendEntries batches).
+//! [`run`] is the classic schedule, without them: its digests are pinned by the
+//! behaviour fingerprint, so the hard cases draw from the seed's generator only when
+//! asked for.
 
+mod converge;
+mod hard;
 mod report;
 
 use std::collections::BTreeMap;
@@ -28,8 +43,8 @@ use std::panic::{self, AssertUnwindSafe};
 
 pub use self::report::{ChaosReport, Step};
 use self::report::{Journal, failure_report};
-use crate::cluster::{Action, Cluster, ClusterError, Config, Outcome, Setting};
-use crate::raft::{NodeId, RaftConfig, Role};
+use crate::cluster::{Action, Cluster, ClusterError, Config, Invariant, Outcome, Setting};
+use crate::raft::{BrokenRules, NodeId, RaftConfig, Role};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -45,12 +60,38 @@ struct Submitted {
     command: String,
 }
 
+/// How to run a chaos schedule, besides its seed. The default is the classic
+/// schedule: every rule intact, the seed's cluster size, no hard cases.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChaosOptions {
+    /// Rules every node breaks from the start (the schedule begins with a `break`
+    /// line for each).
+    pub broken: BrokenRules,
+    /// The number of nodes; `None` lets the seed choose (3 or 5, sometimes 1 or 7).
+    pub nodes: Option<usize>,
+    /// Also take the steps aimed at Raft's hard cases (`chaos/hard.rs`).
+    pub hard_cases: bool,
+    /// Run on past violations of other invariants, and stop only at one of this
+    /// invariant (a search for a particular kind of damage); `None` stops at the
+    /// first violation of any.
+    pub stop_at: Option<Invariant>,
+    /// A test hook: at this tick, make this node's thread panic (it is reported as a
+    /// `node-panic` violation). The schedule's script does not replay it.
+    pub plant_panic: Option<(u64, NodeId)>,
+}
+
 /// One seed's run: the random schedule and what it has observed.
 struct Chaos<'a> {
     seed: u64,
     rng: Xoshiro256PlusPlus,
     cluster: &'a mut Cluster,
     journal: &'a mut Journal,
+    /// How to run.
+    options: &'a ChaosOptions,
+    /// Links given their own latency by a hard-case step, to clear when converging.
+    delayed_links: Vec<(NodeId, NodeId)>,
+    /// True once a hard-case step made duplicates late.
+    late_duplicates: bool,
     /// Accepted commands whose fate is not known yet.
     pending: Vec<Submitted>,
     /// Commands seen applied with their text: index to command.
@@ -117,10 +158,31 @@ impl Chaos<'_> {
     /// report's last events lead up to it.
     fn advance(&mut self, ticks: u64) {
         for _ in 0..ticks {
-            if !self.cluster.checker().violations().is_empty() {
+            if self.stopped() {
                 return;
             }
+            self.plant_panic_if_due();
             self.act_surely(Action::Tick(1));
+        }
+    }
+
+    /// True once the run has found what stops it: a violation (of the invariant in
+    /// [`ChaosOptions::stop_at`], if one is named).
+    fn stopped(&self) -> bool {
+        let violations = self.cluster.checker().violations();
+        match self.options.stop_at {
+            None => !violations.is_empty(),
+            Some(invariant) => violations.iter().any(|found| found.invariant == invariant),
+        }
+    }
+
+    /// The test hook of [`ChaosOptions::plant_panic`].
+    fn plant_panic_if_due(&mut self) {
+        if let Some((tick, node)) = self.options.plant_panic
+            && self.now() == tick
+            && self.cluster.is_up(node)
+        {
+            let _ = self.cluster.plant_panic(node, "a panic planted by a test");
         }
     }
 
@@ -154,7 +216,7 @@ impl Chaos<'_> {
 
     /// Runs random steps until `ticks` ticks have passed or a violation shows up.
     fn run(&mut self, ticks: u64) {
-        while self.now() < ticks && self.cluster.violations().is_empty() {
+        while self.now() < ticks && !self.stopped() {
             self.random_step();
             self.settle();
         }
@@ -163,6 +225,11 @@ impl Chaos<'_> {
     /// One random step: draws from the seed's generator, looks at the cluster where
     /// the step depends on it, and applies the resulting actions.
     fn random_step(&mut self) {
+        // The classic schedule draws nothing here, so its runs stay as they were.
+        if self.options.hard_cases && self.rng.random_ratio(1, 3) {
+            self.hard_step();
+            return;
+        }
         match self.rng.random_range(0..100) {
             0..37 => {
                 let ticks = if self.rng.random_bool(0.1) {
@@ -357,134 +424,51 @@ impl Chaos<'_> {
         };
         self.act_surely(Action::Restart(node));
     }
-
-    /// Moves accepted commands whose index was applied to `committed` (if applied with
-    /// their text) or forgets them (if another command took the index).
-    fn settle(&mut self) {
-        let cluster = &*self.cluster;
-        let committed = &mut self.committed;
-        self.pending
-            .retain(|entry| match cluster.applied_count(entry.index).1 {
-                Some(applied) if applied == entry.command => {
-                    committed.insert(entry.index, entry.command.clone());
-                    false
-                }
-                Some(_) => false,
-                None => true,
-            });
-    }
-
-    /// Heals everything, restarts every crashed node, and waits until a leader
-    /// commits one more command and every node has applied everything.
-    fn converge(&mut self) {
-        self.journal.converge_from = Some(self.journal.steps.len());
-        for action in [
-            Action::Heal,
-            Action::DropRate(0.0),
-            Action::Latency { min: 1, max: 1 },
-            Action::DuplicateRate(0.0),
-            Action::Unreliable(false),
-            Action::LongReordering(false),
-        ] {
-            self.act_surely(action);
-        }
-        for node in self.down_nodes() {
-            self.act_surely(Action::Restart(node));
-        }
-        let nodes = self.nodes();
-        // The last command, resubmitted to whoever leads if its leader loses its term.
-        let mut last: Option<(NodeId, u64, Submitted)> = None;
-        for _ in 0..=CONVERGE_TICKS {
-            self.settle();
-            if let Some((leader, term, entry)) = &last {
-                let status = self.cluster.status(*leader);
-                let (count, command) = self.cluster.applied_count(entry.index);
-                let ours = command.as_deref() == Some(entry.command.as_str());
-                let caught_up = (1..=nodes).all(|id| {
-                    let other = self.cluster.status(id);
-                    other.last_applied == status.commit_index
-                        && other.commit_index == status.commit_index
-                });
-                if ours && count == nodes && caught_up {
-                    return;
-                }
-                // A new leader commits entries of older terms only together with one
-                // of its own (§5.4.2), so a change of leader calls for a new command.
-                let deposed = status.role != Role::Leader || status.term != *term;
-                if deposed || (command.is_some() && !ours) {
-                    last = None;
-                }
-            }
-            if last.is_none()
-                && let Some(leader) = self.cluster.leader()
-            {
-                let command = format!("set final {}.{}", self.seed, self.submitted);
-                let action = Action::Submit {
-                    node: leader,
-                    command: command.clone(),
-                };
-                if let Ok(Outcome::Submitted { index, term, .. }) = self.act(action) {
-                    self.submitted += 1;
-                    let entry = Submitted { index, command };
-                    self.pending.push(entry.clone());
-                    last = Some((leader, term, entry));
-                }
-            }
-            self.act_surely(Action::Tick(1));
-        }
-        let states: Vec<String> = (1..=nodes)
-            .map(|id| {
-                let status = self.cluster.status(id);
-                format!(
-                    "n{id} {:?} term {} commit {} applied {} last {}",
-                    status.role,
-                    status.term,
-                    status.commit_index,
-                    status.last_applied,
-                    status.last_log_index
-                )
-            })
-            .collect();
-        self.problem(format!(
-            "no convergence within {CONVERGE_TICKS} ticks of healing: {}",
-            states.join("; ")
-        ));
-    }
-
-    /// Every command seen committed must now be applied on every node, with its text.
-    fn check_committed(&mut self) {
-        let nodes = self.nodes();
-        let missing: Vec<String> = self
-            .committed
-            .iter()
-            .filter_map(|(&index, command)| {
-                let seen = self.cluster.applied_count(index);
-                (seen != (nodes, Some(command.clone())))
-                    .then(|| format!("index {index} {command:?}: {seen:?}"))
-            })
-            .collect();
-        for text in missing {
-            self.problem(format!(
-                "a committed command is not applied on all {nodes} nodes: {text}"
-            ));
-        }
-    }
 }
 
-/// Runs one seed's schedule and checks it (see the module documentation).
+/// Runs one seed's classic schedule and checks it (see the module documentation).
 pub fn run(seed: u64) -> ChaosReport {
+    run_with(seed, &ChaosOptions::default())
+}
+
+/// The `raft-playground chaos` flags that run a seed with `options` again (a planted
+/// panic is a test hook and has none).
+fn replay_flags(options: &ChaosOptions) -> String {
+    let mut flags = String::new();
+    for rule in options.broken.iter() {
+        flags.push_str(&format!(" --break {rule}"));
+    }
+    if options.hard_cases {
+        flags.push_str(" --hard-cases");
+    }
+    if let Some(nodes) = options.nodes {
+        flags.push_str(&format!(" --nodes {nodes}"));
+    }
+    flags
+}
+
+/// Runs one seed's schedule with `options` and checks it.
+pub fn run_with(seed: u64, options: &ChaosOptions) -> ChaosReport {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let nodes = cluster_size(&mut rng);
+    // Drawn even when the size is given, so the seed's other choices stay the same.
+    let drawn = cluster_size(&mut rng);
+    let nodes = options.nodes.unwrap_or(drawn);
     let ticks = rng.random_range(300..=500);
     let settings = settings_for(&mut rng);
     let mut raft = RaftConfig::default();
     for setting in &settings {
         setting.apply_to(&mut raft);
     }
-    let setup = format!(
+    let mut setup = format!(
         "{nodes} nodes, {ticks} ticks, at most {} entries and {} bytes per AppendEntries",
         raft.max_entries_per_append, raft.max_bytes_per_append
     );
+    if !options.broken.is_empty() {
+        setup.push_str(&format!(", rules broken: {}", options.broken));
+    }
+    if options.hard_cases {
+        setup.push_str(", hard cases");
+    }
     let mut journal = Journal::default();
     // The cluster starts as a script's `cluster N seed S` line builds it; the settings
     // are its first actions.
@@ -495,16 +479,22 @@ pub fn run(seed: u64) -> ChaosReport {
             rng,
             cluster: &mut cluster,
             journal: &mut journal,
+            options,
+            delayed_links: Vec::new(),
+            late_duplicates: false,
             pending: Vec::new(),
             committed: BTreeMap::new(),
             submitted: 0,
         };
+        for rule in options.broken.iter() {
+            chaos.act_surely(Action::Break(rule));
+        }
         for setting in settings {
             chaos.act_surely(Action::Set(setting));
         }
         chaos.run(ticks);
         // After a violation the report is what matters: the rest would only add noise.
-        if chaos.cluster.violations().is_empty() {
+        if !chaos.stopped() {
             chaos.converge();
             chaos.settle();
             chaos.check_committed();
@@ -517,27 +507,45 @@ pub fn run(seed: u64) -> ChaosReport {
         setup,
         ..ChaosReport::default()
     };
+    // A panic outside a node's request (in the chaos driver, or in the runtime) may
+    // leave the cluster unusable: the report then says what the journal knows.
+    let usable = cluster.is_usable();
+    if usable {
+        report.violations = cluster.checker().violations().to_vec();
+    }
     let (failure, counts) = match outcome {
-        Ok(counts) if journal.problems.is_empty() && cluster.violations().is_empty() => {
-            (None, counts)
-        }
+        Ok(counts) if journal.problems.is_empty() && report.violations.is_empty() => (None, counts),
         Ok(counts) => (
-            Some(failure_report(&report, &journal, &cluster, None)),
+            Some(failure_report(
+                &report,
+                &journal,
+                &cluster,
+                None,
+                &replay_flags(options),
+            )),
             counts,
         ),
         Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
-                .unwrap_or_else(|| "a panic".to_string());
+            let message = crate::cluster::panic_message(&*payload);
             report.panicked = true;
-            let failure = failure_report(&report, &journal, &cluster, Some(&message));
-            (Some(failure), (cluster.now(), 0, 0))
+            let failure = failure_report(
+                &report,
+                &journal,
+                &cluster,
+                Some(&message),
+                &replay_flags(options),
+            );
+            let now = journal.steps.last().map_or(0, |step| step.tick);
+            (
+                Some(failure),
+                (if usable { cluster.now() } else { now }, 0, 0),
+            )
         }
     };
     (report.ticks, report.submitted, report.committed) = counts;
-    report.digest = cluster.history_digest();
+    if usable {
+        report.digest = cluster.history_digest();
+    }
     if !report.panicked {
         report.statuses = (1..=nodes).map(|id| cluster.status(id)).collect();
     }

@@ -47,7 +47,10 @@ pub mod cluster;
 pub mod digest;
 pub mod kv;
 pub mod raft;
+pub mod search;
 
 pub use cluster::router::Stats;
-pub use cluster::{Action, Cluster, ClusterError, Config, NodeStatus, Outcome, Setting};
-pub use raft::{NodeId, Role};
+pub use cluster::{
+    Action, Cluster, ClusterError, Config, Invariant, NodeStatus, Outcome, Setting, Violation,
+};
+pub use raft::{BrokenRules, NodeId, Role, Rule, rules};

@@ -207,6 +207,40 @@ fn bad_lines_get_one_line_errors_and_change_nothing() {
         ("timeline 5 9", "no node 9"),
         ("timeline 5 1 2", "unexpected `2`"),
         ("timeline bogus", "expected a node"),
+        ("break", "missing argument"),
+        (
+            "break nope",
+            "unknown rule `nope`; the rules are commit-old-terms,",
+        ),
+        ("break forget-vote extra", "unexpected `extra`"),
+        ("break forget-vote --json", "--json is for views"),
+        ("mend", "missing argument"),
+        ("mend everything", "unknown rule `everything`"),
+        ("rules extra", "unexpected `extra`"),
+        ("search seeds", "missing the value after `seeds`"),
+        ("search seeds 0", "seeds must be at least 1"),
+        ("search budget 0", "a budget is at least 1 second"),
+        ("search seeds x", "expected a number of seeds"),
+        ("search bogus", "expected seeds, budget, for or out"),
+        (
+            "search for nope",
+            "unknown invariant `nope`; the invariants are election-safety,",
+        ),
+        (
+            "delay 1->x 3",
+            "expected a link FROM->TO between node numbers",
+        ),
+        ("delay 1->2", "missing the latency after the link"),
+        ("delay 1->9 3", "no node 9"),
+        ("delay 2->2 3", "two different nodes"),
+        ("delay 1->2 5..2", "1 ≤ MIN ≤ MAX"),
+        ("duplicate late", "missing the range after `late`"),
+        ("duplicate late 5..2", "1 ≤ MIN ≤ MAX"),
+        ("expect violation nope", "unknown invariant `nope`"),
+        (
+            "expect violation a b",
+            "wrong arguments for `expect violation`",
+        ),
     ];
     assert!(cases.len() >= 25);
     let mut session = Session::scripted(Config::new(5).seed(3));

@@ -325,3 +325,38 @@ fn a_schedule_missing_one_action_fails_its_digest() {
         "{transcript}"
     );
 }
+
+#[test]
+fn a_node_that_panics_is_a_reported_failure_and_the_next_seed_runs() {
+    // A planted panic (a test hook: a bug in the core would do the same) at tick 30.
+    let options = chaos::ChaosOptions {
+        plant_panic: Some((30, 1)),
+        nodes: Some(3),
+        ..chaos::ChaosOptions::default()
+    };
+    let report = chaos::run_with(4, &options);
+    let failure = report.failure.expect("a panic fails the seed");
+    assert!(
+        failure.contains("=== chaos seed 4 FAILED"),
+        "names the seed: {failure}"
+    );
+    assert!(
+        failure.contains("node-panic: n1 panicked: a panic planted by a test"),
+        "names the panic and its message: {failure}"
+    );
+    assert!(
+        failure.contains("schedule (") && failure.contains("@26 tick 6"),
+        "prints the schedule: {failure}"
+    );
+    assert!(
+        failure.contains("chaos --seed 4 --nodes 3 > seed.txt"),
+        "says how to replay: {failure}"
+    );
+    assert_eq!(
+        report.violations[0].invariant,
+        raft_playground::Invariant::NodePanic
+    );
+    // The next seed runs as usual in the same process.
+    let next = chaos::run(5);
+    assert!(next.failure.is_none(), "{:?}", next.failure);
+}

@@ -42,8 +42,8 @@ fn script(name: &str, body: &str) -> PathBuf {
 fn every_demo_passes_through_the_binary() {
     let files = demos();
     assert!(
-        files.len() >= 9,
-        "expected at least 9 demos, found {files:?}"
+        files.len() >= 14,
+        "expected at least 14 demos, found {files:?}"
     );
     for file in files {
         let output = binary()
@@ -63,8 +63,47 @@ fn every_demo_passes_through_the_binary() {
             "{} asserts nothing:\n{text}",
             file.display()
         );
-        assert!(!text.contains("VIOLATION"), "{}:\n{text}", file.display());
+        // A demo that breaks a rule on purpose shows the violation it expects, then
+        // mends the rule and shows the same steps staying safe; any other demo shows
+        // no violation at all.
+        let source = std::fs::read_to_string(&file).unwrap();
+        if source.contains("\nbreak ") {
+            assert!(
+                source.contains("\nexpect violation ") && source.contains("\nmend "),
+                "{}: breaks a rule without expecting its violation and mending it",
+                file.display()
+            );
+            assert!(
+                source.trim_end().ends_with("expect no-violations"),
+                "{}: ends without showing the mended run safe",
+                file.display()
+            );
+        } else {
+            assert!(!text.contains("VIOLATION"), "{}:\n{text}", file.display());
+        }
     }
+}
+
+#[test]
+fn a_rule_demo_without_its_expectation_fails_naming_the_invariant_and_tick() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demos/12-forget-vote.txt");
+    let source = std::fs::read_to_string(demo).unwrap();
+    let cut: String = source
+        .lines()
+        .filter(|line| *line != "expect violation election-safety")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_ne!(cut, source);
+    let path = script("forget-vote-unexpected.txt", &cut);
+    let output = binary().arg("run").arg(&path).output().unwrap();
+    let text = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            ":24: violation of election-safety at tick 14: n3: n3 and n2 both won term 1"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

@@ -189,20 +189,23 @@ fn the_command_line_and_a_commands_output() {
 fn a_violation_is_shown_in_the_title_and_the_events() {
     // Planted: the checker's text as it would report a double leader.
     let mut scene = scene_after(3, 1, &["wait leader"]);
-    let text = "Election Safety: n1 and n2 both lead term 1".to_string();
+    let text = "n1 and n2 both lead term 1".to_string();
     scene
         .violations
-        .push(format!("tick {}: n2: {text}", scene.tick));
+        .push(format!("tick {}: n2: election-safety: {text}", scene.tick));
     scene.events.push(TraceEvent {
         tick: scene.tick,
         node: 2,
-        kind: TraceKind::Violation { text },
+        kind: TraceKind::Violation {
+            invariant: "election-safety",
+            text,
+        },
     });
     let buffer = render(&scene, &Ui::default(), 80, 24);
     check_screen("violation", &buffer);
     let (x, y) = find(&buffer, "1 VIOLATION");
     assert_eq!(buffer[(x, y)].bg, Color::Red);
-    let (x, y) = find(&buffer, "VIOLATION: Election Safety");
+    let (x, y) = find(&buffer, "VIOLATION election-safety");
     assert_eq!(buffer[(x, y)].fg, Color::Red);
 }
 

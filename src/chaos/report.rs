@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::cluster::action::MAX_TICKS;
-use crate::cluster::{Action, Cluster, ClusterError, NodeStatus, Outcome};
+use crate::cluster::{Action, Cluster, ClusterError, NodeStatus, Outcome, Violation};
 
 /// How many trace events a failure report shows.
 const EVENTS_SHOWN: usize = 40;
@@ -94,6 +94,8 @@ pub struct ChaosReport {
     pub statuses: Vec<NodeStatus>,
     /// True if the run panicked (a bug); the steps end where it did.
     pub panicked: bool,
+    /// What the checker found (a node thread's panic among it, as `node-panic`).
+    pub violations: Vec<Violation>,
     /// `None` if the seed passed; otherwise a report of what failed (problems,
     /// violations, the schedule, the last events) and how to replay it.
     pub failure: Option<String>,
@@ -161,13 +163,20 @@ pub(super) fn failure_report(
     journal: &Journal,
     cluster: &Cluster,
     panic: Option<&str>,
+    flags: &str,
 ) -> String {
     let seed = report.seed;
     let mut text = String::new();
+    // A cluster that lost its engine to a panic can tell nothing more.
+    let usable = cluster.is_usable();
+    let tick = if usable {
+        cluster.now()
+    } else {
+        journal.steps.last().map_or(0, |step| step.tick)
+    };
     let _ = writeln!(
         text,
-        "\n=== chaos seed {seed} FAILED at tick {} ===\nsetup: {}",
-        cluster.now(),
+        "\n=== chaos seed {seed} FAILED at tick {tick} ===\nsetup: {}",
         report.setup
     );
     if let Some(message) = panic {
@@ -176,9 +185,9 @@ pub(super) fn failure_report(
     for problem in &journal.problems {
         let _ = writeln!(text, "problem: {problem}");
     }
-    let violations = cluster.violations();
+    let violations = &report.violations;
     let _ = writeln!(text, "violations ({}):", violations.len());
-    for violation in &violations {
+    for violation in violations {
         let _ = writeln!(text, "  {violation}");
     }
     let _ = writeln!(text, "schedule ({} steps):", journal.steps.len());
@@ -195,8 +204,13 @@ pub(super) fn failure_report(
         line.push_str(&shown);
     }
     let _ = writeln!(text, "{line}");
+    let events = if usable {
+        cluster.events(EVENTS_SHOWN)
+    } else {
+        Vec::new()
+    };
     let _ = writeln!(text, "last {EVENTS_SHOWN} events:");
-    for event in cluster.events(EVENTS_SHOWN) {
+    for event in events {
         let _ = writeln!(
             text,
             "  tick {} n{}: {:?}",
@@ -205,7 +219,14 @@ pub(super) fn failure_report(
     }
     let _ = writeln!(
         text,
-        "replay: cargo run --release -- chaos --seed {seed} > seed.txt; cargo run --release -- run seed.txt   (or CHAOS_SEED={seed} cargo test --release --test chaos -- --nocapture replay)"
+        "replay: cargo run --release -- chaos --seed {seed}{flags} > seed.txt; cargo run --release -- run seed.txt{}",
+        if flags.is_empty() {
+            format!(
+                "   (or CHAOS_SEED={seed} cargo test --release --test chaos -- --nocapture replay)"
+            )
+        } else {
+            String::new()
+        }
     );
     text
 }

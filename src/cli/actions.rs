@@ -148,6 +148,8 @@ pub fn actions_of(
         | Command::Messages { .. }
         | Command::Digest { .. }
         | Command::Timeline { .. }
+        | Command::Rules { .. }
+        | Command::Search(_)
         | Command::Pause
         | Command::Resume
         | Command::Speed(_)
@@ -327,7 +329,34 @@ fn describe_change(cluster: &Cluster, action: &Action) -> String {
             Setting::BatchBytes(bytes) => format!(
                 "every node sends at most {bytes} command bytes per AppendEntries from now on (one entry always goes)"
             ),
+            Setting::CoarseBackup(true) => "after a conflict, a leader backs up to the follower's first entry of the conflicting term from now on".to_string(),
+            Setting::CoarseBackup(false) => "after a conflict, a leader backs up exactly to where the logs diverge from now on".to_string(),
         },
+        Action::LinkDelay {
+            from,
+            to,
+            delay: Some((min, max)),
+        } => format!("messages from n{from} to n{to} take {min} to {max} ticks"),
+        Action::LinkDelay {
+            from,
+            to,
+            delay: None,
+        } => format!("messages from n{from} to n{to} take the network's latency again"),
+        Action::LateDuplicates(Some((min, max))) => {
+            format!("a duplicate arrives {min} to {max} ticks after its original")
+        }
+        Action::LateDuplicates(None) => {
+            "a duplicate arrives with its own latency again".to_string()
+        }
+        Action::Break(rule) => format!(
+            "every node breaks {rule} from its next step on: {}",
+            rule.description()
+        )
+        .red()
+        .bold()
+        .to_string(),
+        Action::Mend(rule) => format!("every node follows {rule} again"),
+        Action::MendAll => "every rule holds again".to_string(),
         Action::Tick(_)
         | Action::Submit { .. }
         | Action::Crash(_)

@@ -12,8 +12,8 @@ pub use super::usage::{
     COMMANDS, EXPECT_FORMS, FORMS, OPERATORS, PROGRESS_STATES, WAIT_FORMS, form_of, spec_of,
     usage_of,
 };
-use crate::cluster::Action;
 pub use crate::cluster::action::MAX_TICKS;
+use crate::cluster::{Action, Invariant};
 use crate::raft::{NodeId, Role};
 
 /// One node or a set of nodes, resolved when the command runs.
@@ -216,6 +216,9 @@ pub enum Expectation {
     /// The history digest is this one (as `digest` shows it): the run so far is the
     /// one that produced it.
     Digest(u64),
+    /// The checker reported a violation (of this invariant, if named). In a script it
+    /// also marks those violations as expected, so the run passes.
+    Violation(Option<Invariant>),
 }
 
 /// What `export` writes.
@@ -227,12 +230,29 @@ pub enum ExportFormat {
     Json,
 }
 
+/// What `search` at the prompt asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// How many chaos seeds to try at most.
+    pub seeds: u64,
+    /// How many seconds the search may take, if limited.
+    pub budget: Option<u64>,
+    /// The invariant to look for (any, if `None`).
+    pub invariant: Option<Invariant>,
+    /// A file to write the counterexample's script to.
+    pub out: Option<String>,
+}
+
+/// The seeds `search` tries by default.
+pub const DEFAULT_SEARCH_SEEDS: u64 = 1000;
+
 /// A parsed command line.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// A line that is one action as it stands: `tick N`, `heal`, `drop RATE`, `delay
-    /// MIN[..MAX]`, `duplicate RATE`, `unreliable on|off`, `reorder on|off`,
-    /// `autosnapshot N|off`, `deliver ID`, `drop-msg ID`, `set NAME VALUE`.
+    /// MIN[..MAX]`, `delay FROM->TO MIN[..MAX]|off`, `duplicate RATE`, `duplicate late
+    /// MIN[..MAX]|off`, `unreliable on|off`, `reorder on|off`, `autosnapshot N|off`,
+    /// `deliver ID`, `drop-msg ID`, `set NAME VALUE`, `break RULE`, `mend RULE|all`.
     Act(Action),
     /// `help [COMMAND]`
     Help(Option<String>),
@@ -299,6 +319,13 @@ pub enum Command {
         /// As JSON.
         json: bool,
     },
+    /// `rules`
+    Rules {
+        /// As JSON.
+        json: bool,
+    },
+    /// `search ...`
+    Search(SearchRequest),
     /// `submit [@NODE] TEXT`
     Submit {
         /// To whom (the leader by default).

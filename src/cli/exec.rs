@@ -75,6 +75,7 @@ pub fn execute_on(
         Command::Timeline { ticks, nodes, json } => {
             views::timeline(cluster, ticks, nodes.as_deref(), json)?
         }
+        Command::Rules { json } => views::rules(cluster, json),
         Command::Expect(expectation) => expect(cluster, &expectation)?,
         Command::Stabilize(nodes) => stepping::stabilize(cluster, nodes.as_deref())?,
         Command::Progress { leader, json } => views::progress(cluster, leader.as_deref(), json)?,
@@ -101,6 +102,7 @@ pub fn execute_on(
         | Command::Resume
         | Command::Speed(_)
         | Command::Export { .. }
+        | Command::Search(_)
         | Command::Wait { .. }
         | Command::Undo(_)
         | Command::Rewind(_)

@@ -7,7 +7,7 @@ use super::command::{Expectation, Field, Op, Quorum, RoleOrDown, Target, targets
 use super::error::ExecError;
 use super::expect_detail as detail;
 use super::target::{names, resolve, resolve_one};
-use crate::cluster::{Cluster, NodeStatus};
+use crate::cluster::{Cluster, Invariant, NodeStatus};
 use crate::raft::{Index, NodeId};
 
 /// Every node's role and term in one line, for failure messages.
@@ -122,6 +122,38 @@ pub fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String
         Expectation::LogsMatch => logs_match(cluster),
         Expectation::NoViolations => expect_no_violations(cluster),
         Expectation::Digest(wanted) => expect_digest(cluster, *wanted),
+        Expectation::Violation(invariant) => expect_violation(cluster, *invariant),
+    }
+}
+
+/// `expect violation [NAME]`: the checker reported one (of that invariant); the
+/// latest is shown, with how many there are.
+fn expect_violation(cluster: &Cluster, invariant: Option<Invariant>) -> Result<String, ExecError> {
+    let violations = cluster.checker().violations();
+    let matching: Vec<_> = violations
+        .iter()
+        .filter(|violation| invariant.is_none_or(|wanted| violation.invariant == wanted))
+        .collect();
+    let wanted = invariant.map_or("a violation".to_string(), |wanted| {
+        format!("a violation of {wanted}")
+    });
+    match matching.last() {
+        Some(latest) if matching.len() == 1 => passed(format!("expected {wanted}: {latest}")),
+        Some(latest) => passed(format!(
+            "expected {wanted}: {} so far, the latest: {latest}",
+            matching.len()
+        )),
+        None if violations.is_empty() => {
+            failed(format!("expected {wanted}, but the checker found none"))
+        }
+        None => {
+            let mut names: Vec<&str> = violations.iter().map(|v| v.invariant.name()).collect();
+            names.dedup();
+            failed(format!(
+                "expected {wanted}, but the checker found only {}",
+                names.join(", ")
+            ))
+        }
     }
 }
 

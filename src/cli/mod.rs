@@ -33,6 +33,7 @@ pub mod html;
 pub(crate) mod news;
 pub(crate) mod parse;
 pub(crate) mod parse_check;
+pub(crate) mod progress;
 pub(crate) mod record_file;
 pub(crate) mod render;
 pub(crate) mod repl;
@@ -62,7 +63,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use colored::Colorize;
 
-use crate::cluster::Config;
+use self::command::DEFAULT_SEARCH_SEEDS;
+use crate::chaos::ChaosOptions;
+use crate::cluster::{Config, Invariant};
+use crate::raft::{BrokenRules, Rule};
+use crate::search::SearchConfig;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -77,6 +82,9 @@ Examples:
   raft-playground watch                 a live full-screen dashboard (? lists its keys)
   raft-playground --record s.txt        keep the session in s.txt as you go; replay it
                                         with `raft-playground run s.txt`
+  raft-playground --break forget-vote   the playground with one rule of the paper broken
+  raft-playground search --break commit-old-terms --out fig8.txt
+                                        find a run the checker flags, shrunk to a script
 
 At the prompt, `help` lists every command and `help CMD` shows one with an example.";
 
@@ -84,9 +92,9 @@ At the prompt, `help` lists every command and `help CMD` shows one with an examp
 #[derive(Debug, Parser)]
 #[command(name = "raft-playground", version, about, after_help = EXAMPLES)]
 pub struct Args {
-    /// Number of nodes (1-15)
-    #[arg(long, global = true, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=15))]
-    pub nodes: u64,
+    /// Number of nodes (1-15; default 5, and for `search` each seed's own size)
+    #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..=15))]
+    pub nodes: Option<u64>,
     /// Seed of every random choice (random if absent; scripts default to 0)
     #[arg(long, global = true)]
     pub seed: Option<u64>,
@@ -103,6 +111,10 @@ pub struct Args {
     /// every command, so a crashed terminal loses nothing)
     #[arg(long, global = true, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Break this rule of the paper on every node from the start (repeatable; the
+    /// `rules` command lists them)
+    #[arg(long = "break", global = true, value_name = "RULE", value_parser = parse_rule_arg)]
+    pub broken: Vec<Rule>,
     /// What to do (default: the interactive playground)
     #[command(subcommand)]
     pub command: Option<Subcommands>,
@@ -146,7 +158,44 @@ pub enum Subcommands {
         /// How many seeds to run
         #[arg(long, default_value_t = 100)]
         seeds: u64,
+        /// Also take the steps aimed at Raft's hard cases (crashes right after a vote,
+        /// an acknowledgement or a new term; replies held back across elections; late
+        /// duplicates; small batches)
+        #[arg(long)]
+        hard_cases: bool,
     },
+    /// Search seeded chaos schedules (hard cases included) for a run in which the
+    /// checker reports a violation, shrink it, and print it as a script for `run`
+    #[command(
+        after_help = "Examples:\n  raft-playground search --break commit-old-terms            Figure 8, found and shrunk\n  raft-playground search --break forget-vote --out fv.txt    keep it as a script\n  raft-playground run fv.txt                                 replays it (it ends with expect violation)\n  raft-playground search --seeds 200                         every rule intact: expect nothing"
+    )]
+    Search {
+        /// How many seeds to try at most
+        #[arg(long, default_value_t = DEFAULT_SEARCH_SEEDS)]
+        seeds: u64,
+        /// First seed to try
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Give up after this many seconds (shrinking stops early with what it has)
+        #[arg(long, value_name = "SECS")]
+        budget: Option<u64>,
+        /// Look only for a violation of this invariant (default: any)
+        #[arg(long = "for", value_name = "INVARIANT", value_parser = parse_invariant_arg)]
+        invariant: Option<Invariant>,
+        /// Write the counterexample's script to this file (it is printed too)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `--break RULE`: a rule's name (the error lists them).
+fn parse_rule_arg(text: &str) -> Result<Rule, String> {
+    Rule::from_name(text).map_err(|unknown| unknown.to_string())
+}
+
+/// `--for INVARIANT`: an invariant's name (the error lists them).
+fn parse_invariant_arg(text: &str) -> Result<Invariant, String> {
+    Invariant::from_name(text)
 }
 
 /// The binary's entry point.
@@ -157,11 +206,14 @@ pub fn main() -> ExitCode {
         && !no_color_requested(std::env::var_os("NO_COLOR").as_deref());
     // Decided here, not by the color library: it also treats an empty NO_COLOR as set.
     colored::control::set_override(color);
+    let broken: BrokenRules = args.broken.iter().copied().collect();
     // Every session keeps a record of its actions: time travel and --record need it.
     let config = |default_seed: u64| {
-        Config::new(args.nodes as usize)
+        let mut config = Config::new(args.nodes.unwrap_or(5) as usize)
             .seed(args.seed.unwrap_or(default_seed))
-            .recorded()
+            .recorded();
+        config.raft.broken = broken;
+        config
     };
     let record = args.record.clone();
     match &args.command {
@@ -170,14 +222,43 @@ pub fn main() -> ExitCode {
             step,
             files,
         }) => run_files(files, &config(0), *keep_going, *step, record),
-        Some(Subcommands::Chaos { .. }) if record.is_some() => {
+        Some(Subcommands::Chaos { .. } | Subcommands::Search { .. }) if record.is_some() => {
             eprintln!(
                 "{} --record writes a session of the prompt, `run` or `watch`; a chaos schedule is printed as a script with `chaos --seed S`",
                 "error:".red().bold()
             );
             ExitCode::FAILURE
         }
-        Some(Subcommands::Chaos { seed, from, seeds }) => run_chaos(*seed, *from, *seeds),
+        Some(Subcommands::Chaos {
+            seed,
+            from,
+            seeds,
+            hard_cases,
+        }) => {
+            let options = ChaosOptions {
+                broken,
+                nodes: args.nodes.map(|nodes| nodes as usize),
+                hard_cases: *hard_cases,
+                ..ChaosOptions::default()
+            };
+            run_chaos(*seed, *from, *seeds, &options)
+        }
+        Some(Subcommands::Search {
+            seeds,
+            from,
+            budget,
+            invariant,
+            out,
+        }) => {
+            let config = SearchConfig {
+                nodes: args.nodes.map(|nodes| nodes as usize),
+                first_seed: *from,
+                budget: budget.map(Duration::from_secs),
+                invariant: *invariant,
+                ..SearchConfig::new(broken, *seeds)
+            };
+            progress::run_search(&config, out.as_deref())
+        }
         Some(Subcommands::Watch) => {
             let options = watch::WatchOptions {
                 config: config(rand::random_range(0..100_000)),
@@ -223,9 +304,9 @@ fn no_color_requested(value: Option<&std::ffi::OsStr>) -> bool {
 /// Runs chaos seeds, or replays one and prints its schedule as a script that
 /// `raft-playground run` replays to the same end (every line but the script's own
 /// is a `#` comment); exit status 1 if any failed.
-fn run_chaos(replay: Option<u64>, from: u64, count: u64) -> ExitCode {
+fn run_chaos(replay: Option<u64>, from: u64, count: u64, options: &ChaosOptions) -> ExitCode {
     if let Some(seed) = replay {
-        let report = crate::chaos::run(seed);
+        let report = crate::chaos::run_with(seed, options);
         print!("{}", report.script());
         return match report.failure {
             None => {
@@ -248,7 +329,7 @@ fn run_chaos(replay: Option<u64>, from: u64, count: u64) -> ExitCode {
     let (mut ticks, mut failed) = (0, Vec::new());
     let end = from.saturating_add(count);
     for seed in from..end {
-        let report = crate::chaos::run(seed);
+        let report = crate::chaos::run_with(seed, options);
         ticks += report.ticks;
         if let Some(failure) = report.failure {
             println!("{}", failure.red());

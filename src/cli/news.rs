@@ -88,8 +88,8 @@ mod tests {
             .chain([event(6, applied)])
             .collect();
         let violations = vec![
-            "tick 7: n1: Election Safety: n1 and n2 both won term 2".to_string(),
-            "tick 7: n2: Log Matching: ...".to_string(),
+            "tick 7: n1: election-safety: n1 and n2 both won term 2".to_string(),
+            "tick 7: n2: log-matching: ...".to_string(),
         ];
         let lines = render::with_colors(|| news_lines(&events, &violations, 3));
         // Three elections, a note about the other two, the routine apply left out,
@@ -97,12 +97,12 @@ mod tests {
         assert_eq!(lines.len(), 6, "{lines:?}");
         assert!(lines[0].contains("becomes leader of term 2"));
         assert!(lines[3].contains("and 2 more"));
-        assert!(lines[4].contains("VIOLATION tick 7: n1: Election Safety"));
+        assert!(lines[4].contains("VIOLATION tick 7: n1: election-safety"));
         assert!(
             lines[4].contains("\u{1b}[1;31m") || lines[4].contains("\u{1b}[31"),
             "red: {:?}",
             lines[4]
         );
-        assert!(lines[5].contains("Log Matching"));
+        assert!(lines[5].contains("log-matching"));
     }
 }

@@ -5,11 +5,13 @@
 
 use super::actions::{Concrete, actions_of};
 use super::command::{
-    COMMANDS, Command, ExportFormat, MAX_NODES, MAX_TICKS, MessageFilter, Target, Targets, usage_of,
+    COMMANDS, Command, DEFAULT_SEARCH_SEEDS, ExportFormat, MAX_NODES, MAX_TICKS, MessageFilter,
+    SearchRequest, Target, Targets, usage_of,
 };
 use super::parse_check::{parse_expect, parse_filter, parse_wait};
 use crate::cluster::action::MAX_LATENCY;
-use crate::cluster::{Action, Setting};
+use crate::cluster::{Action, Invariant, Setting};
+use crate::raft::{NodeId, Rule};
 
 /// A line that does not parse, with a message that says what was expected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +85,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "messages" => view(name, &words, Command::Messages { json })?,
         "digest" => view(name, &words, Command::Digest { json })?,
         "timeline" => parse_timeline(&words, json)?,
+        "rules" => view(name, &words, Command::Rules { json })?,
         "log" => parse_log(&words, json)?,
         "kv" => Command::Kv {
             node: one_optional(name, &words)?
@@ -107,7 +110,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         }
         _ if json => {
             return Err(ParseError(format!(
-                "{name}: --json is for views (status, log, kv, events, stats, messages, progress, digest)"
+                "{name}: --json is for views (status, log, kv, events, stats, messages, progress, digest, rules)"
             )));
         }
         "crash" => Command::Crash(one_targets(name, &words)?),
@@ -141,11 +144,36 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "partition" => parse_partition(rest)?,
         "heal" => none(name, &words, Command::Act(Action::Heal))?,
         "drop" => Command::Act(Action::DropRate(parse_rate(name, one(name, &words)?)?)),
-        "duplicate" => Command::Act(Action::DuplicateRate(parse_rate(name, one(name, &words)?)?)),
-        "delay" => {
-            let (min, max) = parse_range(name, one(name, &words)?)?;
-            Command::Act(Action::Latency { min, max })
-        }
+        "duplicate" => match words.as_slice() {
+            ["late", range] => {
+                Command::Act(Action::LateDuplicates(parse_range_or_off(name, range)?))
+            }
+            ["late"] => return Err(usage(name, "missing the range after `late`")),
+            _ => Command::Act(Action::DuplicateRate(parse_rate(name, one(name, &words)?)?)),
+        },
+        "delay" => match words.as_slice() {
+            [link] if link.contains("->") => {
+                return Err(usage(
+                    name,
+                    "missing the latency after the link (MIN[..MAX] ticks, or off)",
+                ));
+            }
+            [link, range] if link.contains("->") => {
+                let (from, to) = parse_link(name, link)?;
+                let delay = parse_range_or_off(name, range)?;
+                Command::Act(Action::LinkDelay { from, to, delay })
+            }
+            _ => {
+                let (min, max) = parse_range(name, one(name, &words)?)?;
+                Command::Act(Action::Latency { min, max })
+            }
+        },
+        "break" => Command::Act(Action::Break(parse_rule(name, one(name, &words)?)?)),
+        "mend" => match one(name, &words)? {
+            "all" => Command::Act(Action::MendAll),
+            rule => Command::Act(Action::Mend(parse_rule(name, rule)?)),
+        },
+        "search" => parse_search(&words)?,
         "unreliable" => Command::Act(Action::Unreliable(parse_switch(name, one(name, &words)?)?)),
         "reorder" => Command::Act(Action::LongReordering(parse_switch(
             name,
@@ -646,6 +674,100 @@ fn parse_range(name: &str, text: &str) -> Result<(u64, u64), ParseError> {
         ));
     }
     Ok((min, max))
+}
+
+/// `FROM->TO`: one direction of one link, by node numbers.
+fn parse_link(name: &str, text: &str) -> Result<(NodeId, NodeId), ParseError> {
+    let node = |part: &str| {
+        let digits = part.strip_prefix('n').unwrap_or(part);
+        (!digits.is_empty() && digits.len() <= 6 && digits.chars().all(|c| c.is_ascii_digit()))
+            .then(|| digits.parse::<NodeId>().ok())
+            .flatten()
+    };
+    match text.split_once("->") {
+        Some((from, to)) => match (node(from), node(to)) {
+            (Some(from), Some(to)) => Ok((from, to)),
+            _ => Err(usage(
+                name,
+                format!(
+                    "expected a link FROM->TO between node numbers (like 2->1), got `{}`",
+                    shorten(text)
+                ),
+            )),
+        },
+        None => Err(usage(name, "expected a link FROM->TO")),
+    }
+}
+
+/// `MIN[..MAX]` ticks, or `off`.
+fn parse_range_or_off(name: &str, text: &str) -> Result<Option<(u64, u64)>, ParseError> {
+    match text {
+        "off" => Ok(None),
+        text => parse_range(name, text).map(Some),
+    }
+}
+
+/// A rule's name, with the known ones in the error.
+fn parse_rule(name: &str, text: &str) -> Result<Rule, ParseError> {
+    Rule::from_name(text).map_err(|unknown| usage(name, unknown))
+}
+
+/// An invariant's name, with the known ones in the error.
+pub(super) fn parse_invariant(name: &str, text: &str) -> Result<Invariant, ParseError> {
+    Invariant::from_name(text).map_err(|unknown| usage(name, unknown))
+}
+
+/// `search [seeds N] [budget SECS] [for INVARIANT] [out FILE]`, in any order.
+fn parse_search(words: &[&str]) -> Result<Command, ParseError> {
+    let name = "search";
+    let mut request = SearchRequest {
+        seeds: DEFAULT_SEARCH_SEEDS,
+        budget: None,
+        invariant: None,
+        out: None,
+    };
+    let mut rest = words;
+    while !rest.is_empty() {
+        match rest {
+            ["seeds", count, more @ ..] => {
+                request.seeds = parse_number(name, count, "a number of seeds")?;
+                if request.seeds == 0 {
+                    return Err(usage(name, "seeds must be at least 1"));
+                }
+                rest = more;
+            }
+            ["budget", seconds, more @ ..] => {
+                let seconds = parse_number(name, seconds, "a number of seconds")?;
+                if seconds == 0 {
+                    return Err(usage(name, "a budget is at least 1 second"));
+                }
+                request.budget = Some(seconds);
+                rest = more;
+            }
+            ["for", invariant, more @ ..] => {
+                request.invariant = Some(parse_invariant(name, invariant)?);
+                rest = more;
+            }
+            ["out", file, more @ ..] => {
+                request.out = Some(file.to_string());
+                rest = more;
+            }
+            [word @ ("seeds" | "budget" | "for" | "out")] => {
+                return Err(usage(name, format!("missing the value after `{word}`")));
+            }
+            [word, ..] => {
+                return Err(usage(
+                    name,
+                    format!(
+                        "expected seeds, budget, for or out, got `{}`",
+                        shorten(word)
+                    ),
+                ));
+            }
+            [] => unreachable!("the loop runs while words remain"),
+        }
+    }
+    Ok(Command::Search(request))
 }
 
 /// `set NAME VALUE`: a core setting (see [`Setting`]).

@@ -7,7 +7,8 @@ use super::command::{
     Op, PROGRESS_STATES, Quorum, RoleOrDown, Target, WAIT_FORMS, WaitFor, form_of,
 };
 use super::parse::{
-    ParseError, parse_number, parse_target, parse_targets, parse_ticks, shorten, split_word, usage,
+    ParseError, parse_invariant, parse_number, parse_target, parse_targets, parse_ticks, shorten,
+    split_word, usage,
 };
 use super::stepping::MESSAGE_FIELDS;
 use crate::raft::Role;
@@ -413,6 +414,8 @@ pub(super) fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
         ["logs-match"] => Expectation::LogsMatch,
         ["no-violations"] => Expectation::NoViolations,
         ["digest", digest] => Expectation::Digest(parse_digest(name, digest)?),
+        ["violation"] => Expectation::Violation(None),
+        ["violation", invariant] => Expectation::Violation(Some(parse_invariant(name, invariant)?)),
         [form, ..] if EXPECT_FORMS.contains(form) => {
             return Err(usage(name, format!("wrong arguments for `expect {form}`")));
         }

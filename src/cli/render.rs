@@ -461,7 +461,12 @@ pub fn event_text(kind: &TraceKind) -> String {
             }
         },
         TraceKind::Healed => "is reconnected: the network is healed".to_string(),
-        TraceKind::Violation { text } => format!("VIOLATION: {text}"),
+        TraceKind::Violation { invariant, text } => format!("VIOLATION {invariant}: {text}"),
+        TraceKind::Rule { rule, broken: true } => format!("rule {rule} broken on every node"),
+        TraceKind::Rule {
+            rule,
+            broken: false,
+        } => format!("rule {rule} restored on every node"),
     }
 }
 
@@ -488,6 +493,7 @@ pub fn event_line(event: &TraceEvent) -> String {
     let text = event_text(&event.kind);
     let text = match &event.kind {
         TraceKind::Violation { .. } => text.red().bold().to_string(),
+        TraceKind::Rule { broken: true, .. } => text.red().to_string(),
         TraceKind::Raft {
             event: Event::BecameLeader { .. },
         } => text.green().to_string(),
@@ -520,7 +526,7 @@ pub fn is_notable(kind: &TraceKind) -> bool {
                 | Event::SnapshotInstalled { .. }
         ),
         // (the other core events are routine: votes, appends, commits, progress)
-        TraceKind::Crashed | TraceKind::Restarted => true,
+        TraceKind::Crashed | TraceKind::Restarted | TraceKind::Rule { .. } => true,
         TraceKind::Violation { .. }
         | TraceKind::Applied { .. }
         | TraceKind::SnapshotLoaded { .. }

@@ -31,7 +31,8 @@ use super::session::Session;
 use super::stepping::MESSAGE_FIELDS;
 use crate::cluster::action::SETTINGS;
 use crate::cluster::realtime::{OnTick, RealTimeDriver, SharedCluster, lock};
-use crate::cluster::{Cluster, Config};
+use crate::cluster::{Cluster, Config, Invariant};
+use crate::raft::Rule;
 
 /// Completion and hints for the prompt.
 pub struct PromptHelper {
@@ -81,6 +82,22 @@ impl PromptHelper {
             ["set"] => SETTINGS.iter().map(|spec| spec.name.to_string()).collect(),
             ["set", _] => Vec::new(),
             ["expect", "digest"] => Vec::new(),
+            ["break"] => Rule::ALL
+                .iter()
+                .map(|rule| rule.name().to_string())
+                .collect(),
+            ["mend"] => Rule::ALL
+                .iter()
+                .map(|rule| rule.name().to_string())
+                .chain(["all".to_string()])
+                .collect(),
+            ["expect", "violation"] | ["search", .., "for"] => Invariant::ALL
+                .iter()
+                .map(|invariant| invariant.name().to_string())
+                .collect(),
+            ["search", .., "seeds" | "budget" | "out"] => Vec::new(),
+            ["search", ..] => list(&["seeds", "budget", "for", "out"]),
+            ["rules"] => list(&["--json"]),
             ["autosnapshot"] => list(&["off", "10"]),
             ["deliver" | "drop-msg"] => list(&["all", "from", "to", "type"]),
             ["deliver" | "drop-msg" | "expect", ..] if words.last() == Some(&"type") => {
@@ -504,6 +521,12 @@ mod tests {
             complete(&format!("save {dir}/Cargo.t")),
             vec![format!("{dir}/Cargo.toml")]
         );
+        assert_eq!(complete("break forget-v"), vec!["forget-vote"]);
+        assert_eq!(complete("mend a"), vec!["accept-stale-leader", "all"]);
+        assert_eq!(complete("expect violation ele"), vec!["election-safety"]);
+        assert_eq!(complete("search seeds 50 f"), vec!["for"]);
+        assert_eq!(complete("search for comm"), vec!["commit-justified"]);
+        assert_eq!(complete("rul"), vec!["rules"]);
     }
 
     #[test]

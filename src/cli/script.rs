@@ -12,6 +12,11 @@
 //! For tools, a `--json` view prints its document compactly on a line of its own,
 //! without the echo, to the JSON output ([`Outputs::json`]); presenter mode
 //! (`run --step`) waits for Enter after each block of narration.
+//!
+//! A violation the checker reports is a failure too, unless the script expects it:
+//! `expect violation [NAME]` after the line that caused it marks it expected (a
+//! counterexample kept as a test ends so). One nobody expected is reported, with the
+//! line during which it appeared, when the cluster is replaced or the script ends.
 
 use std::io::{BufRead, Write};
 
@@ -19,12 +24,13 @@ use colored::Colorize;
 
 use std::sync::{Arc, Mutex};
 
+use super::command::{Command, Expectation};
 use super::error::ExecError;
 use super::parse::{parse, split_word};
 use super::record_file::RecordFile;
 use super::session::Session;
-use crate::cluster::Config;
 use crate::cluster::realtime::lock;
+use crate::cluster::{Config, Invariant, Violation};
 
 /// How to run scripts.
 #[derive(Clone, Debug)]
@@ -102,6 +108,9 @@ pub fn run_script(
             }
         }
     }
+    let mut watch = Unexpected::default();
+    // Failures for unexpected violations (the closure below holds `outcome`).
+    let mut unexpected = 0;
     for (number, line) in input.split(b'\n').enumerate() {
         let number = number + 1;
         let mut fail = |outputs: &mut Outputs<'_>, text: &str, setup: bool| {
@@ -151,7 +160,27 @@ pub fn run_script(
             writeln!(outputs.transcript, "{} {}", "»".bold(), line.bold())?;
         }
         outcome.commands += 1;
+        // The cluster is about to be replaced: what it showed unexpectedly is reported
+        // now, at the line where it appeared.
+        if matches!(command, Command::Cluster { .. } | Command::Search(_))
+            && let Some(text) = watch.report()
+        {
+            writeln!(
+                outputs.transcript,
+                "{}",
+                format!("{name}:{text}").red().bold()
+            )?;
+            unexpected += 1;
+            if !options.keep_going {
+                break;
+            }
+        }
+        let expects = match &command {
+            Command::Expect(Expectation::Violation(invariant)) => Some(*invariant),
+            _ => None,
+        };
         let ran = session.run_line(command, line);
+        watch.note(&session, number);
         for text in &ran.news {
             writeln!(outputs.transcript, "  {text}")?;
         }
@@ -168,6 +197,9 @@ pub fn run_script(
                 for text in output.text.lines() {
                     writeln!(outputs.transcript, "  {text}")?;
                 }
+                if let Some(invariant) = expects {
+                    watch.expected(invariant);
+                }
                 if output.quit {
                     break;
                 }
@@ -181,7 +213,67 @@ pub fn run_script(
             }
         }
     }
+    if let Some(text) = watch.report() {
+        unexpected += 1;
+        writeln!(
+            outputs.transcript,
+            "{}",
+            format!("{name}:{text}").red().bold()
+        )?;
+    }
+    outcome.failures += unexpected;
     Ok(outcome)
+}
+
+/// Violations the script has not said it expects.
+#[derive(Debug, Default)]
+struct Unexpected {
+    /// The cluster's generation and how many of its violations were looked at.
+    seen: (u64, usize),
+    /// Unexpected ones, with the line during which each appeared.
+    pending: Vec<(usize, Violation)>,
+}
+
+impl Unexpected {
+    /// Takes in the violations that appeared during line `number`.
+    fn note(&mut self, session: &Session, number: usize) {
+        let (generation, violations) = session.violations();
+        if generation != self.seen.0 {
+            self.seen = (generation, 0);
+        }
+        for violation in &violations[self.seen.1.min(violations.len())..] {
+            self.pending.push((number, violation.clone()));
+        }
+        self.seen.1 = violations.len();
+    }
+
+    /// `expect violation [NAME]` passed: those violations were the point.
+    fn expected(&mut self, invariant: Option<Invariant>) {
+        self.pending
+            .retain(|(_, violation)| invariant.is_some_and(|wanted| violation.invariant != wanted));
+    }
+
+    /// The failure text for the unexpected violations so far (`LINE: ...`, for the
+    /// first, with how many more), if any; they count as reported after this.
+    fn report(&mut self) -> Option<String> {
+        let (line, first) = self.pending.first()?;
+        let more = self.pending.len() - 1;
+        let text = format!(
+            "{line}: violation of {} at tick {}: n{}: {} (if the script shows it on purpose, follow with `expect violation {}`){}",
+            first.invariant,
+            first.tick,
+            first.node,
+            first.text,
+            first.invariant,
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        self.pending.clear();
+        Some(text)
+    }
 }
 
 /// Presenter mode: waits for Enter (end of input goes on without waiting).

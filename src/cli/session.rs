@@ -10,6 +10,7 @@ use std::time::Duration;
 use colored::Colorize;
 
 use super::actions::{Concrete, actions_of};
+use super::command::SearchRequest;
 use super::command::{Command, ExportFormat, WaitFor};
 use super::error::ExecError;
 use super::exec::{ViewContext, execute_on};
@@ -21,7 +22,8 @@ use super::parse::parse;
 use super::record_file::{SharedRecordFile, lock_file};
 use super::wait::{Baseline, describe_wait, wait_satisfied};
 use crate::cluster::realtime::{RealTimeDriver, SharedCluster, lock};
-use crate::cluster::{Action, Cluster, Config, derive_seed};
+use crate::cluster::{Action, Cluster, Config, Violation, derive_seed};
+use crate::search::{self, Counterexample, SearchConfig};
 
 /// The default limit of a `wait`, in ticks.
 pub const DEFAULT_WITHIN: u64 = 1000;
@@ -107,6 +109,12 @@ pub struct Session {
     clusters: u64,
     /// How deep `source` lines nest now.
     sourcing: usize,
+    /// The configuration a `cluster` line starts from (its size and seed replaced):
+    /// the one the session began with, with any rules `--break` broke.
+    base: Config,
+    /// How many times the cluster was replaced (`cluster`, `search`), so a reader of
+    /// its violations can tell a new cluster from the old one.
+    generation: u64,
 }
 
 /// The deepest `source` may nest (a script that sources itself stops there).
@@ -124,12 +132,14 @@ impl Session {
             seed: config.seed,
             clusters: 0,
             sourcing: 0,
-            cluster: Arc::new(Mutex::new(Cluster::new(config.recorded()))),
+            cluster: Arc::new(Mutex::new(Cluster::new(config.clone().recorded()))),
             clock: None,
             interrupt: Arc::new(AtomicBool::new(false)),
             reported: Arc::new(Mutex::new(Reported::default())),
             news: true,
             record_file: None,
+            base: config,
+            generation: 0,
         }
     }
 
@@ -142,6 +152,7 @@ impl Session {
         reported: Arc<Mutex<Reported>>,
     ) -> Session {
         let seed = lock(&cluster).seed();
+        let base = lock(&cluster).config().clone();
         Session {
             seed,
             clusters: 0,
@@ -152,6 +163,8 @@ impl Session {
             reported,
             news: true,
             record_file: None,
+            base,
+            generation: 0,
         }
     }
 
@@ -161,6 +174,13 @@ impl Session {
     pub fn with_record_file(mut self, file: SharedRecordFile) -> Session {
         self.record_file = Some(file);
         self
+    }
+
+    /// The cluster's violations so far, with the number of times the cluster was
+    /// replaced (a different number means a different cluster).
+    pub fn violations(&self) -> (u64, Vec<Violation>) {
+        let cluster = lock(&self.cluster);
+        (self.generation, cluster.checker().violations().to_vec())
     }
 
     /// The shared cluster.
@@ -266,12 +286,15 @@ impl Session {
             Command::Cluster { nodes, seed, log } => {
                 self.clusters += 1;
                 let seed = seed.unwrap_or_else(|| derive_seed(self.seed, &[self.clusters]));
-                let mut cluster = lock(&self.cluster);
-                *cluster = Cluster::new(Config::new(nodes).seed(seed).initial_log(log).recorded());
-                *self.reported() = Reported::default();
-                if let (Some(file), Some(record)) = (&self.record_file, cluster.record()) {
-                    lock_file(file).new_part(record);
+                // The session's base keeps what `--break` broke.
+                let config = Config {
+                    nodes,
+                    seed,
+                    ..self.base.clone()
                 }
+                .initial_log(log)
+                .recorded();
+                self.replace_cluster(Cluster::new(config));
                 let mut text = format!(
                     "new cluster: {nodes} node{}, seed {seed} (replay with --seed {seed})",
                     if nodes == 1 { "" } else { "s" }
@@ -318,6 +341,7 @@ impl Session {
             Command::Wait { until, within } => {
                 self.wait(until, within.unwrap_or(DEFAULT_WITHIN), line)
             }
+            Command::Search(request) => self.search(request),
             Command::Undo(count) => self.undo(count),
             Command::Rewind(ticks) => self.rewind(ticks),
             Command::Goto(tick) => self.goto(tick),
@@ -442,6 +466,84 @@ impl Session {
             );
         }
         Ok(Output::text(said))
+    }
+
+    /// `search`: chaos schedules with this cluster's size and broken rules, until one
+    /// breaks an invariant; the shrunk counterexample replaces the cluster (the clock
+    /// paused), so its end can be looked at, and is shown as a script. Progress goes
+    /// to standard error while it is a terminal.
+    fn search(&mut self, request: SearchRequest) -> Result<Output, ExecError> {
+        let (nodes, broken) = {
+            let cluster = lock(&self.cluster);
+            (cluster.size(), cluster.broken_rules())
+        };
+        let config = SearchConfig {
+            nodes: Some(nodes),
+            budget: request.budget.map(Duration::from_secs),
+            invariant: request.invariant,
+            ..SearchConfig::new(broken, request.seeds)
+        };
+        let mut progress = super::progress::Progress::on_stderr();
+        let result = search::search(&config, &mut |step| progress.show(step));
+        progress.clear();
+        let found = match result {
+            Ok(found) => found,
+            Err(not_found) => {
+                let rules = if broken.is_empty() {
+                    "every rule holds".to_string()
+                } else {
+                    format!("rules broken: {broken}")
+                };
+                return Ok(Output::text(format!("{not_found} ({rules})")));
+            }
+        };
+        let script = found.script();
+        let written = match &request.out {
+            Some(file) => {
+                std::fs::write(file, &script)
+                    .map_err(|error| ExecError::Invalid(format!("cannot write {file}: {error}")))?;
+                format!(" (written to {file})")
+            }
+            None => String::new(),
+        };
+        let paused = self.pause();
+        let now = self.load(&found);
+        let mut text = super::progress::found_summary(&found);
+        text.push_str(&format!(
+            "\nthe cluster is now this counterexample at tick {now}{}: look with log, events, status; the script{written}:\n{}",
+            if paused { " (paused)" } else { "" },
+            script.trim_end()
+        ));
+        Ok(Output::text(text))
+    }
+
+    /// Replaces the cluster with a counterexample's run; returns the tick it ends at.
+    fn load(&mut self, found: &Counterexample) -> u64 {
+        let config = Config {
+            trace_capacity: self.base.trace_capacity,
+            ..Config::new(found.nodes).seed(found.seed)
+        }
+        .recorded();
+        let mut cluster = Cluster::new(config);
+        for action in &found.steps {
+            // A step the cluster refuses changed nothing in the search's replay either.
+            let _ = cluster.apply(action);
+        }
+        let now = cluster.now();
+        self.replace_cluster(cluster);
+        now
+    }
+
+    /// Puts a new cluster in the old one's place: what was reported of the old one is
+    /// forgotten, and a `--record` file starts a new part with it.
+    fn replace_cluster(&mut self, cluster: Cluster) {
+        let mut shared = lock(&self.cluster);
+        *shared = cluster;
+        self.generation += 1;
+        *self.reported() = Reported::default();
+        if let (Some(file), Some(record)) = (&self.record_file, shared.record()) {
+            lock_file(file).new_part(record);
+        }
     }
 
     /// Advances time, in slices so Ctrl-C can stop it. The first slice marks the

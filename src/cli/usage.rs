@@ -173,15 +173,15 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(
         "faults",
         "delay",
-        "delay MIN[..MAX]",
-        "message latency in ticks, uniform in MIN..MAX (default 1)",
+        "delay MIN[..MAX] | delay FROM->TO MIN[..MAX]|off",
+        "message latency in ticks, uniform in MIN..MAX (default 1); FROM->TO sets one direction of one link apart",
         "delay 1..5",
     ),
     spec(
         "faults",
         "duplicate",
-        "duplicate RATE",
-        "deliver each message twice with probability RATE",
+        "duplicate RATE | duplicate late MIN[..MAX]|off",
+        "deliver each message twice with probability RATE; `late` makes the copy arrive MIN..MAX ticks after",
         "duplicate 0.05",
     ),
     spec(
@@ -204,6 +204,34 @@ pub const COMMANDS: &[CommandSpec] = &[
         "set NAME VALUE",
         "change a core setting on every node from the next step (help set lists them)",
         "set batch-entries 4",
+    ),
+    spec(
+        "rules",
+        "rules",
+        "rules [--json]",
+        "the rules of the paper that can be broken on purpose, marking the broken ones",
+        "rules",
+    ),
+    spec(
+        "rules",
+        "break",
+        "break RULE",
+        "break one rule on every node from the next step on, to see why Raft needs it",
+        "break commit-old-terms",
+    ),
+    spec(
+        "rules",
+        "mend",
+        "mend RULE|all",
+        "follow a broken rule again (or every rule)",
+        "mend all",
+    ),
+    spec(
+        "rules",
+        "search",
+        "search [seeds N] [budget SECS] [for INVARIANT] [out FILE]",
+        "search chaos schedules (this cluster's size, its broken rules) for a violation, shrink it to a short script, and load it here",
+        "search seeds 500",
     ),
     spec(
         "snapshots",
@@ -368,6 +396,7 @@ pub const EXPECT_FORMS: &[&str] = &[
     "kv",
     "logs-match",
     "no-violations",
+    "violation",
     "digest",
 ];
 
@@ -524,6 +553,12 @@ pub const FORMS: &[FormSpec] = &[
         "no-violations",
         "expect no-violations",
         "expect no-violations",
+    ),
+    form(
+        "expect",
+        "violation",
+        "expect violation [INVARIANT]",
+        "expect violation election-safety",
     ),
     form(
         "expect",

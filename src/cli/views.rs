@@ -13,7 +13,7 @@ use super::render;
 use super::target::{no_leader, resolve, resolve_one};
 use crate::cluster::router::Stats;
 use crate::cluster::{Cluster, TraceEvent};
-use crate::raft::NodeId;
+use crate::raft::{NodeId, Rule};
 
 /// `timeline [TICKS] [NODES]`: a space-time diagram of the recent past (see
 /// [`super::timeline`]); as JSON, its rows.
@@ -47,19 +47,80 @@ pub fn status(cluster: &Cluster, json: bool, running: Option<bool>, width: usize
                 .collect(),
         })
         .collect();
+    let broken: Vec<&str> = cluster.broken_rules().iter().map(Rule::name).collect();
     if json {
         #[derive(Serialize)]
         struct StatusView<'a> {
             tick: u64,
+            // Only while some rule is broken on purpose: a Raft cluster's status is
+            // the same document it always was.
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            broken_rules: &'a [&'a str],
             nodes: &'a [render::StatusRow],
         }
         render::json(&StatusView {
             tick: cluster.now(),
+            broken_rules: &broken,
             nodes: &rows,
         })
     } else {
-        render::status_table(&rows, cluster.now(), running.map(|running| !running), width)
+        let table =
+            render::status_table(&rows, cluster.now(), running.map(|running| !running), width);
+        if broken.is_empty() {
+            table
+        } else {
+            // Prominent: a cluster with a rule broken on purpose is not Raft.
+            let banner = format!(
+                "RULES BROKEN ON PURPOSE: {} (`mend all` restores them)",
+                broken.join(", ")
+            );
+            format!("{}\n{table}", banner.red().bold())
+        }
     }
+}
+
+/// `rules`: every rule that can be broken, what breaking it does, and which are
+/// broken now.
+pub fn rules(cluster: &Cluster, json: bool) -> String {
+    let broken = cluster.broken_rules();
+    if json {
+        #[derive(Serialize)]
+        struct RuleView {
+            name: &'static str,
+            description: &'static str,
+            broken: bool,
+        }
+        let rules: Vec<RuleView> = Rule::ALL
+            .iter()
+            .map(|&rule| RuleView {
+                name: rule.name(),
+                description: rule.description(),
+                broken: broken.contains(rule),
+            })
+            .collect();
+        return render::json(&rules);
+    }
+    let rows: Vec<Vec<String>> = Rule::ALL
+        .iter()
+        .map(|&rule| {
+            let state = if broken.contains(rule) {
+                "BROKEN".red().bold().to_string()
+            } else {
+                "holds".green().to_string()
+            };
+            vec![
+                rule.name().bold().to_string(),
+                state,
+                rule.description().to_string(),
+            ]
+        })
+        .collect();
+    let hint = "`break RULE` breaks one on every node, `mend RULE` or `mend all` restores; `search` finds what goes wrong"
+        .dimmed();
+    format!(
+        "{}\n{hint}",
+        render::table(&["rule", "now", "breaking it means"], &rows)
+    )
 }
 
 /// `log [NODES]`: the logs side by side (all nodes by default). A down node shows

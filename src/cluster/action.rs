@@ -22,7 +22,7 @@ use std::fmt;
 use super::ClusterError;
 use super::NodeStatus;
 use super::router::{DropReason, InFlight};
-use crate::raft::{Index, NodeId, RaftConfig, Term};
+use crate::raft::{Index, NodeId, RaftConfig, Rule, Term};
 
 /// The most ticks one [`Action::Tick`] may take (a longer wait is several ticks).
 pub const MAX_TICKS: u64 = 10_000_000;
@@ -106,6 +106,30 @@ pub enum Action {
     DropMessage(u64),
     /// `set NAME VALUE`: change a setting of every node's core from the next step on.
     Set(Setting),
+    /// `delay FROM->TO MIN..MAX`: messages from one node to another take a uniform
+    /// MIN..=MAX ticks instead of the network's latency (1 ≤ MIN ≤ MAX ≤
+    /// [`MAX_LATENCY`]), or, with `off`, the network's latency again. A targeted
+    /// delay holds one direction of one link back: replies that arrive terms late.
+    LinkDelay {
+        /// The sender.
+        from: NodeId,
+        /// The recipient.
+        to: NodeId,
+        /// The latency range, or `None` to go back to the network's.
+        delay: Option<(u64, u64)>,
+    },
+    /// `duplicate late MIN..MAX`: the second copy of a duplicated message arrives
+    /// MIN..=MAX ticks after the first would (1 ≤ MIN ≤ MAX ≤ [`MAX_LATENCY`]): an old
+    /// request or reply delivered again long after; `duplicate late off` goes back to
+    /// copies with the message's own latency.
+    LateDuplicates(Option<(u64, u64)>),
+    /// `break RULE`: every node breaks this rule of the paper on purpose, from its
+    /// next step on (nodes that restart later too); see [`Rule`].
+    Break(Rule),
+    /// `mend RULE`: every node follows the rule again.
+    Mend(Rule),
+    /// `mend all`: every rule holds again.
+    MendAll,
 }
 
 /// A setting of the consensus core that may change while a cluster runs: one family,
@@ -117,6 +141,10 @@ pub enum Setting {
     /// `batch-bytes N`: at most N command bytes in one AppendEntries (N ≥ 1; one
     /// entry is always sent, however large).
     BatchBytes(usize),
+    /// `coarse-backup on|off`: after a conflict, a leader backs up to the follower's
+    /// first entry of the conflicting term (the lab's simpler rule) instead of just
+    /// past its own last entry of that term ([`RaftConfig::coarse_backup`]).
+    CoarseBackup(bool),
 }
 
 /// A setting's name and what it takes, for `help`, completion and error messages.
@@ -142,6 +170,11 @@ pub const SETTINGS: &[SettingSpec] = &[
         value: "N",
         summary: "at most N command bytes per AppendEntries (one entry always goes)",
     },
+    SettingSpec {
+        name: "coarse-backup",
+        value: "on|off",
+        summary: "after a conflict, back up to the follower's first entry of its term (resends entries it holds)",
+    },
 ];
 
 impl Setting {
@@ -150,6 +183,7 @@ impl Setting {
         match self {
             Setting::BatchEntries(_) => "batch-entries",
             Setting::BatchBytes(_) => "batch-bytes",
+            Setting::CoarseBackup(_) => "coarse-backup",
         }
     }
 
@@ -171,6 +205,11 @@ impl Setting {
         match name {
             "batch-entries" => count("entries").map(Setting::BatchEntries),
             "batch-bytes" => count("bytes").map(Setting::BatchBytes),
+            "coarse-backup" => match value {
+                "on" => Ok(Setting::CoarseBackup(true)),
+                "off" => Ok(Setting::CoarseBackup(false)),
+                _ => Err(format!("{name} takes on or off, not `{value}`")),
+            },
             _ => {
                 let names: Vec<&str> = SETTINGS.iter().map(|spec| spec.name).collect();
                 Err(format!(
@@ -187,7 +226,7 @@ impl Setting {
             Setting::BatchEntries(0) | Setting::BatchBytes(0) => Err(ClusterError::OutOfRange(
                 format!("{} must be at least 1", self.name()),
             )),
-            Setting::BatchEntries(_) | Setting::BatchBytes(_) => Ok(()),
+            Setting::BatchEntries(_) | Setting::BatchBytes(_) | Setting::CoarseBackup(_) => Ok(()),
         }
     }
 
@@ -196,6 +235,7 @@ impl Setting {
         match self {
             Setting::BatchEntries(entries) => config.max_entries_per_append = entries,
             Setting::BatchBytes(bytes) => config.max_bytes_per_append = bytes,
+            Setting::CoarseBackup(coarse) => config.coarse_backup = coarse,
         }
     }
 
@@ -210,6 +250,9 @@ impl Setting {
         if config.max_bytes_per_append != default.max_bytes_per_append {
             settings.push(Setting::BatchBytes(config.max_bytes_per_append));
         }
+        if config.coarse_backup != default.coarse_backup {
+            settings.push(Setting::CoarseBackup(config.coarse_backup));
+        }
         settings
     }
 }
@@ -220,6 +263,7 @@ impl fmt::Display for Setting {
             Setting::BatchEntries(value) | Setting::BatchBytes(value) => {
                 write!(f, "{} {value}", self.name())
             }
+            Setting::CoarseBackup(on) => write!(f, "{} {}", self.name(), on_off(*on)),
         }
     }
 }
@@ -334,6 +378,29 @@ fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
+/// A tick range as a script writes it: `5` or `5..9`, or `off` for none.
+struct Range(Option<(u64, u64)>);
+
+impl fmt::Display for Range {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("off"),
+            Some((min, max)) if min == max => write!(f, "{min}"),
+            Some((min, max)) => write!(f, "{min}..{max}"),
+        }
+    }
+}
+
+/// Checks a latency range: 1 ≤ MIN ≤ MAX ≤ [`MAX_LATENCY`].
+pub(super) fn check_latency(min: u64, max: u64) -> Result<(), ClusterError> {
+    if min == 0 || max < min || max > MAX_LATENCY {
+        return Err(ClusterError::OutOfRange(format!(
+            "latency must be a range MIN..MAX of ticks with 1 ≤ MIN ≤ MAX ≤ {MAX_LATENCY}, not {min}..{max}"
+        )));
+    }
+    Ok(())
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -370,6 +437,13 @@ impl fmt::Display for Action {
             Action::Deliver(id) => write!(f, "deliver {id}"),
             Action::DropMessage(id) => write!(f, "drop-msg {id}"),
             Action::Set(setting) => write!(f, "set {setting}"),
+            Action::LinkDelay { from, to, delay } => {
+                write!(f, "delay {from}->{to} {}", Range(*delay))
+            }
+            Action::LateDuplicates(late) => write!(f, "duplicate late {}", Range(*late)),
+            Action::Break(rule) => write!(f, "break {rule}"),
+            Action::Mend(rule) => write!(f, "mend {rule}"),
+            Action::MendAll => write!(f, "mend all"),
         }
     }
 }
@@ -409,6 +483,27 @@ mod tests {
             (Action::Heartbeat(2), "tick 2 heartbeat"),
             (Action::Flush(3), "flush 3"),
             (Action::Set(Setting::BatchBytes(60)), "set batch-bytes 60"),
+            (
+                Action::LinkDelay {
+                    from: 2,
+                    to: 1,
+                    delay: Some((20, 40)),
+                },
+                "delay 2->1 20..40",
+            ),
+            (
+                Action::LinkDelay {
+                    from: 3,
+                    to: 4,
+                    delay: None,
+                },
+                "delay 3->4 off",
+            ),
+            (Action::LateDuplicates(Some((9, 9))), "duplicate late 9"),
+            (Action::LateDuplicates(None), "duplicate late off"),
+            (Action::Break(Rule::ForgetVote), "break forget-vote"),
+            (Action::Mend(Rule::SmallQuorum), "mend small-quorum"),
+            (Action::MendAll, "mend all"),
         ];
         for (action, line) in lines {
             assert_eq!(action.to_string(), line);

@@ -1,6 +1,6 @@
-//! What each [`Action`] does: [`Cluster::apply`] and [`Cluster::check`], the lab's
-//! named controls as thin wrappers over them, and the steps they are made of
-//! (running rounds, requests to node threads, starting and stopping nodes).
+//! What each [`Action`] does: [`Cluster::apply`] and [`Cluster::check`], and the
+//! steps they are made of (running rounds, requests to node threads, starting and
+//! stopping nodes). The lab's named controls over them are in `controls.rs`.
 
 use super::engine::ToCluster;
 use super::node::{self, Spawn};
@@ -10,7 +10,7 @@ use super::trace::TraceKind;
 use super::{Action, Cluster, ClusterError, Outcome, action, derive_seed};
 
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{Command, NodeId, Proposal, Role};
+use crate::raft::{Command, NodeId, Proposal, Role, Rule};
 
 impl Cluster {
     // ----- actions -----
@@ -128,7 +128,7 @@ impl Cluster {
             Action::Snapshot(node) => {
                 let node = *node;
                 let now = self.now();
-                match self.request(node, Request::Snapshot { now }) {
+                match self.request(node, Request::Snapshot { now })? {
                     Answer::Snapshotted(Ok(index)) => Outcome::Snapshotted { node, index },
                     // Only if the state machine lags the core's last applied index,
                     // which the checker reports as a violation of its own.
@@ -142,14 +142,15 @@ impl Cluster {
                 self.auto_snapshot = *every;
                 for node in 1..=self.config.nodes {
                     if self.slot(node).up {
-                        self.request(node, Request::SetAutoSnapshot(*every));
+                        // Setting a number only reports; nothing there can panic.
+                        let _ = self.request(node, Request::SetAutoSnapshot(*every));
                     }
                 }
                 Outcome::Done
             }
             Action::Timeout(node) => {
                 let now = self.now();
-                match self.request(*node, Request::TimeoutNow { now }) {
+                match self.request(*node, Request::TimeoutNow { now })? {
                     Answer::TimedOut(true) => Outcome::TimedOut(self.status(*node)),
                     Answer::TimedOut(false) => {
                         unreachable!("n{node} refused a timeout the cluster checked")
@@ -160,7 +161,7 @@ impl Cluster {
             Action::SnapshotAt { node, index } => {
                 let (node, index) = (*node, *index);
                 let now = self.now();
-                match self.request(node, Request::SnapshotAt { now, index }) {
+                match self.request(node, Request::SnapshotAt { now, index })? {
                     Answer::Snapshotted(Ok(index)) => Outcome::Snapshotted { node, index },
                     Answer::Snapshotted(Err(reason)) => {
                         unreachable!("n{node} refused a snapshot the cluster checked: {reason}")
@@ -186,16 +187,56 @@ impl Cluster {
             }
             Action::Set(setting) => {
                 setting.apply_to(&mut self.config.raft);
-                for node in 1..=self.config.nodes {
-                    if self.slot(node).up {
-                        let config = self.config.raft.clone();
-                        self.request(node, Request::SetConfig(config));
-                    }
+                self.send_config();
+                Outcome::Done
+            }
+            Action::LinkDelay { from, to, delay } => {
+                self.faults_mut().set_link_delay(*from, *to, *delay);
+                Outcome::Done
+            }
+            Action::LateDuplicates(late) => {
+                self.faults_mut().late_duplicates = *late;
+                Outcome::Done
+            }
+            Action::Break(rule) => {
+                self.set_rule(*rule, true);
+                Outcome::Done
+            }
+            Action::Mend(rule) => {
+                self.set_rule(*rule, false);
+                Outcome::Done
+            }
+            Action::MendAll => {
+                for rule in self.config.raft.broken.iter() {
+                    self.set_rule(rule, false);
                 }
                 Outcome::Done
             }
         };
         Ok(outcome)
+    }
+
+    /// Hands the cluster's core configuration to every up node (a restarted node
+    /// starts with it).
+    fn send_config(&mut self) {
+        for node in 1..=self.config.nodes {
+            if self.slot(node).up {
+                let config = self.config.raft.clone();
+                // A configuration the cluster checked only reports.
+                let _ = self.request(node, Request::SetConfig(config));
+            }
+        }
+    }
+
+    /// Breaks or restores one rule on every node from its next step on, and records
+    /// the change in the trace (nothing, if the rule was so already).
+    fn set_rule(&mut self, rule: Rule, broken: bool) {
+        if self.config.raft.broken.set(rule, broken) {
+            self.send_config();
+            let rule = rule.name();
+            self.engine_mut()
+                .record(1, TraceKind::Rule { rule, broken });
+        }
     }
 
     /// Checks that `action` can be applied now, without applying it: every node and
@@ -244,14 +285,7 @@ impl Cluster {
             Action::Heal | Action::Unreliable(_) | Action::LongReordering(_) => {}
             Action::DropRate(rate) => action::check_rate("drop", *rate)?,
             Action::DuplicateRate(rate) => action::check_rate("duplicate", *rate)?,
-            Action::Latency { min, max } => {
-                if *min == 0 || max < min || *max > action::MAX_LATENCY {
-                    return Err(ClusterError::OutOfRange(format!(
-                        "latency must be a range MIN..MAX of ticks with 1 ≤ MIN ≤ MAX ≤ {}, not {min}..{max}",
-                        action::MAX_LATENCY
-                    )));
-                }
-            }
+            Action::Latency { min, max } => action::check_latency(*min, *max)?,
             Action::Snapshot(node) => {
                 self.check_up(*node)?;
                 // The state machine has applied through `last_applied`; a snapshot
@@ -317,130 +351,28 @@ impl Cluster {
                 }
             }
             Action::Set(setting) => setting.check()?,
+            Action::LinkDelay { from, to, delay } => {
+                self.check_node(*from)?;
+                self.check_node(*to)?;
+                if from == to {
+                    return Err(ClusterError::OutOfRange(format!(
+                        "a link joins two different nodes, not n{from} and itself"
+                    )));
+                }
+                if let Some((min, max)) = delay {
+                    action::check_latency(*min, *max)?;
+                }
+            }
+            Action::LateDuplicates(late) => {
+                if let Some((min, max)) = late {
+                    action::check_latency(*min, *max)?;
+                }
+            }
+            Action::Break(_) | Action::Mend(_) | Action::MendAll => {}
         }
         Ok(())
     }
 
-    // ----- the lab's controls, over `apply` -----
-
-    /// Advances virtual time by `ticks` (any number, 0 included), returning once all
-    /// work due is done.
-    pub fn tick(&mut self, ticks: u64) {
-        let mut left = ticks;
-        while left > 0 {
-            let step = left.min(action::MAX_TICKS);
-            self.apply(&Action::Tick(step))
-                .expect("a tick of 1 to MAX_TICKS is always valid");
-            left -= step;
-        }
-    }
-
-    /// Advances one tick at a time until `done` holds or `ticks` have passed; returns
-    /// whether it held. `done` is checked before the first tick too.
-    pub fn tick_until(&mut self, ticks: u64, mut done: impl FnMut(&Cluster) -> bool) -> bool {
-        for _ in 0..ticks {
-            if done(self) {
-                return true;
-            }
-            self.tick(1);
-        }
-        done(self)
-    }
-
-    /// Submits a command to `node`. `Ok((index, term))` if it is an up leader (the
-    /// command is then replicated with the next tick); otherwise why not.
-    pub fn submit(&mut self, node: NodeId, command: &str) -> Result<(u64, u64), ClusterError> {
-        let action = Action::Submit {
-            node,
-            command: command.to_string(),
-        };
-        match self.apply(&action)? {
-            Outcome::Submitted { index, term, .. } => Ok((index, term)),
-            other => unreachable!("a submit ends in Submitted, not {other:?}"),
-        }
-    }
-
-    /// Submits several commands to `node` at once, in one request to its thread (as
-    /// fast as a leader can take them): the same as one [`Action::Submit`] per
-    /// command, in order, but without a round trip to the node thread for each.
-    /// The [`Proposal`] gives the first command's index; the others follow it in order,
-    /// in the same term.
-    pub fn submit_batch(
-        &mut self,
-        node: NodeId,
-        commands: &[&str],
-    ) -> Result<Proposal, ClusterError> {
-        let Some(first) = commands.first() else {
-            return Err(ClusterError::NothingToSubmit);
-        };
-        self.check(&Action::Submit {
-            node,
-            command: first.to_string(),
-        })?;
-        for command in commands {
-            action::check_command_text(command)?;
-        }
-        // The record keeps one submit per command: the same run, as a script says it.
-        for command in commands {
-            self.record_action(&Action::Submit {
-                node,
-                command: command.to_string(),
-            });
-        }
-        let commands = commands
-            .iter()
-            .map(|command| Command::from(*command))
-            .collect();
-        self.propose(node, commands)
-    }
-
-    /// Crashes `node`: its thread stops, everything it did not persist is lost, and so
-    /// are messages in flight to or from it. Its links are left as they are. Crashing
-    /// a down node changes nothing.
-    pub fn crash(&mut self, node: NodeId) -> Result<(), ClusterError> {
-        self.apply(&Action::Crash(node)).map(drop)
-    }
-
-    /// Restarts `node` from what it persisted (crashing it first if it is up, like the
-    /// lab's `start1`). It keeps whatever links it had.
-    pub fn restart(&mut self, node: NodeId) -> Result<(), ClusterError> {
-        self.apply(&Action::Restart(node)).map(drop)
-    }
-
-    /// Cuts `node` from every other node.
-    pub fn disconnect(&mut self, node: NodeId) -> Result<(), ClusterError> {
-        self.apply(&Action::Disconnect(node)).map(drop)
-    }
-
-    /// Restores `node`'s links to every connected node.
-    pub fn connect(&mut self, node: NodeId) -> Result<(), ClusterError> {
-        self.apply(&Action::Connect(node)).map(drop)
-    }
-
-    /// The lab's unreliable network: about 10% of messages lost, 0–1 ticks of extra delay.
-    pub fn set_unreliable(&mut self, on: bool) {
-        self.apply(&Action::Unreliable(on))
-            .expect("a network switch is always valid");
-    }
-
-    /// The lab's long reordering: about 2/3 of replies delayed by 4–44 ticks.
-    pub fn set_long_reordering(&mut self, on: bool) {
-        self.apply(&Action::LongReordering(on))
-            .expect("a network switch is always valid");
-    }
-
-    /// Makes `node` snapshot its state machine now, at its last applied index.
-    pub fn snapshot(&mut self, node: NodeId) -> Result<(), ClusterError> {
-        self.apply(&Action::Snapshot(node)).map(drop)
-    }
-
-    /// Makes every node snapshot at each multiple of `every` applied entries (the lab
-    /// uses 10), or never with `None` (or `Some(0)`).
-    pub fn set_auto_snapshot(&mut self, every: Option<u64>) {
-        let every = every.filter(|&every| every > 0);
-        self.apply(&Action::AutoSnapshot(every))
-            .expect("an auto-snapshot interval of at least 1 is valid");
-    }
     // ----- what actions do -----
 
     /// Runs rounds until `ticks` more ticks have passed.
@@ -456,36 +388,72 @@ impl Cluster {
             ToCluster::Done(engine) => self.engine = Some(engine),
             other => unreachable!("only the round engine talks during rounds, not {other:?}"),
         }
+        self.join_panicked();
     }
 
-    /// The next message from the node threads (a node thread's panic is re-raised).
+    /// The next message from the node threads. A panic outside any request (a bug in
+    /// the engine) is re-raised, and so is a silence of [`protocol::STUCK_AFTER`]: a node
+    /// thread in an endless loop would otherwise hang the caller for good.
     fn wait_for_nodes(&mut self) -> ToCluster {
-        match protocol::receive(&self.from_nodes).expect("the cluster holds a sender") {
-            ToCluster::Panicked(id, message) => {
+        match protocol::receive_within(&self.from_nodes, protocol::STUCK_AFTER) {
+            Ok(ToCluster::Panicked(id, message)) => {
                 panic!("{message} (node n{id}): a bug in raft-playground")
             }
-            other => other,
+            Ok(other) => other,
+            Err(disconnected) => {
+                assert!(!disconnected, "the cluster holds a sender");
+                self.stuck = true;
+                panic!(
+                    "no node thread answered within {} s: one is stuck (an endless loop?), a bug in raft-playground",
+                    protocol::STUCK_AFTER.as_secs()
+                )
+            }
         }
     }
 
-    /// Sends one request to an up node and handles its report.
-    pub(super) fn request(&mut self, node: NodeId, request: Request) -> Answer {
+    /// Waits for the threads of nodes that panicked (they end right after reporting).
+    fn join_panicked(&mut self) {
+        let panicked = std::mem::take(&mut self.engine_mut().panicked);
+        for node in panicked {
+            self.shared.set_sender(node, None);
+            if let Some(thread) = self.threads[node - 1].take() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    /// Sends one request to an up node and handles its report. If handling it
+    /// panicked, the node is down now and the checker reported it: the error says so.
+    pub(super) fn request(
+        &mut self,
+        node: NodeId,
+        request: Request,
+    ) -> Result<Answer, ClusterError> {
         self.shared.send(node, request);
-        self.absorb_report()
+        match self.absorb_report() {
+            Answer::Panicked(_) => Err(ClusterError::Panicked(node)),
+            answer => Ok(answer),
+        }
     }
 
     /// Waits for a node's report outside rounds and takes it in.
     fn absorb_report(&mut self) -> Answer {
-        match self.wait_for_nodes() {
+        let answer = match self.wait_for_nodes() {
             ToCluster::Report(report) => self.engine_mut().absorb(*report),
             other => unreachable!("between ticks nodes only report, not {other:?}"),
-        }
+        };
+        self.join_panicked();
+        answer
     }
 
     /// Proposes commands to a checked leader, in one request.
-    fn propose(&mut self, node: NodeId, commands: Vec<Command>) -> Result<Proposal, ClusterError> {
+    pub(super) fn propose(
+        &mut self,
+        node: NodeId,
+        commands: Vec<Command>,
+    ) -> Result<Proposal, ClusterError> {
         let now = self.now();
-        match self.request(node, Request::Propose { now, commands }) {
+        match self.request(node, Request::Propose { now, commands })? {
             Answer::Proposed(result) => result.map_err(|refusal| ClusterError::NotLeader {
                 node,
                 leader: refusal.leader,
@@ -522,7 +490,8 @@ impl Cluster {
     /// Stops an up node's thread: what it did not persist is lost, and so are the
     /// messages in flight to or from it.
     fn stop(&mut self, node: NodeId) {
-        self.request(node, Request::Crash);
+        // A crash request only reports; it has nothing that could panic.
+        let _ = self.request(node, Request::Crash);
         self.shared.set_sender(node, None);
         if let Some(thread) = self.threads[node - 1].take() {
             thread.join().expect("a crashed node's thread ends cleanly");

@@ -1,19 +1,30 @@
 //! The safety checker: watches every node's output and records broken invariants.
 //!
-//! It sees each [`Ready`] right after the node persisted and applied it, and checks:
+//! It sees each [`Ready`] right after the node persisted and applied it, and checks
+//! what the nodes persisted, sent and applied; it never asks a node whether it
+//! behaved. Each [`Invariant`] has a stable name (in brackets), which violations show
+//! and a script's `expect violation NAME` takes:
 //!
-//! - **Election Safety**: at most one leader per term (§5.2).
-//! - **Log Matching**: two logs with an entry of the same index and term hold the same
-//!   command there and agree on the term just before it (§5.3). Each new entry is
-//!   compared with every other node's persisted log when it is written, which by
-//!   induction keeps whole prefixes equal.
-//! - **Leader Completeness**: a new leader's log holds every entry applied by anyone
-//!   (§5.4).
-//! - **State Machine Safety**: no two nodes apply different commands at one index, and
-//!   a snapshot's state equals the state after the commands it replaces (§5.4.3).
-//! - Applies come in order without gaps: after a snapshot through S, the next is S + 1;
-//!   a snapshot never moves the state machine backwards.
-//! - On a live node, term, commit index and last applied never decrease.
+//! - **Election Safety** (`election-safety`): at most one leader per term (§5.2).
+//! - **Log Matching** (`log-matching`): two logs with an entry of the same index and
+//!   term hold the same command there and agree on the term just before it (§5.3).
+//!   Each new entry is compared with every other node's persisted log when it is
+//!   written, which by induction keeps whole prefixes equal.
+//! - **Leader Completeness** (`leader-completeness`): a new leader's log holds every
+//!   entry applied by anyone (§5.4).
+//! - **State Machine Safety** (`state-machine-safety`): no two nodes apply different
+//!   commands at one index, and a snapshot's state equals the state after the
+//!   commands it replaces (§5.4.3).
+//! - Applies come in order without gaps (`apply-order`): after a snapshot through S,
+//!   the next is S + 1; a snapshot never moves the state machine backwards. A loaded
+//!   snapshot decodes and holds the state at its own index (`snapshot-state`).
+//! - On a live node, term, commit index and last applied never decrease (`monotonic`).
+//! - What a node promised is what it persisted (`checker/promises.rs`): nothing is
+//!   sent that depends on state not yet persisted (`persist-before-send`); a leader's
+//!   commit is of its own term's entry and held by a majority of persisted logs
+//!   (`commit-justified`); a persisted log keeps every entry the node acknowledged in
+//!   its current term (`acked-entries-kept`).
+//! - A node thread that panics is reported here too (`node-panic`).
 //!
 //! It also keeps what the lab's tester keeps: which command each node applied at each
 //! index, so tests can ask how many nodes applied an index and what. It keeps no copy
@@ -24,14 +35,18 @@
 //! apply it from a log again, and nothing is left to compare it with.
 
 mod history;
+mod invariant;
+mod promises;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use self::history::History;
+pub use self::invariant::Invariant;
+use self::promises::Acked;
 use crate::raft::log::Entries;
-use crate::raft::{Event, Index, LogSuffix, NodeId, PersistentState, Ready, Status};
+use crate::raft::{Event, Index, LogSuffix, NodeId, PersistentState, Ready, Status, Term};
 
 /// A broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -40,8 +55,21 @@ pub struct Violation {
     pub tick: u64,
     /// The node whose output broke it.
     pub node: NodeId,
+    /// Which invariant.
+    pub invariant: Invariant,
     /// What was broken, in words.
     pub text: String,
+}
+
+impl std::fmt::Display for Violation {
+    /// `tick 40: n2: commit-justified: ...`, the line every report shows.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "tick {}: n{}: {}: {}",
+            self.tick, self.node, self.invariant, self.text
+        )
+    }
 }
 
 /// What the state machine reported after loading a snapshot.
@@ -68,6 +96,12 @@ struct NodeRecord {
     last_applied: u64,
     /// The index ranges it applied from its log (not through a snapshot), this life.
     applied_ranges: Vec<(u64, u64)>,
+    /// The term it leads, from its events: won, and not stepped down since (nor
+    /// restarted).
+    leading: Option<Term>,
+    /// The highest entry it acknowledged in its current term (kept across restarts:
+    /// its persisted log must keep it).
+    acked: Option<Acked>,
 }
 
 /// See the module documentation.
@@ -141,8 +175,13 @@ impl Checker {
     }
 
     /// Records a broken invariant.
-    fn violation(&mut self, tick: u64, node: NodeId, text: String) {
-        self.violations.push(Violation { tick, node, text });
+    fn violation(&mut self, tick: u64, node: NodeId, invariant: Invariant, text: String) {
+        self.violations.push(Violation {
+            tick,
+            node,
+            invariant,
+            text,
+        });
     }
 
     /// The entries every node starts with, committed before the cluster began
@@ -168,10 +207,21 @@ impl Checker {
         }
     }
 
-    /// A node restarted: its volatile state starts over.
+    /// A node restarted: its volatile state starts over (what it acknowledged is in
+    /// its persisted log, which a restart keeps).
     pub fn on_restart(&mut self, node: NodeId) {
-        self.nodes[node - 1] = NodeRecord::default();
+        let acked = self.nodes[node - 1].acked.take();
+        self.nodes[node - 1] = NodeRecord {
+            acked,
+            ..NodeRecord::default()
+        };
         self.lives[node - 1] += 1;
+    }
+
+    /// A node's thread panicked with `message`: a bug, reported like a broken invariant.
+    pub fn on_panic(&mut self, tick: u64, node: NodeId, message: &str) {
+        let text = format!("n{node} panicked: {message}");
+        self.violation(tick, node, Invariant::NodePanic, text);
     }
 
     /// Checks one node's status after it handled some input.
@@ -183,7 +233,8 @@ impl Checker {
             let pairs = [(before.0, now.0), (before.1, now.1), (before.2, now.2)];
             for (name, (was, is)) in names.iter().zip(pairs) {
                 if is < was {
-                    self.violation(tick, node, format!("{name} went back from {was} to {is}"));
+                    let text = format!("{name} went back from {was} to {is}");
+                    self.violation(tick, node, Invariant::Monotonic, text);
                 }
             }
         }
@@ -201,11 +252,34 @@ impl Checker {
         logs: &[&PersistentState],
         loaded: Option<LoadedSnapshot>,
     ) {
+        self.check_kept_acks(tick, node, logs[node - 1]);
+        self.check_sent(tick, node, &ready.messages, logs);
         for event in &ready.events {
-            if let Event::BecameLeader { term } = *event {
-                self.check_new_leader(tick, node, term, logs[node - 1]);
+            match *event {
+                Event::BecameLeader { term } => {
+                    self.check_new_leader(tick, node, term, logs[node - 1]);
+                    self.nodes[node - 1].leading = Some(term);
+                }
+                Event::SteppedDown { .. } => self.nodes[node - 1].leading = None,
+                Event::Committed { index } => {
+                    if let Some(term) = self.nodes[node - 1].leading {
+                        self.check_leader_commit(tick, node, term, index, logs);
+                    }
+                }
+                Event::ElectionTimeout { .. }
+                | Event::VoteGranted { .. }
+                | Event::VoteDenied { .. }
+                | Event::Appended { .. }
+                | Event::Truncated { .. }
+                | Event::SnapshotTaken { .. }
+                | Event::SnapshotInstalled { .. }
+                | Event::StaleTermIgnored { .. }
+                | Event::VoteCounted { .. }
+                | Event::AppendRejected { .. }
+                | Event::ProgressUpdated { .. } => {}
             }
         }
+        self.note_acks(node, &ready.messages, logs[node - 1]);
         if let Some(suffix) = &ready.log {
             self.check_log_matching(tick, node, suffix, logs);
         }
@@ -231,7 +305,8 @@ impl Checker {
                 self.violation(
                     tick,
                     node,
-                    format!("Election Safety: n{node} and n{other} both won term {term}"),
+                    Invariant::ElectionSafety,
+                    format!("n{node} and n{other} both won term {term}"),
                 );
             }
         } else {
@@ -251,8 +326,9 @@ impl Checker {
             held => self.violation(
                 tick,
                 node,
+                Invariant::LeaderCompleteness,
                 format!(
-                    "Leader Completeness: n{node} leads term {term} but holds {} at committed index {committed} (term {expected})",
+                    "n{node} leads term {term} but holds {} at committed index {committed} (term {expected})",
                     held.map_or("nothing".to_string(), |held| format!("term {held}")),
                 ),
             ),
@@ -297,7 +373,7 @@ impl Checker {
                 };
                 if !same_command || !same_prefix {
                     let text = format!(
-                        "Log Matching: n{node} and n{other_id} both hold index {} term {} but differ {}",
+                        "n{node} and n{other_id} both hold index {} term {} but differ {}",
                         entry.index,
                         entry.term,
                         if same_command {
@@ -312,7 +388,7 @@ impl Checker {
         }
         broken.sort_by_key(|&(index, other, _)| (index, other));
         for (_, _, text) in broken {
-            self.violation(tick, node, text);
+            self.violation(tick, node, Invariant::LogMatching, text);
         }
     }
 
@@ -331,6 +407,7 @@ impl Checker {
             self.violation(
                 tick,
                 node,
+                Invariant::ApplyOrder,
                 format!("snapshot through {index} would move the state machine back from {was}"),
             );
             return;
@@ -345,6 +422,7 @@ impl Checker {
                     self.violation(
                         tick,
                         node,
+                        Invariant::SnapshotState,
                         format!("snapshot through {index} holds the state at {state_index}"),
                     );
                 } else if let Some(expected) = self.history.digest_at(index)
@@ -353,7 +431,8 @@ impl Checker {
                     self.violation(
                         tick,
                         node,
-                        format!("State Machine Safety: snapshot through {index} differs from the applied commands"),
+                        Invariant::StateMachineSafety,
+                        format!("snapshot through {index} differs from the applied commands"),
                     );
                 }
             }
@@ -362,6 +441,7 @@ impl Checker {
             }) => self.violation(
                 tick,
                 node,
+                Invariant::SnapshotState,
                 format!("snapshot through {index} does not decode"),
             ),
             None => {}
@@ -399,10 +479,16 @@ impl Checker {
                     && (applied.term != entry.term || applied.command != entry.command)
                 {
                     let text = format!(
-                        "State Machine Safety: n{node} applied {:?} (term {}) at index {}, where {:?} (term {}) was applied before",
+                        "n{node} applied {:?} (term {}) at index {}, where {:?} (term {}) was applied before",
                         entry.command, entry.term, entry.index, applied.command, applied.term
                     );
-                    violations.push(Violation { tick, node, text });
+                    let invariant = Invariant::StateMachineSafety;
+                    violations.push(Violation {
+                        tick,
+                        node,
+                        invariant,
+                        text,
+                    });
                 }
                 nodes[node - 1].note_applied(entry.index);
             }
@@ -421,6 +507,7 @@ impl Checker {
                 self.violation(
                     tick,
                     node,
+                    Invariant::ApplyOrder,
                     format!(
                         "applied index {} before anyone applied {}",
                         entry.index,
@@ -446,7 +533,13 @@ fn check_order(
     let expected = record.last_applied + 1;
     if index != expected {
         let text = format!("applied index {index} out of order (expected {expected})");
-        violations.push(Violation { tick, node, text });
+        let invariant = Invariant::ApplyOrder;
+        violations.push(Violation {
+            tick,
+            node,
+            invariant,
+            text,
+        });
     }
 }
 
@@ -462,200 +555,4 @@ impl NodeRecord {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::raft::{Entry, Log};
-
-    /// A log (no snapshot) of `(term, command)` entries from index 1.
-    fn log(entries: &[(u64, &str)]) -> Log {
-        let mut log = Log::new();
-        for (position, &(term, command)) in entries.iter().enumerate() {
-            log.push(Entry {
-                index: position as u64 + 1,
-                term,
-                command: command.into(),
-            });
-        }
-        log
-    }
-
-    /// The persisted state of a node holding `log`.
-    fn state(log: &Log) -> PersistentState {
-        PersistentState {
-            log: log.clone(),
-            ..PersistentState::default()
-        }
-    }
-
-    /// A Ready that wrote `log` from `first` on.
-    fn wrote(first: u64, log: &Log) -> Ready {
-        Ready {
-            log: Some(LogSuffix {
-                first,
-                log: log.clone(),
-            }),
-            ..Ready::default()
-        }
-    }
-
-    /// A Ready that applied `from..=to` of `log`.
-    fn applied(log: &Log, from: u64, to: u64) -> Ready {
-        Ready {
-            committed: log.entries(from, to),
-            ..Ready::default()
-        }
-    }
-
-    fn texts(checker: &Checker) -> Vec<String> {
-        checker
-            .violations()
-            .iter()
-            .map(|violation| format!("n{}: {}", violation.node, violation.text))
-            .collect()
-    }
-
-    #[test]
-    fn log_matching_fires_on_a_different_command_or_prefix() {
-        let mut checker = Checker::new(3);
-        let one = log(&[(1, "a"), (1, "b"), (2, "c")]);
-        let two = log(&[(1, "a"), (1, "x"), (2, "c")]);
-        let three = log(&[(2, "a"), (2, "b"), (2, "c")]);
-        let logs = [state(&one), state(&two), state(&three)];
-        let logs: Vec<&PersistentState> = logs.iter().collect();
-        checker.on_ready(1, 1, &wrote(1, &one), &logs, None);
-        assert_eq!(
-            texts(&checker),
-            [
-                "n1: Log Matching: n1 and n2 both hold index 2 term 1 but differ in its command",
-                "n1: Log Matching: n1 and n3 both hold index 3 term 2 but differ before it",
-            ]
-        );
-        // Agreeing logs, or entries only one side holds, raise nothing.
-        let mut checker = Checker::new(2);
-        let longer = log(&[(1, "a"), (1, "b"), (2, "c"), (2, "d")]);
-        let logs = [state(&longer), state(&one)];
-        let logs: Vec<&PersistentState> = logs.iter().collect();
-        checker.on_ready(1, 1, &wrote(1, &longer), &logs, None);
-        assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
-    }
-
-    #[test]
-    fn state_machine_safety_fires_on_a_different_command_at_an_applied_index() {
-        let mut checker = Checker::new(2);
-        let one = log(&[(1, "a"), (1, "b")]);
-        let two = log(&[(1, "a"), (1, "x")]);
-        let logs = [state(&one), state(&two)];
-        let logs: Vec<&PersistentState> = logs.iter().collect();
-        checker.on_ready(1, 1, &applied(&one, 1, 2), &logs, None);
-        checker.on_ready(2, 2, &applied(&two, 1, 2), &logs, None);
-        assert_eq!(
-            texts(&checker),
-            [
-                "n2: State Machine Safety: n2 applied \"x\" (term 1) at index 2, where \"b\" (term 1) was applied before"
-            ]
-        );
-        assert_eq!(checker.applied_count(2), (2, Some("b".to_string())));
-        assert_eq!(
-            checker.applied(2, 2).as_deref(),
-            Some("b"),
-            "the first one applied"
-        );
-    }
-
-    #[test]
-    fn applies_out_of_order_or_ahead_of_everyone_fire() {
-        let mut checker = Checker::new(2);
-        let one = log(&[(1, "a"), (1, "b"), (1, "c")]);
-        let logs = [state(&one), state(&one)];
-        let logs: Vec<&PersistentState> = logs.iter().collect();
-        checker.on_ready(1, 1, &applied(&one, 2, 3), &logs, None);
-        assert_eq!(
-            texts(&checker),
-            [
-                "n1: applied index 2 out of order (expected 1)",
-                "n1: applied index 2 before anyone applied 1",
-                "n1: applied index 3 out of order (expected 1)",
-                "n1: applied index 3 before anyone applied 1",
-            ]
-        );
-        assert_eq!(checker.max_applied(), 0, "nothing was recorded");
-    }
-
-    #[test]
-    fn leader_completeness_fires_when_a_new_leader_lacks_an_applied_entry() {
-        let mut checker = Checker::new(2);
-        let one = log(&[(1, "a"), (1, "b")]);
-        let two = log(&[(1, "a")]);
-        let logs = [state(&one), state(&two)];
-        let logs: Vec<&PersistentState> = logs.iter().collect();
-        checker.on_ready(1, 1, &applied(&one, 1, 2), &logs, None);
-        let elected = Ready {
-            events: vec![Event::BecameLeader { term: 2 }],
-            ..Ready::default()
-        };
-        checker.on_ready(2, 2, &elected, &logs, None);
-        assert_eq!(
-            texts(&checker),
-            [
-                "n2: Leader Completeness: n2 leads term 2 but holds nothing at committed index 2 (term 1)"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_snapshot_unlike_the_commands_it_replaces_fires() {
-        use crate::digest::fold_command;
-        use crate::raft::Snapshot;
-        let mut checker = Checker::new(3);
-        let one = log(&[(1, "a"), (1, "b"), (1, "c")]);
-        let logs = [state(&one), state(&one), state(&one)];
-        let logs: Vec<&PersistentState> = logs.iter().collect();
-        checker.on_ready(1, 1, &applied(&one, 1, 3), &logs, None);
-        let load = |digest| {
-            let ready = Ready {
-                apply_snapshot: Some(Snapshot {
-                    last_included_index: 2,
-                    last_included_term: 1,
-                    data: std::sync::Arc::from(&b""[..]),
-                }),
-                ..Ready::default()
-            };
-            let loaded = LoadedSnapshot {
-                index: 2,
-                state_index: Some(2),
-                digest,
-            };
-            (ready, Some(loaded))
-        };
-        let right = fold_command(fold_command(0, 1, "a"), 2, "b");
-        let (ready, loaded) = load(right);
-        checker.on_ready(2, 2, &ready, &logs, loaded);
-        assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
-        let (ready, loaded) = load(right ^ 1);
-        checker.on_ready(3, 3, &ready, &logs, loaded);
-        assert_eq!(
-            texts(&checker),
-            ["n3: State Machine Safety: snapshot through 2 differs from the applied commands"]
-        );
-    }
-
-    #[test]
-    fn election_safety_fires_when_two_nodes_win_one_term() {
-        let mut checker = Checker::new(2);
-        let empty = Log::new();
-        let logs = [state(&empty), state(&empty)];
-        let logs: Vec<&PersistentState> = logs.iter().collect();
-        let elected = |term| Ready {
-            events: vec![Event::BecameLeader { term }],
-            ..Ready::default()
-        };
-        checker.on_ready(1, 1, &elected(3), &logs, None);
-        checker.on_ready(2, 2, &elected(4), &logs, None);
-        assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
-        checker.on_ready(3, 2, &elected(3), &logs, None);
-        assert_eq!(
-            texts(&checker),
-            ["n2: Election Safety: n2 and n1 both won term 3"]
-        );
-    }
-}
+mod tests;

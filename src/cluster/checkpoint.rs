@@ -50,8 +50,13 @@ impl Cluster {
         for node in 1..=self.config.nodes {
             nodes.push(if self.slot(node).up {
                 match self.request(node, Request::Capture) {
-                    Answer::Captured(state) => Some(*state),
-                    other => unreachable!("a capture is answered with Captured, not {other:?}"),
+                    Ok(Answer::Captured(state)) => Some(*state),
+                    // Copying a state does not panic; if the thread did, the node is
+                    // down now (the checker reported it), and the copy has it down.
+                    Err(_) => None,
+                    Ok(other) => {
+                        unreachable!("a capture is answered with Captured, not {other:?}")
+                    }
                 }
             } else {
                 None
@@ -98,6 +103,7 @@ impl Cluster {
             lives: checkpoint.lives.clone(),
             auto_snapshot: checkpoint.auto_snapshot,
             record: None,
+            stuck: false,
         }
     }
 }

@@ -61,6 +61,8 @@ pub struct Engine {
     pub checker: Checker,
     /// What happened.
     pub trace: Trace,
+    /// Nodes whose thread panicked and ended, for the cluster to join.
+    pub panicked: Vec<NodeId>,
 }
 
 /// What node threads tell the cluster's own thread.
@@ -209,6 +211,7 @@ impl Engine {
             router: self.router.clone(),
             checker: self.checker.clone(),
             trace: self.trace.clone(),
+            panicked: self.panicked.clone(),
         }
     }
 
@@ -328,6 +331,10 @@ impl Engine {
 
     /// Takes in a node's report: checks it, records it, routes its messages.
     pub fn absorb(&mut self, report: Report) -> Answer {
+        if let Answer::Panicked(message) = &report.answer {
+            self.node_panicked(report.id, message);
+            return report.answer;
+        }
         let Report {
             id,
             answer,
@@ -366,15 +373,39 @@ impl Engine {
             if let (Some(from), Some(to)) = (committed.first_index(), committed.last_index()) {
                 self.trace.record(now, id, TraceKind::Applied { from, to });
             }
-            for violation in &self.checker.violations()[known..] {
-                let text = violation.text.clone();
-                self.trace.record(now, id, TraceKind::Violation { text });
-            }
+            self.record_violations(known);
             for envelope in ready.messages {
                 self.route(envelope);
             }
         }
         answer
+    }
+
+    /// A node's thread panicked (a bug) and ended: the checker reports it like a
+    /// broken invariant, and the node is down from now on, as if crashed (its storage
+    /// keeps what it persisted, and a restart starts from there).
+    fn node_panicked(&mut self, id: NodeId, message: &str) {
+        let known = self.checker.violations().len();
+        self.checker.on_panic(self.now, id, message);
+        self.record_violations(known);
+        self.slots[id - 1].up = false;
+        self.slots[id - 1].pending = false;
+        self.record(id, TraceKind::Crashed);
+        for message in self.router.forget_node(id) {
+            self.record_drop(message.id, &message.envelope, DropReason::Down);
+        }
+        self.panicked.push(id);
+    }
+
+    /// Records in the trace the checker's violations from number `known` on.
+    pub fn record_violations(&mut self, known: usize) {
+        for violation in &self.checker.violations()[known..] {
+            let kind = TraceKind::Violation {
+                invariant: violation.invariant.name(),
+                text: violation.text.clone(),
+            };
+            self.trace.record(violation.tick, violation.node, kind);
+        }
     }
 
     /// Records in the trace, at the current tick, that `kind` happened to `node`.

@@ -27,7 +27,8 @@
 //! # Where each part lives
 //!
 //! - `mod.rs`: [`Cluster`], [`Config`], [`ClusterError`], [`NodeStatus`] and the
-//!   read-only views; `apply.rs`: [`Cluster::apply`] and the checks before it.
+//!   read-only views; `apply.rs`: [`Cluster::apply`] and the checks before it;
+//!   `controls.rs`: the lab's named controls over it.
 //! - `action.rs`: the [`Action`] vocabulary, its [`Outcome`]s and the `set` family.
 //! - `engine.rs`: the round engine (lockstep ticks) and what the cluster and its node
 //!   threads share; `node.rs`: one node's thread (core, storage, state machine);
@@ -46,6 +47,7 @@ pub(crate) mod action;
 mod apply;
 pub(crate) mod checker;
 mod checkpoint;
+mod controls;
 pub(crate) mod engine;
 pub(crate) mod node;
 pub(crate) mod protocol;
@@ -66,12 +68,12 @@ pub use self::action::{
     Action, Fate, MAX_LATENCY, MAX_TICKS, Outcome, SETTINGS, Setting, SettingSpec,
     check_command_text,
 };
-pub use self::checker::{Checker, HISTORY_WINDOW, Violation};
+pub use self::checker::{Checker, HISTORY_WINDOW, Invariant, Violation};
 pub use self::checkpoint::Checkpoint;
-pub use self::protocol::NodeView;
+pub use self::protocol::{NodeView, panic_message};
 pub use self::realtime::{OnTick, RealTimeDriver, SharedCluster, lock};
 pub use self::record::{Entry, Moment, Record};
-pub use self::router::{DropReason, Faults, InFlight, Stats};
+pub use self::router::{DropReason, Faults, InFlight, LinkDelay, Stats};
 pub use self::trace::{TraceEvent, TraceKind};
 
 use self::engine::{Engine, Shared, Slot, ToCluster};
@@ -80,7 +82,7 @@ use self::router::Router;
 use self::storage::Storage;
 use self::trace::Trace;
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{Index, NodeId, RaftConfig, Role, Status, Term};
+use crate::raft::{BrokenRules, Index, NodeId, RaftConfig, Role, Status, Term, UnknownRule};
 
 /// Ticks between two checkpoints of a recorded cluster, unless configured otherwise:
 /// replaying this many ticks takes about 10 ms on an idle 5-node cluster (the `undo`
@@ -215,6 +217,13 @@ pub enum ClusterError {
     /// A batch of commands with no command in it.
     #[error("nothing to submit")]
     NothingToSubmit,
+    /// No rule has that name.
+    #[error(transparent)]
+    UnknownRule(#[from] UnknownRule),
+    /// The node panicked handling the request: a bug, reported among the violations.
+    /// The node is down now.
+    #[error("n{0} panicked (a bug in raft-playground; see the violations) and is down")]
+    Panicked(NodeId),
 }
 
 /// One node's state as the cluster sees it. A crashed node shows `up: false`, its
@@ -281,6 +290,9 @@ pub struct Cluster {
     /// Every action applied so far, if the cluster keeps a record
     /// ([`Config::record`]).
     record: Option<Record>,
+    /// True once a node thread stopped answering ([`protocol::STUCK_AFTER`]): its thread
+    /// may never end, so it is not waited for.
+    stuck: bool,
 }
 
 /// Mixes a seed with numbers into a new, well-spread seed (splitmix64).
@@ -330,6 +342,7 @@ impl Cluster {
             router: Router::new(config.nodes, derive_seed(config.seed, &[0])),
             checker: Checker::new(config.nodes),
             trace: Trace::new(config.trace_capacity),
+            panicked: Vec::new(),
         };
         let mut cluster = Cluster {
             engine: Some(Box::new(engine)),
@@ -339,6 +352,7 @@ impl Cluster {
             lives: vec![0; config.nodes],
             auto_snapshot: None,
             record: config.record.then(|| Record::new(config.clone())),
+            stuck: false,
             config,
         };
         if cluster.config.initial_log > 0 {
@@ -367,6 +381,12 @@ impl Cluster {
     /// The number of nodes.
     pub fn size(&self) -> usize {
         self.config.nodes
+    }
+
+    /// The cluster's configuration: its size, seed and trace capacity as built, and
+    /// the core configuration every node runs with now (as [`Cluster::raft_config`]).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The seed the cluster was built with.
@@ -511,10 +531,27 @@ impl Cluster {
     /// The log and state machine of an up node.
     pub fn inspect(&mut self, node: NodeId) -> Result<NodeView, ClusterError> {
         self.check_up(node)?;
-        match self.request(node, Request::Inspect) {
+        match self.request(node, Request::Inspect)? {
             Answer::Inspected(view) => Ok(*view),
             other => unreachable!("an inspection is answered with Inspected, not {other:?}"),
         }
+    }
+
+    /// Makes an up node's thread panic at its next round, as a bug in the core would:
+    /// a test hook, for tests of how a panic is reported (as a `node-panic`
+    /// violation, with the node down from then on).
+    #[doc(hidden)]
+    pub fn plant_panic(&mut self, node: NodeId, message: &str) -> Result<(), ClusterError> {
+        self.check_up(node)?;
+        self.request(node, Request::PlantPanic(message.to_string()))
+            .map(drop)
+    }
+
+    /// False once the cluster cannot be used any more: a node thread stopped
+    /// answering, or a panic outside any node's request (a bug in the runtime) lost
+    /// the engine. Views would panic then; reports of a failure check this first.
+    pub fn is_usable(&self) -> bool {
+        self.engine.is_some() && !self.stuck
     }
 
     /// The persisted log of any node (up or down).
@@ -562,23 +599,23 @@ impl Cluster {
         &self.config.raft
     }
 
+    /// The rules every node breaks on purpose now (what `break` and `mend` set).
+    pub fn broken_rules(&self) -> BrokenRules {
+        self.config.raft.broken
+    }
+
     /// Traffic counters.
     pub fn stats(&self) -> Stats {
         self.engine().router.stats()
     }
 
-    /// Every broken invariant so far, one line each with its tick and node.
+    /// Every broken invariant so far, one line each: tick, node, invariant name, what.
     pub fn violations(&self) -> Vec<String> {
         self.engine()
             .checker
             .violations()
             .iter()
-            .map(|violation| {
-                format!(
-                    "tick {}: n{}: {}",
-                    violation.tick, violation.node, violation.text
-                )
-            })
+            .map(ToString::to_string)
             .collect()
     }
 
@@ -608,9 +645,11 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         for node in 1..=self.config.nodes {
             if let Some(thread) = self.threads[node - 1].take() {
-                // Hanging up ends the thread's loop.
+                // Hanging up ends the thread's loop; a stuck thread is left behind.
                 self.shared.set_sender(node, None);
-                let _ = thread.join();
+                if !self.stuck {
+                    let _ = thread.join();
+                }
             }
         }
     }

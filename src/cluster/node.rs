@@ -6,6 +6,7 @@
 //! waits for all their reports before it moves time on, so threads run in parallel
 //! within a tick and the run stays a pure function of the seed and the calls.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -13,7 +14,7 @@ use crossbeam_channel::Receiver;
 
 use super::checker::LoadedSnapshot;
 use super::engine::{Shared, ToCluster};
-use super::protocol::{Answer, NodeView, Report, Request, receive};
+use super::protocol::{Answer, NodeView, Report, Request, panic_message, receive};
 use super::storage::Storage;
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
@@ -47,22 +48,8 @@ struct NodeThread {
     clock: u64,
     /// True while proposals wait for the next round.
     pending: bool,
-}
-
-/// Tells the cluster if the thread unwinds, so the cluster never waits forever.
-struct PanicGuard {
-    id: NodeId,
-    shared: Arc<Shared>,
-}
-
-impl Drop for PanicGuard {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let message = format!("node n{} panicked", self.id);
-            self.shared
-                .tell_cluster(ToCluster::Panicked(self.id, message));
-        }
-    }
+    /// A panic planted by a test ([`Request::PlantPanic`]), due in the next round.
+    planted_panic: Option<String>,
 }
 
 /// Everything needed to start (or restart) a node thread.
@@ -93,25 +80,32 @@ pub fn spawn(spawn: Spawn, shared: Arc<Shared>) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name(format!("n{id}"))
         .spawn(move || {
-            let guard = PanicGuard {
-                id,
-                shared: shared.clone(),
-            };
-            // A clone shares the persisted log's storage: restarting copies no entry.
-            let state = spawn.storage.lock().clone();
-            let core = Node::restart(id, spawn.members, spawn.config, spawn.seed, state);
-            let mut thread = NodeThread {
-                core,
-                storage: spawn.storage,
-                kv: KvStore::new(),
-                auto_snapshot: spawn.auto_snapshot,
-                clock: spawn.now,
-                pending: false,
-            };
-            let first = thread.report(Answer::Done);
-            shared.tell_cluster(ToCluster::Report(Box::new(first)));
-            thread.serve(&inbox, &shared);
-            drop(guard);
+            let body = AssertUnwindSafe(|| {
+                // A clone shares the persisted log's storage: restarting copies no entry.
+                let state = spawn.storage.lock().clone();
+                let core = Node::restart(id, spawn.members, spawn.config, spawn.seed, state);
+                let mut thread = NodeThread {
+                    core,
+                    storage: spawn.storage,
+                    kv: KvStore::new(),
+                    auto_snapshot: spawn.auto_snapshot,
+                    clock: spawn.now,
+                    pending: false,
+                    planted_panic: None,
+                };
+                let first = thread.guarded(|thread| thread.report(Answer::Done));
+                let panicked = matches!(first.answer, Answer::Panicked(_));
+                shared.tell_cluster(ToCluster::Report(Box::new(first)));
+                if !panicked {
+                    thread.serve(&inbox, &shared);
+                }
+            });
+            // A panic outside a request (building the core, or absorbing a round on
+            // this thread) cannot be a report: the cluster hears of it and gives up.
+            if let Err(payload) = panic::catch_unwind(body) {
+                let message = panic_message(&*payload);
+                shared.tell_cluster(ToCluster::Panicked(id, message));
+            }
         })
         .expect("the OS can start a thread")
 }
@@ -127,20 +121,23 @@ pub fn spawn_restored(state: NodeState, storage: Storage, shared: Arc<Shared>) -
     std::thread::Builder::new()
         .name(format!("n{id}"))
         .spawn(move || {
-            let guard = PanicGuard {
-                id,
-                shared: shared.clone(),
-            };
-            let mut thread = NodeThread {
-                core: state.core,
-                storage,
-                kv: state.kv,
-                auto_snapshot: state.auto_snapshot,
-                clock: state.clock,
-                pending: state.pending,
-            };
-            thread.serve(&inbox, &shared);
-            drop(guard);
+            let body = AssertUnwindSafe(|| {
+                let mut thread = NodeThread {
+                    core: state.core,
+                    storage,
+                    kv: state.kv,
+                    auto_snapshot: state.auto_snapshot,
+                    clock: state.clock,
+                    pending: state.pending,
+                    planted_panic: None,
+                };
+                thread.serve(&inbox, &shared);
+            });
+            // As in `spawn`: a panic outside a request reaches the cluster, which gives up.
+            if let Err(payload) = panic::catch_unwind(body) {
+                let message = panic_message(&*payload);
+                shared.tell_cluster(ToCluster::Panicked(id, message));
+            }
         })
         .expect("the OS can start a thread")
 }
@@ -148,25 +145,51 @@ pub fn spawn_restored(state: NodeState, storage: Storage, shared: Arc<Shared>) -
 impl NodeThread {
     /// Handles requests until a crash or until the cluster hangs up. A round's report
     /// goes to the round engine; any other goes straight to the cluster.
+    ///
+    /// A request whose handling panics is answered with [`Answer::Panicked`] (the
+    /// round, if it was one, completes without this node), and the thread ends: the
+    /// core may be left in any state, so the node counts as crashed.
     fn serve(&mut self, inbox: &Receiver<Request>, shared: &Shared) {
         while let Some(request) = receive(inbox) {
             let round = matches!(request, Request::Round { .. });
             let crash = matches!(request, Request::Crash);
-            let report = self.handle(request);
+            let report = self.guarded(|thread| thread.handle(request));
+            let panicked = matches!(report.answer, Answer::Panicked(_));
             if round {
                 shared.finished(report);
             } else {
                 shared.tell_cluster(ToCluster::Report(Box::new(report)));
             }
-            if crash {
+            if crash || panicked {
                 return;
             }
+        }
+    }
+
+    /// Runs `work`, turning a panic into a report that carries its message.
+    fn guarded(&mut self, work: impl FnOnce(&mut NodeThread) -> Report) -> Report {
+        match panic::catch_unwind(AssertUnwindSafe(|| work(self))) {
+            Ok(report) => report,
+            Err(payload) => Report {
+                id: self.core.id(),
+                answer: Answer::Panicked(panic_message(&*payload)),
+                status: self.core.status(),
+                clock: self.clock,
+                ticks_until_due: 1,
+                timer_length: self.core.timer_length(),
+                readies: Vec::new(),
+                pending: false,
+                votes: None,
+            },
         }
     }
 
     fn handle(&mut self, request: Request) -> Report {
         match request {
             Request::Round { now, inbox } => {
+                if let Some(message) = self.planted_panic.take() {
+                    panic!("{message}");
+                }
                 self.catch_up(now - 1);
                 for envelope in inbox {
                     self.core.step(envelope);
@@ -260,6 +283,10 @@ impl NodeThread {
                 self.report_without_output(Answer::Inspected(Box::new(view)))
             }
             Request::Crash => self.report_without_output(Answer::Crashed),
+            Request::PlantPanic(message) => {
+                self.planted_panic = Some(message);
+                self.report_without_output(Answer::Done)
+            }
         }
     }
 

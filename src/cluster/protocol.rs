@@ -3,6 +3,7 @@
 //! wait on a channel.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
@@ -80,6 +81,8 @@ pub enum Request {
     Capture,
     /// Stop: everything not persisted is lost.
     Crash,
+    /// Panic with this message in the next round (a test of how panics are reported).
+    PlantPanic(String),
 }
 
 /// The part of a reply specific to its request.
@@ -102,6 +105,9 @@ pub enum Answer {
     Captured(Box<NodeState>),
     /// The thread has ended.
     Crashed,
+    /// Handling the request panicked, with this message: a bug. The thread has ended,
+    /// and the node counts as crashed (its storage holds what it persisted).
+    Panicked(String),
 }
 
 /// A node's log and state machine, for views.
@@ -141,6 +147,11 @@ pub struct Report {
 /// How many times a thread polls its channel before it blocks on it.
 const SPIN_POLLS: u32 = 300;
 
+/// The longest the cluster waits for its node threads. A round takes microseconds;
+/// a thread silent for this long is stuck in an endless loop (a bug), and the
+/// cluster gives up instead of hanging whoever drives it.
+pub const STUCK_AFTER: Duration = Duration::from_secs(30);
+
 /// Receives the next message, polling briefly before blocking. In lockstep the next
 /// piece of work usually comes within microseconds; a thread that is still polling
 /// takes it without the sleep and wake-up a blocked one costs (measured on 2 cores:
@@ -148,6 +159,22 @@ const SPIN_POLLS: u32 = 300;
 /// so polling never keeps a thread with real work off a core. `None` once every
 /// sender is gone.
 pub fn receive<T>(channel: &Receiver<T>) -> Option<T> {
+    spin(channel).or_else(|| channel.recv().ok())
+}
+
+/// Like [`receive`], but gives up after `limit`: `Err(true)` once every sender is
+/// gone, `Err(false)` if nothing came in time.
+pub fn receive_within<T>(channel: &Receiver<T>, limit: Duration) -> Result<T, bool> {
+    if let Some(message) = spin(channel) {
+        return Ok(message);
+    }
+    channel
+        .recv_timeout(limit)
+        .map_err(|error| error.is_disconnected())
+}
+
+/// Polls `channel` [`SPIN_POLLS`] times, yielding in between.
+fn spin<T>(channel: &Receiver<T>) -> Option<T> {
     for _ in 0..SPIN_POLLS {
         match channel.try_recv() {
             Ok(message) => return Some(message),
@@ -157,5 +184,14 @@ pub fn receive<T>(channel: &Receiver<T>) -> Option<T> {
             Err(crossbeam_channel::TryRecvError::Empty) => std::thread::yield_now(),
         }
     }
-    channel.recv().ok()
+    None
+}
+
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }

@@ -36,6 +36,36 @@ pub struct Faults {
     pub unreliable: bool,
     /// The lab's long reordering: about 2/3 of replies are delayed by 4–44 ticks.
     pub long_reordering: bool,
+    /// Links with their own latency range, instead of `latency_min..=latency_max`.
+    pub link_delays: Vec<LinkDelay>,
+    /// If set, a duplicated message's second copy arrives this many more ticks
+    /// (uniform, inclusive) after the first would.
+    pub late_duplicates: Option<(u64, u64)>,
+}
+
+/// One direction of one link with its own latency range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LinkDelay {
+    /// The sender.
+    pub from: NodeId,
+    /// The recipient.
+    pub to: NodeId,
+    /// The fewest ticks a message takes.
+    pub min: u64,
+    /// The most ticks a message takes.
+    pub max: u64,
+}
+
+impl Faults {
+    /// Sets (or with `None`, removes) the latency range of the link `from -> to`.
+    pub fn set_link_delay(&mut self, from: NodeId, to: NodeId, delay: Option<(u64, u64)>) {
+        self.link_delays
+            .retain(|link| (link.from, link.to) != (from, to));
+        if let Some((min, max)) = delay {
+            self.link_delays.push(LinkDelay { from, to, min, max });
+            self.link_delays.sort_by_key(|link| (link.from, link.to));
+        }
+    }
 }
 
 impl Default for Faults {
@@ -47,6 +77,8 @@ impl Default for Faults {
             duplicate_rate: 0.0,
             unreliable: false,
             long_reordering: false,
+            link_delays: Vec::new(),
+            late_duplicates: None,
         }
     }
 }
@@ -224,10 +256,14 @@ impl Router {
         {
             self.stats.messages_duplicated += 1;
             let copy_id = self.new_id();
-            self.enqueue(now, copy_id, envelope.clone());
+            let late = match self.faults.late_duplicates {
+                Some((min, max)) => self.rng.random_range(min..=max),
+                None => 0,
+            };
+            self.enqueue(now, late, copy_id, envelope.clone());
             copy = Some(copy_id);
         }
-        self.enqueue(now, id, envelope);
+        self.enqueue(now, 0, id, envelope);
         Routed {
             id,
             copy,
@@ -242,9 +278,10 @@ impl Router {
         id
     }
 
-    /// Queues one copy of a message, named `id`, with its own latency.
-    fn enqueue(&mut self, now: u64, id: u64, envelope: Envelope) {
-        let due = now + self.latency(&envelope);
+    /// Queues one copy of a message sent at `now`, named `id`, with its own latency
+    /// plus `late` ticks (a late duplicate's).
+    fn enqueue(&mut self, now: u64, late: u64, id: u64, envelope: Envelope) {
+        let due = now + late + self.latency(&envelope);
         self.queue.insert(
             (due, id),
             InFlight {
@@ -259,11 +296,17 @@ impl Router {
     /// The latency of one message, from the fault settings.
     fn latency(&mut self, envelope: &Envelope) -> u64 {
         let faults = &self.faults;
-        let mut latency = if faults.latency_max > faults.latency_min {
-            self.rng
-                .random_range(faults.latency_min..=faults.latency_max)
+        let (min, max) = faults
+            .link_delays
+            .iter()
+            .find(|link| (link.from, link.to) == (envelope.from, envelope.to))
+            .map_or((faults.latency_min, faults.latency_max), |link| {
+                (link.min, link.max)
+            });
+        let mut latency = if max > min {
+            self.rng.random_range(min..=max)
         } else {
-            faults.latency_min
+            min
         };
         if faults.unreliable {
             // The lab delays every request by 0–26 ms: up to about one tick here.

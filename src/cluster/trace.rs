@@ -88,10 +88,20 @@ pub enum TraceKind {
     },
     /// The network was healed: every node can reach every other again.
     Healed,
-    /// The checker found a broken invariant (the text says which).
+    /// The checker found a broken invariant.
     Violation {
+        /// Which invariant, by its stable name.
+        invariant: &'static str,
         /// What was broken.
         text: String,
+    },
+    /// A rule of the paper was broken on purpose (`broken`), or restored, on every
+    /// node (recorded at node 1, for the whole cluster).
+    Rule {
+        /// The rule's name.
+        rule: &'static str,
+        /// True if broken from now on, false if restored.
+        broken: bool,
     },
 }
 

@@ -12,24 +12,35 @@ use super::log::Log;
 use super::message::Message;
 use super::quorum::is_quorum;
 use super::role::{Candidate, Follower, Leader, RoleState};
+use super::rules::{BrokenRules, Rule};
 use super::{Index, Node, NodeId, Role, Term};
 
 /// Why a vote was refused, or `None` if it is granted: Figure 2, RequestVote receiver
 /// rule 2 ("If votedFor is null or candidateId, and candidate's log is at least as
 /// up-to-date as receiver's log, grant vote"). Rule 1 (a request from an older term)
-/// is the term rule in [`Node::step`] and never reaches here.
+/// is the term rule in [`Node::step`] and never reaches here. `broken` says which
+/// rules the voter breaks on purpose.
 pub fn vote_refusal(
     voted_for: Option<NodeId>,
     candidate: NodeId,
     log: &Log,
     last_log_index: Index,
     last_log_term: Term,
+    broken: BrokenRules,
 ) -> Option<String> {
-    if let Some(voted) = voted_for.filter(|&voted| voted != candidate) {
+    // One vote per term: without it (`double-vote`), two candidates of one term can
+    // both collect a majority.
+    if let Some(voted) = voted_for.filter(|&voted| voted != candidate)
+        && !broken.contains(Rule::DoubleVote)
+    {
         return Some(format!("already voted for n{voted}"));
     }
-    // §5.4.1: the voter denies its vote if its own log is more up-to-date.
-    if !log.is_up_to_date(last_log_index, last_log_term) {
+    // §5.4.1: the voter denies its vote if its own log is more up-to-date. Without it
+    // (`vote-without-log-check`), a candidate that lacks a committed entry can win,
+    // and its log overwrites the entry everywhere (Leader Completeness fails).
+    if !broken.contains(Rule::VoteWithoutLogCheck)
+        && !log.is_up_to_date(last_log_index, last_log_term)
+    {
         return Some(format!(
             "candidate's log (last {last_log_index}@t{last_log_term}) is behind ours (last {}@t{})",
             log.last_index(),
@@ -86,6 +97,7 @@ impl Node {
             &self.log,
             last_log_index,
             last_log_term,
+            self.config.broken,
         );
         let term = self.current_term;
         let vote_granted = refusal.is_none();
@@ -135,7 +147,11 @@ impl Node {
         let RoleState::Candidate(candidate) = &self.role else {
             return false;
         };
-        if !is_quorum(candidate.votes.len(), self.members.len()) {
+        if !is_quorum(
+            candidate.votes.len(),
+            self.members.len(),
+            self.config.broken,
+        ) {
             return false;
         }
         self.become_leader();
@@ -162,7 +178,10 @@ impl Node {
         if term > self.current_term {
             self.current_term = term;
             self.voted_for = None;
-            self.hard_state_changed = true;
+            // Figure 2: currentTerm is persistent state, saved before anything is sent
+            // in the new term. Without it (`forget-term`), a node that restarts is back
+            // in an older term, where it may vote again or follow a deposed leader.
+            self.hard_state_changed |= !self.breaks(Rule::ForgetTerm);
         }
         let was = self.role();
         self.role = RoleState::Follower(Follower { leader });

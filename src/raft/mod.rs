@@ -99,6 +99,7 @@ pub(crate) mod quorum;
 pub(crate) mod ready;
 pub(crate) mod replication;
 mod role;
+pub(crate) mod rules;
 pub(crate) mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -115,6 +116,7 @@ pub use self::persist::{HardState, LogSuffix, PersistentState};
 pub use self::progress::{ProgressState, ProgressView};
 pub use self::ready::Ready;
 use self::role::{Follower, RoleState};
+pub use self::rules::{BrokenRules, Rule, UnknownRule, rules};
 pub use self::snapshot::SnapshotError;
 
 /// A node's identity. Node ids are 1-based: a cluster of N nodes has ids 1..=N.
@@ -140,7 +142,8 @@ pub enum Role {
     Leader,
 }
 
-/// Timing and batching parameters of the core. Times are in ticks.
+/// Timing and batching parameters of the core, and the rules it breaks on purpose.
+/// Times are in ticks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RaftConfig {
     /// A leader sends AppendEntries to every follower at least this often.
@@ -155,6 +158,16 @@ pub struct RaftConfig {
     /// At most this many command bytes go in one AppendEntries (one entry is always
     /// sent, however large).
     pub max_bytes_per_append: usize,
+    /// How far a leader backs up after a conflict (`replication.rs`'s
+    /// `next_index_after_conflict`): false (the default) lands exactly where the
+    /// logs diverge; true backs up to the follower's first entry of the conflicting
+    /// term even when the leader holds that term (the lab's simpler rule: still
+    /// correct, it resends entries the follower holds, so requests may end before a
+    /// stale suffix of the follower's log, where AppendEntries rule 5 matters).
+    pub coarse_backup: bool,
+    /// The rules of the paper this core breaks on purpose (`rules.rs`); none by
+    /// default, which is Lab 3's exact behaviour.
+    pub broken: BrokenRules,
 }
 
 impl Default for RaftConfig {
@@ -165,6 +178,8 @@ impl Default for RaftConfig {
             election_timeout_max: 20,
             max_entries_per_append: 4096,
             max_bytes_per_append: 1 << 20,
+            coarse_backup: false,
+            broken: BrokenRules::none(),
         }
     }
 }
@@ -416,7 +431,19 @@ impl Node {
 
     /// The number of votes (or matching logs) that make a majority of the cluster.
     pub fn quorum_size(&self) -> usize {
-        quorum::quorum_size(self.members.len())
+        quorum::quorum_size(self.members.len(), self.config.broken)
+    }
+
+    /// True if `rule` is broken on purpose in this core's configuration (`rules.rs`).
+    fn breaks(&self, rule: Rule) -> bool {
+        self.config.broken.contains(rule)
+    }
+
+    /// True unless some rule is broken on purpose. A state that is impossible while
+    /// every rule holds is asserted against only then: with a rule broken it may well
+    /// happen, and the core carries on so that the checker reports the damage.
+    fn rules_hold(&self) -> bool {
+        self.config.broken.is_empty()
     }
 
     /// The other members of the cluster.
@@ -513,7 +540,7 @@ impl Node {
                 | Message::InstallSnapshotReply { .. } => None,
             };
             self.become_follower(term, leader);
-        } else if term < self.current_term {
+        } else if term < self.current_term && !self.handles_stale(&message) {
             self.record(Event::StaleTermIgnored { from, term });
             // Stale: answer requests so their sender learns the newer term; drop replies.
             let reply = match message {
@@ -570,6 +597,22 @@ impl Node {
         }
     }
 
+    /// True if a message from an older term is handled as if it were current, which
+    /// only a broken rule does. AppendEntries rule 1 refuses a stale leader's request
+    /// (`accept-stale-leader` takes it, and may overwrite newer entries with a deposed
+    /// leader's); §5.1 drops a stale reply (`stale-reply` counts it, so an answer to
+    /// an earlier term's request moves `match_index` in this one).
+    fn handles_stale(&self, message: &Message) -> bool {
+        match message {
+            Message::AppendEntries { .. } => self.breaks(Rule::AcceptStaleLeader),
+            Message::AppendEntriesReply { .. } => self.breaks(Rule::StaleReply),
+            Message::RequestVote { .. }
+            | Message::RequestVoteReply { .. }
+            | Message::InstallSnapshot { .. }
+            | Message::InstallSnapshotReply { .. } => false,
+        }
+    }
+
     /// Appends a client command to the leader's log (§5.3) and says where it went. It
     /// is replicated with the next [`Ready`]; nothing is promised about it until it is
     /// committed.
@@ -581,6 +624,18 @@ impl Node {
         }
         let index = self.log.last_index() + 1;
         let term = self.current_term;
+        if term < self.log.last_term() {
+            // Impossible while every rule holds: a leader's log has no entry of a later
+            // term than its own. A node that forgot a term it learned (`forget-term`)
+            // can lead an older term after a restart; the log's terms must not
+            // decrease, so it takes no command (the checker reported the forgotten
+            // term when the node first answered in it).
+            assert!(
+                !self.rules_hold(),
+                "a leader's log holds no later term than its own"
+            );
+            return Err(NotLeader { leader: None });
+        }
         self.log.push(Entry {
             index,
             term,
@@ -600,13 +655,21 @@ impl Node {
         if std::mem::take(&mut self.hard_state_changed) {
             ready.hard_state = Some(HardState {
                 current_term: self.current_term,
-                voted_for: self.voted_for,
+                // Figure 2: votedFor is persistent state, saved before the vote (or the
+                // candidate's RequestVote) goes out. Without it (`forget-vote`), a node
+                // that restarts may vote again in the same term: two leaders.
+                voted_for: self.voted_for.filter(|_| !self.breaks(Rule::ForgetVote)),
             });
         }
         if std::mem::take(&mut self.snapshot_changed) {
             ready.snapshot = self.snapshot.clone();
         }
-        if let Some(first) = self.unstable_from.take() {
+        // Figure 2: the log is persistent state; a follower saves the entries it accepts
+        // before its reply acknowledges them. Without it (`forget-log`), a follower keeps
+        // them in memory for as long as it follows, and a crash loses what it
+        // acknowledged: a committed entry may vanish from the majority that held it.
+        let hold_log = self.breaks(Rule::ForgetLog) && self.role() == Role::Follower;
+        if !hold_log && let Some(first) = self.unstable_from.take() {
             // A clone of the log shares its storage: persisting it copies nothing.
             ready.log = Some(LogSuffix {
                 first,

@@ -18,6 +18,7 @@ use super::message::{AppendOutcome, ConflictHint, Envelope, Message};
 use super::progress::{Progress, ProgressView};
 use super::quorum::quorum_match_index;
 use super::role::RoleState;
+use super::rules::Rule;
 use super::{Index, Node, NodeId, Role, Term};
 
 /// Follower side of fast backup: describes where the follower's log disagrees with a
@@ -57,12 +58,17 @@ pub fn conflict_hint(log: &Log, prev_log_index: Index) -> ConflictHint {
 /// `{term: 4, first_index: 3, log_end: 8}`. The leader's last term-4 entry is index
 /// 4, so the next try has `next_index = 5`, `prev_log_index = 4`, which matches: one
 /// round trip instead of two.
-pub fn next_index_after_conflict(log: &Log, hint: &ConflictHint) -> Index {
+///
+/// With `coarse` (the `coarse-backup` setting) the leader skips back to XIndex
+/// whenever the follower's log has XTerm there, held by the leader or not: 3 in the
+/// example. Still correct, but the next request resends entries 3 and 4, which the
+/// follower holds, and stops short of its stale entries 5 to 7 if batches are small.
+pub fn next_index_after_conflict(log: &Log, hint: &ConflictHint, coarse: bool) -> Index {
     match hint.term {
         None => hint.log_end,
         Some(term) => match log.last_index_of_term(term) {
-            Some(last) => last + 1,
-            None => hint.first_index,
+            Some(last) if !coarse => last + 1,
+            Some(_) | None => hint.first_index,
         },
     }
 }
@@ -152,20 +158,24 @@ impl Node {
     /// Hearing from the leader of our term: a candidate concedes (§5.2), and everyone
     /// restarts the election timer.
     pub(super) fn follow_leader_of_current_term(&mut self, leader: NodeId) {
-        // Only a leader sends AppendEntries and InstallSnapshot, and §5.2 elects at most
-        // one per term: a leader hearing from another of its own term means two won.
-        assert_ne!(
-            self.role(),
-            Role::Leader,
-            "at most one leader per term (Election Safety, §5.2): n{} leads term {} and got a leader's request from n{leader}",
-            self.id,
-            self.current_term
-        );
-        if self.role() == Role::Candidate {
+        if self.role() == Role::Leader {
+            // Only a leader sends AppendEntries and InstallSnapshot, §5.2 elects at most
+            // one per term, and a request from an older term never gets here: so while
+            // every rule holds, a leader never receives a leader's request in its own
+            // term. A broken rule (two winners of a term, a stale leader's request
+            // taken as current) makes it possible: this leader then follows the other.
+            assert!(
+                !self.rules_hold(),
+                "a leader never receives a leader's request in its own term: n{} leads term {} and got one from n{leader}",
+                self.id,
+                self.current_term
+            );
+        }
+        if self.role() != Role::Follower {
             self.become_follower(self.current_term, Some(leader));
         }
         let RoleState::Follower(follower) = &mut self.role else {
-            unreachable!("a leader panicked above and a candidate became a follower");
+            unreachable!("every other role became a follower above");
         };
         follower.leader = Some(leader);
         self.reset_election_timer();
@@ -221,17 +231,27 @@ impl Node {
 
         // Rules 3 and 4: delete a conflicting entry and all that follow it; append any
         // new entries not already in the log. Entries we already hold are kept, so a
-        // late or duplicated request never shortens the log.
-        let match_index = prev_log_index + entries.len() as u64;
+        // late or duplicated request never shortens the log. Deleting everything after
+        // prev_log_index instead (`truncate-on-match`) lets a stale, reordered request
+        // erase newer entries this node already acknowledged.
+        let mut match_index = prev_log_index + entries.len() as u64;
+        if self.breaks(Rule::TruncateOnMatch) && self.log.last_index() > prev_log_index {
+            self.log.truncate_from(prev_log_index + 1);
+            self.log_changed_from(prev_log_index + 1);
+            self.record(Event::Truncated {
+                from: prev_log_index + 1,
+            });
+        }
         let mut appended_from = None;
         for entry in entries {
             match self.log.term_at(entry.index) {
                 Some(term) if term == entry.term => continue,
                 Some(_) => {
                     // A leader holds every committed entry (Leader Completeness, §5.4), so
-                    // it never sends one that conflicts with a committed entry here.
+                    // while every rule holds it never sends one that conflicts with a
+                    // committed entry here.
                     assert!(
-                        entry.index > self.commit_index,
+                        entry.index > self.commit_index || !self.rules_hold(),
                         "committed entries are never overwritten (Leader Completeness, §5.4): n{} was sent a conflicting entry {} at or below its commit index {}",
                         self.id,
                         entry.index,
@@ -241,6 +261,15 @@ impl Node {
                     self.record(Event::Truncated { from: entry.index });
                 }
                 None => {}
+            }
+            if entry.term < self.log.last_term() {
+                // Impossible while every rule holds: a leader's entries follow the
+                // matched one in term order. Two leaders of one term (a broken rule)
+                // can send entries that would make this log's terms decrease: it
+                // keeps what it has, and acknowledges only that.
+                assert!(!self.rules_hold(), "log terms never decrease");
+                match_index = entry.index - 1;
+                break;
             }
             appended_from.get_or_insert(entry.index);
             self.log_changed_from(entry.index);
@@ -255,7 +284,14 @@ impl Node {
 
         // Rule 5: commitIndex = min(leaderCommit, index of last new entry). Only the
         // entries this request vouched for count; anything after may still diverge.
-        let new_commit_index = leader_commit.min(match_index);
+        // Bounding it by the log's end instead (`commit-to-leader-commit`) commits a
+        // stale suffix from an older term that the request stopped short of.
+        let vouched_through = if self.breaks(Rule::CommitToLeaderCommit) {
+            self.log.last_index()
+        } else {
+            match_index
+        };
+        let new_commit_index = leader_commit.min(vouched_through);
         if new_commit_index > self.commit_index {
             self.commit_index = new_commit_index;
             self.record(Event::Committed {
@@ -284,11 +320,16 @@ impl Node {
         let before = progress.view();
         let accepted = match outcome {
             AppendOutcome::Accepted { match_index } => {
-                progress.accepted(match_index);
+                // An answer in this term matches entries this leader sent in it, all of
+                // which it still holds. An answer from an earlier term (`stale-reply`)
+                // may claim more than the log now holds: it counts as matching all of it.
+                progress.accepted(match_index.min(self.log.last_index()));
                 true
             }
             AppendOutcome::Conflict(hint) => {
-                progress.rejected(prev_log_index, next_index_after_conflict(&self.log, &hint));
+                let coarse = self.config.coarse_backup;
+                let next_index = next_index_after_conflict(&self.log, &hint, coarse);
+                progress.rejected(prev_log_index, next_index);
                 false
             }
             // The reply's newer term already made us a follower in `step`; one that
@@ -335,9 +376,13 @@ impl Node {
             .map(Progress::match_index)
             .chain(std::iter::once(self.log.last_index()))
             .collect();
-        let majority_index = quorum_match_index(&mut match_indexes);
+        let majority_index = quorum_match_index(&mut match_indexes, self.config.broken);
+        // Counting replicas commits only an entry of the current term. Without the term
+        // check (`commit-old-terms`), Figure 8 happens: an entry of an older term stored
+        // on a majority is committed, then overwritten by a leader that never had it.
         if majority_index > self.commit_index
-            && self.log.term_at(majority_index) == Some(self.current_term)
+            && (self.log.term_at(majority_index) == Some(self.current_term)
+                || self.breaks(Rule::CommitOldTerms))
         {
             self.commit_index = majority_index;
             self.record(Event::Committed {
@@ -351,17 +396,20 @@ impl Node {
     /// apply, in index order, and counts them as applied (the caller applies them from
     /// the [`super::Ready`] before taking the next one).
     pub(super) fn apply_committed(&mut self) -> Entries {
-        if self.last_applied >= self.commit_index {
+        // Every entry between last_applied and commit_index is in the log while every
+        // rule holds. A broken rule can truncate committed entries, or commit past the
+        // log's end: then only the entries the log holds are applied, in order.
+        let through = self.commit_index.min(self.log.last_index());
+        debug_assert!(
+            through == self.commit_index || !self.rules_hold(),
+            "every entry between last_applied and commit_index is in the log"
+        );
+        if self.last_applied >= through {
             return Entries::default();
         }
         // A view that shares the log's storage: no command is copied.
-        let committed = self.log.entries(self.last_applied + 1, self.commit_index);
-        debug_assert_eq!(
-            committed.len() as u64,
-            self.commit_index - self.last_applied,
-            "every entry between last_applied and commit_index is in the log"
-        );
-        self.last_applied = self.commit_index;
+        let committed = self.log.entries(self.last_applied + 1, through);
+        self.last_applied = through;
         committed
     }
 }

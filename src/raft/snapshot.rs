@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::event::Event;
 use super::message::{Message, Snapshot};
 use super::role::RoleState;
+use super::rules::Rule;
 use super::{Index, Node, NodeId};
 
 /// Why [`Node::snapshot`] refused a snapshot.
@@ -30,6 +31,13 @@ pub enum SnapshotError {
         /// The current snapshot index.
         snapshot_index: Index,
     },
+    /// The log no longer holds the entry: only a rule broken on purpose truncates an
+    /// applied entry.
+    #[error("the log no longer holds applied entry {index}")]
+    NotInLog {
+        /// The requested snapshot index.
+        index: Index,
+    },
 }
 
 impl Node {
@@ -48,10 +56,14 @@ impl Node {
                 snapshot_index: self.log.snapshot_index(),
             });
         }
-        let term = self
-            .log
-            .term_at(index)
-            .expect("an applied entry after the snapshot is in the log");
+        let Some(term) = self.log.term_at(index) else {
+            // While every rule holds, an applied entry after the snapshot is in the log.
+            assert!(
+                !self.rules_hold(),
+                "an applied entry after the snapshot is in the log"
+            );
+            return Err(SnapshotError::NotInLog { index });
+        };
         self.log.compact(index, term);
         self.snapshot = Some(Snapshot {
             last_included_index: index,
@@ -68,8 +80,9 @@ impl Node {
         self.follow_leader_of_current_term(leader);
         let index = snapshot.last_included_index;
         // Already committed through there: our log (or a newer snapshot) holds it all,
-        // and the state machine must not move backwards.
-        if index > self.commit_index {
+        // and the state machine must not move backwards. Installing it anyway
+        // (`snapshot-backwards`) rolls the state machine and the commit index back.
+        if index > self.commit_index || self.breaks(Rule::SnapshotBackwards) {
             // Steps 6–7: keep the log suffix after the snapshot if it matches,
             // otherwise discard the entire log; then load the snapshot.
             self.log.compact(index, snapshot.last_included_term);

@@ -228,11 +228,27 @@ fn vote_decision_table() {
             &log,
             case.last_log_index,
             case.last_log_term,
+            BrokenRules::none(),
         );
         assert_eq!(refusal.is_none(), case.grant, "case {number}: {refusal:?}");
     }
     // An empty log votes for an empty candidate.
-    assert_eq!(vote_refusal(None, 2, &Log::new(), 0, 0), None);
+    assert_eq!(
+        vote_refusal(None, 2, &Log::new(), 0, 0, BrokenRules::none()),
+        None
+    );
+    // With the rules broken, both refusals go.
+    let broken = |rule| [rule].into_iter().collect::<BrokenRules>();
+    assert!(vote_refusal(Some(3), 2, &log, 9, 9, BrokenRules::none()).is_some());
+    assert_eq!(
+        vote_refusal(Some(3), 2, &log, 9, 9, broken(Rule::DoubleVote)),
+        None
+    );
+    assert!(vote_refusal(None, 2, &log, 0, 0, BrokenRules::none()).is_some());
+    assert_eq!(
+        vote_refusal(None, 2, &log, 0, 0, broken(Rule::VoteWithoutLogCheck)),
+        None
+    );
 }
 
 #[test]
@@ -305,11 +321,19 @@ fn fast_backup_table() {
         let hint = conflict_hint(&follower, case.prev_log_index);
         assert_eq!(hint, case.hint, "{}: hint", case.name);
         assert_eq!(
-            next_index_after_conflict(&leader, &hint),
+            next_index_after_conflict(&leader, &hint, false),
             case.next_index,
             "{}: next_index",
             case.name
         );
+        // Coarse backup lands at XIndex, or XLen: never past the exact choice.
+        let coarse = next_index_after_conflict(&leader, &hint, true);
+        let expected = match hint.term {
+            Some(_) => hint.first_index,
+            None => hint.log_end,
+        };
+        assert_eq!(coarse, expected, "{}: coarse next_index", case.name);
+        assert!(coarse <= case.next_index, "{}", case.name);
         // The chosen next_index never skips an entry the follower could still need: the
         // logs agree on everything before it, as far as the follower has entries.
         let agreed = case.next_index - 1;
@@ -337,7 +361,7 @@ fn fast_backup_across_a_snapshot() {
     );
     // The leader has no term 3: it backs up to 4, whose prev (3) is the snapshot base.
     let leader = log_with_terms(&[1, 2, 2, 4, 4, 4]);
-    assert_eq!(next_index_after_conflict(&leader, &hint), 4);
+    assert_eq!(next_index_after_conflict(&leader, &hint, false), 4);
 }
 
 #[test]
@@ -907,7 +931,7 @@ fn the_leaders_progress_shows_each_followers_state() {
 /// Planted bad input: a second leader of the same term. The core cannot produce it
 /// (one vote per term), so it is a broken invariant, not a message to answer.
 #[test]
-#[should_panic(expected = "at most one leader per term (Election Safety")]
+#[should_panic(expected = "a leader never receives a leader's request in its own term")]
 fn a_leader_hearing_from_another_leader_of_its_term_panics() {
     let mut node = Node::new(1, vec![1], RaftConfig::default(), 1);
     assert!(node.timeout_now());

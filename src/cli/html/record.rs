@@ -256,12 +256,13 @@ impl Recorder {
                         record.reason = Some(drop_words(*reason).to_string());
                     }
                 }
-                TraceKind::Violation { text } => timeline.violations.push(ViolationRecord {
+                TraceKind::Violation { text, .. } => timeline.violations.push(ViolationRecord {
                     tick: event.tick,
                     node: event.node,
                     text: text.clone(),
                 }),
                 TraceKind::Raft { .. }
+                | TraceKind::Rule { .. }
                 | TraceKind::Applied { .. }
                 | TraceKind::SnapshotLoaded { .. }
                 | TraceKind::Crashed

@@ -150,6 +150,11 @@ impl<'a> Builder<'a> {
             TraceKind::Restarted => Some("restarts".to_string()),
             TraceKind::Disconnected => Some("disconnected".to_string()),
             TraceKind::Connected => Some("connected".to_string()),
+            TraceKind::Rule { rule, broken } => Some(if *broken {
+                format!("breaks {rule}, every node")
+            } else {
+                format!("mends {rule}, every node")
+            }),
             TraceKind::Partitioned { .. } | TraceKind::Healed => {
                 // The whole network's news, not one node's.
                 let note = match event.kind {
@@ -163,9 +168,9 @@ impl<'a> Builder<'a> {
                 }
                 return;
             }
-            TraceKind::Violation { text } => {
+            TraceKind::Violation { invariant, text } => {
                 let mut row = self.row(event.tick, tags);
-                row.note = Some(format!("VIOLATION: {text}"));
+                row.note = Some(format!("VIOLATION {invariant}: {text}"));
                 row.violation = true;
                 self.rows.push(row);
                 return;

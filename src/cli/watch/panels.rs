@@ -334,6 +334,7 @@ pub(super) fn logs(frame: &mut Frame, area: Rect, logs: &LogWindow, ui: &Ui) {
 fn event_style(event: &TraceEvent) -> Style {
     match &event.kind {
         TraceKind::Violation { .. } => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        TraceKind::Rule { broken: true, .. } => Style::new().fg(Color::Magenta),
         TraceKind::Crashed => Style::new().fg(Color::Red),
         TraceKind::Raft { event } => match event {
             Event::BecameLeader { .. } => Style::new().fg(Color::Green),
@@ -359,6 +360,7 @@ fn event_style(event: &TraceEvent) -> Style {
         | TraceKind::Applied { .. }
         | TraceKind::SnapshotLoaded { .. }
         | TraceKind::Restarted
+        | TraceKind::Rule { broken: false, .. }
         | TraceKind::Connected => Style::new(),
     }
 }

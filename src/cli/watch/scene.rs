@@ -194,6 +194,7 @@ pub fn worth_a_line(kind: &TraceKind) -> bool {
         | TraceKind::Restarted
         | TraceKind::Disconnected
         | TraceKind::Connected
+        | TraceKind::Rule { .. }
         | TraceKind::Violation { .. } => true,
     }
 }
