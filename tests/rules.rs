@@ -388,3 +388,22 @@ fn hard_case_schedules_replay_as_scripts_to_the_same_digest() {
         assert!(output.status.success(), "seed {seed}:\n{}", text(&output));
     }
 }
+
+#[test]
+fn an_undone_violation_is_not_reported_and_undo_mends_a_rule_broken_after_it() {
+    let path = scratch("undo.txt");
+    std::fs::write(
+        &path,
+        "cluster 3 seed 1\nbreak forget-vote\ntick 20\nundo\nundo\nrules\nexpect no-violations\n",
+    )
+    .unwrap();
+    let output = binary().arg("run").arg(&path).output().unwrap();
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(
+        !said
+            .lines()
+            .any(|line| line.trim_start().starts_with("forget-vote") && line.contains("BROKEN")),
+        "{said}"
+    );
+}

@@ -241,6 +241,12 @@ impl Unexpected {
         if generation != self.seen.0 {
             self.seen = (generation, 0);
         }
+        if violations.len() < self.seen.1 {
+            // Time went back (`undo`, `rewind`, `goto`): what was undone never happened.
+            self.pending
+                .retain(|(_, violation)| violations.contains(violation));
+            self.seen.1 = violations.len();
+        }
         for violation in &violations[self.seen.1.min(violations.len())..] {
             self.pending.push((number, violation.clone()));
         }
