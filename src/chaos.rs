@@ -21,11 +21,13 @@
 //! `tests/chaos.rs` runs hundreds of seeds; `raft-playground chaos` runs any range
 //! and prints one seed's schedule as that script.
 
+mod beyond;
 mod report;
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 
+pub use self::beyond::ChaosOptions;
 pub use self::report::{ChaosReport, Step};
 use self::report::{Journal, failure_report};
 use crate::cluster::{Action, Cluster, ClusterError, Config, Outcome, Setting};
@@ -57,6 +59,8 @@ struct Chaos<'a> {
     committed: BTreeMap<u64, String>,
     /// Commands accepted so far (also numbers the next command).
     submitted: u64,
+    /// What the schedule may draw beyond Lab 3 (nothing by default).
+    options: ChaosOptions,
 }
 
 /// The cluster size for a seed: mostly 3 and 5, sometimes 1 and 7.
@@ -84,8 +88,40 @@ fn settings_for(rng: &mut Xoshiro256PlusPlus) -> Vec<Setting> {
 }
 
 impl Chaos<'_> {
+    /// How many members the cluster has (up or down; removed nodes are not members).
     fn nodes(&self) -> usize {
-        self.cluster.size()
+        self.members().len()
+    }
+
+    /// The members, in id order: `1..=size` until a membership change removes one.
+    fn members(&self) -> Vec<NodeId> {
+        self.cluster.nodes()
+    }
+
+    /// The members that must apply every committed command: those in the
+    /// configuration the leader uses (voters and learners), or every member while no
+    /// node leads. A node started by `add-node` whose configuration entry was lost
+    /// (the leader crashed before persisting it, or a later leader overwrote it) is
+    /// in no configuration: no leader ever sends it anything, exactly as a real
+    /// server that was never added. With Lab 3 alone this is every member.
+    fn required(&self) -> Vec<NodeId> {
+        let members = self.members();
+        let Some(leader) = self.cluster.leader() else {
+            return members;
+        };
+        let configuration = self.cluster.status(leader).configuration;
+        members
+            .into_iter()
+            .filter(|&id| configuration.is_voter(id) || configuration.is_learner(id))
+            .collect()
+    }
+
+    /// How many of the [`Chaos::required`] nodes applied `index`, and the command
+    /// there.
+    fn applied_count(&self, index: u64) -> (usize, Option<String>) {
+        self.cluster
+            .checker()
+            .applied_count_among(index, &self.required())
     }
 
     fn now(&self) -> u64 {
@@ -125,7 +161,14 @@ impl Chaos<'_> {
     }
 
     fn random_node(&mut self) -> NodeId {
-        self.rng.random_range(1..=self.nodes())
+        let members = self.members();
+        if members.len() == self.cluster.size() {
+            // No node was ever removed: the members are 1..=size, drawn as the Lab 3
+            // schedule always has (so its seeds keep their runs).
+            self.rng.random_range(1..=members.len())
+        } else {
+            members[self.rng.random_range(0..members.len())]
+        }
     }
 
     /// Half the time a node that claims to lead (if any), else any node: losing
@@ -140,14 +183,16 @@ impl Chaos<'_> {
     }
 
     fn down_nodes(&self) -> Vec<NodeId> {
-        (1..=self.nodes())
+        self.members()
+            .into_iter()
             .filter(|&id| !self.cluster.is_up(id))
             .collect()
     }
 
     /// Up nodes that claim to lead (a stale leader in a minority claims it too).
     fn claimed_leaders(&self) -> Vec<NodeId> {
-        (1..=self.nodes())
+        self.members()
+            .into_iter()
             .filter(|&id| self.cluster.is_up(id) && self.cluster.status(id).role == Role::Leader)
             .collect()
     }
@@ -163,6 +208,12 @@ impl Chaos<'_> {
     /// One random step: draws from the seed's generator, looks at the cluster where
     /// the step depends on it, and applies the resulting actions.
     fn random_step(&mut self) {
+        // Drawn only when the options ask for it, so that a Lab 3 schedule draws
+        // exactly what it always did.
+        if self.options.draws_changes() && self.rng.random_bool(beyond::CHANGE_RATE) {
+            self.random_change();
+            return;
+        }
         match self.rng.random_range(0..100) {
             0..37 => {
                 let ticks = if self.rng.random_bool(0.1) {
@@ -265,6 +316,8 @@ impl Chaos<'_> {
                 }
                 self.pending.push(Submitted { index, command });
             }
+            // A leader handing over its leadership takes no commands (§3.10).
+            Err(ClusterError::Transferring { node, .. }) if node == leader => {}
             other => self.problem(format!(
                 "n{leader} claims to lead but did not take a command: {other:?}"
             )),
@@ -273,7 +326,9 @@ impl Chaos<'_> {
 
     /// Submits a command to a node that does not claim to lead: it must be refused.
     fn submit_to_follower(&mut self) {
-        let candidates: Vec<NodeId> = (1..=self.nodes())
+        let candidates: Vec<NodeId> = self
+            .members()
+            .into_iter()
             .filter(|&id| !self.cluster.is_up(id) || self.cluster.status(id).role != Role::Leader)
             .collect();
         if candidates.is_empty() {
@@ -303,7 +358,7 @@ impl Chaos<'_> {
         } else {
             None
         };
-        for node in 1..=self.nodes() {
+        for node in self.members() {
             if Some(node) != alone {
                 groups[self.rng.random_range(0..count)].push(node);
             }
@@ -391,21 +446,22 @@ impl Chaos<'_> {
         for node in self.down_nodes() {
             self.act_surely(Action::Restart(node));
         }
-        let nodes = self.nodes();
         // The last command, resubmitted to whoever leads if its leader loses its term.
         let mut last: Option<(NodeId, u64, Submitted)> = None;
         for _ in 0..=CONVERGE_TICKS {
             self.settle();
             if let Some((leader, term, entry)) = &last {
                 let status = self.cluster.status(*leader);
-                let (count, command) = self.cluster.applied_count(entry.index);
+                let (count, command) = self.applied_count(entry.index);
                 let ours = command.as_deref() == Some(entry.command.as_str());
-                let caught_up = (1..=nodes).all(|id| {
+                let required = self.required();
+                let caught_up = required.iter().all(|&id| {
                     let other = self.cluster.status(id);
                     other.last_applied == status.commit_index
                         && other.commit_index == status.commit_index
                 });
-                if ours && count == nodes && caught_up {
+                // Counted afresh: a membership change may still commit meanwhile.
+                if ours && count == required.len() && caught_up {
                     return;
                 }
                 // A new leader commits entries of older terms only together with one
@@ -432,7 +488,9 @@ impl Chaos<'_> {
             }
             self.act_surely(Action::Tick(1));
         }
-        let states: Vec<String> = (1..=nodes)
+        let states: Vec<String> = self
+            .members()
+            .into_iter()
             .map(|id| {
                 let status = self.cluster.status(id);
                 format!(
@@ -453,12 +511,12 @@ impl Chaos<'_> {
 
     /// Every command seen committed must now be applied on every node, with its text.
     fn check_committed(&mut self) {
-        let nodes = self.nodes();
+        let nodes = self.required().len();
         let missing: Vec<String> = self
             .committed
             .iter()
             .filter_map(|(&index, command)| {
-                let seen = self.cluster.applied_count(index);
+                let seen = self.applied_count(index);
                 (seen != (nodes, Some(command.clone())))
                     .then(|| format!("index {index} {command:?}: {seen:?}"))
             })
@@ -471,8 +529,15 @@ impl Chaos<'_> {
     }
 }
 
-/// Runs one seed's schedule and checks it (see the module documentation).
+/// Runs one seed's Lab 3 schedule and checks it (see the module documentation).
 pub fn run(seed: u64) -> ChaosReport {
+    run_with(seed, &ChaosOptions::default())
+}
+
+/// Runs one seed's schedule with the mechanisms beyond Lab 3 that `options` asks for
+/// (switched on from the start, toggled, membership changes and transfers drawn),
+/// and checks it. With the default options it is [`run`].
+pub fn run_with(seed: u64, options: &ChaosOptions) -> ChaosReport {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let nodes = cluster_size(&mut rng);
     let ticks = rng.random_range(300..=500);
@@ -482,8 +547,10 @@ pub fn run(seed: u64) -> ChaosReport {
         setting.apply_to(&mut raft);
     }
     let setup = format!(
-        "{nodes} nodes, {ticks} ticks, at most {} entries and {} bytes per AppendEntries",
-        raft.max_entries_per_append, raft.max_bytes_per_append
+        "{nodes} nodes, {ticks} ticks, at most {} entries and {} bytes per AppendEntries{}",
+        raft.max_entries_per_append,
+        raft.max_bytes_per_append,
+        options.describe()
     );
     let mut journal = Journal::default();
     // The cluster starts as a script's `cluster N seed S` line builds it; the settings
@@ -498,8 +565,9 @@ pub fn run(seed: u64) -> ChaosReport {
             pending: Vec::new(),
             committed: BTreeMap::new(),
             submitted: 0,
+            options: *options,
         };
-        for setting in settings {
+        for setting in settings.into_iter().chain(options.initial_settings()) {
             chaos.act_surely(Action::Set(setting));
         }
         chaos.run(ticks);
@@ -515,6 +583,7 @@ pub fn run(seed: u64) -> ChaosReport {
         seed,
         nodes,
         setup,
+        flags: options.flags(),
         ..ChaosReport::default()
     };
     let (failure, counts) = match outcome {
@@ -539,7 +608,11 @@ pub fn run(seed: u64) -> ChaosReport {
     (report.ticks, report.submitted, report.committed) = counts;
     report.digest = cluster.history_digest();
     if !report.panicked {
-        report.statuses = (1..=nodes).map(|id| cluster.status(id)).collect();
+        report.statuses = cluster
+            .nodes()
+            .into_iter()
+            .map(|id| cluster.status(id))
+            .collect();
     }
     report.failure = failure;
     report.steps = journal.steps;

@@ -78,6 +78,9 @@ pub struct ChaosReport {
     pub nodes: usize,
     /// The cluster's size and configuration, in words.
     pub setup: String,
+    /// The options beyond Lab 3 as `raft-playground chaos` flags (` --pre-vote
+    /// --membership`; empty for Lab 3), for the replay command.
+    pub flags: String,
     /// Every action taken, in order, with its tick (the `set` lines first).
     pub steps: Vec<Step>,
     /// The index in `steps` where the final convergence began, if it did.
@@ -205,7 +208,8 @@ pub(super) fn failure_report(
     }
     let _ = writeln!(
         text,
-        "replay: cargo run --release -- chaos --seed {seed} > seed.txt; cargo run --release -- run seed.txt   (or CHAOS_SEED={seed} cargo test --release --test chaos -- --nocapture replay)"
+        "replay: cargo run --release -- chaos --seed {seed}{} > seed.txt; cargo run --release -- run seed.txt   (or CHAOS_SEED={seed} cargo test --release --test chaos -- --nocapture replay)",
+        report.flags
     );
     text
 }

@@ -115,6 +115,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         "timeline 40 1,2,3",
     ),
     spec(
+        "views",
+        "members",
+        "members [NODES] [--json]",
+        "the configuration each node uses (voters, learners) and the entry that set it",
+        "members",
+    ),
+    spec(
         "client",
         "submit",
         "submit [@NODE] TEXT",
@@ -204,6 +211,27 @@ pub const COMMANDS: &[CommandSpec] = &[
         "set NAME VALUE",
         "change a core setting on every node from the next step (help set lists them)",
         "set batch-entries 4",
+    ),
+    spec(
+        "beyond lab 3",
+        "add-node",
+        "add-node [@LEADER]",
+        "start a new node; it joins as a learner, catches up, then the leader makes it a voter (§4.1)",
+        "add-node",
+    ),
+    spec(
+        "beyond lab 3",
+        "remove-node",
+        "remove-node [@LEADER] NODE",
+        "the leader removes NODE from the configuration; it leaves once that commits (§4.1)",
+        "remove-node 3",
+    ),
+    spec(
+        "beyond lab 3",
+        "transfer",
+        "transfer [@LEADER] NODE",
+        "the leader hands its leadership to NODE: catches it up, then tells it to campaign (§3.10)",
+        "transfer 3",
     ),
     spec(
         "snapshots",
@@ -367,12 +395,13 @@ pub const EXPECT_FORMS: &[&str] = &[
     "no-message",
     "kv",
     "logs-match",
+    "members",
     "no-violations",
     "digest",
 ];
 
 /// The `wait` forms.
-pub const WAIT_FORMS: &[&str] = &["leader", "commit", "role", "term", "ticks"];
+pub const WAIT_FORMS: &[&str] = &["leader", "commit", "role", "term", "members", "ticks"];
 
 /// The comparison operators, as typed (`=` is also read as `==`).
 pub const OPERATORS: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
@@ -426,7 +455,7 @@ pub const FORMS: &[FormSpec] = &[
     form(
         "expect",
         "role",
-        "expect role NODES leader|candidate|follower|down",
+        "expect role NODES leader|candidate|follower|learner|down|removed",
         "expect role 2,3 follower",
     ),
     form(
@@ -515,6 +544,12 @@ pub const FORMS: &[FormSpec] = &[
     ),
     form(
         "expect",
+        "members",
+        "expect members NODES = VOTERS [learners NODES]",
+        "expect members all = 1,2,3 learners 4",
+    ),
+    form(
+        "expect",
         "logs-match",
         "expect logs-match",
         "expect logs-match",
@@ -546,7 +581,7 @@ pub const FORMS: &[FormSpec] = &[
     form(
         "wait",
         "role",
-        "wait role NODES leader|candidate|follower|down [within N]",
+        "wait role NODES leader|candidate|follower|learner|down|removed [within N]",
         "wait role 2 leader",
     ),
     form(
@@ -554,6 +589,12 @@ pub const FORMS: &[FormSpec] = &[
         "term",
         "wait term [NODES] OP N [within N]",
         "wait term all >= 2",
+    ),
+    form(
+        "wait",
+        "members",
+        "wait members = VOTERS [learners NODES] [within N]",
+        "wait members = 1,2,3,4 within 100",
     ),
     form("wait", "ticks", "wait ticks N", "wait ticks 20"),
 ];

@@ -95,6 +95,13 @@ impl Checker {
         }
     }
 
+    /// Starts keeping records of a new node, `node` (the next id).
+    pub fn add_node(&mut self, node: NodeId) {
+        assert_eq!(node, self.nodes.len() + 1, "node ids are given in order");
+        self.nodes.push(NodeRecord::default());
+        self.lives.push(0);
+    }
+
     /// Everything broken so far.
     pub fn violations(&self) -> &[Violation] {
         &self.violations
@@ -108,13 +115,19 @@ impl Checker {
     /// How many nodes applied `index` (from their log or inside a snapshot; a crashed
     /// node counts with what it had applied), and the command there.
     pub fn applied_count(&self, index: Index) -> (usize, Option<String>) {
+        let all: Vec<NodeId> = (1..=self.nodes.len()).collect();
+        self.applied_count_among(index, &all)
+    }
+
+    /// Like [`Checker::applied_count`], counting only `nodes` (the members of a
+    /// cluster whose membership changed).
+    pub fn applied_count_among(&self, index: Index, nodes: &[NodeId]) -> (usize, Option<String>) {
         if index == 0 {
             return (0, None);
         }
-        let count = self
-            .nodes
+        let count = nodes
             .iter()
-            .filter(|record| record.last_applied >= index)
+            .filter(|&&node| self.nodes[node - 1].last_applied >= index)
             .count();
         let command = self
             .history
@@ -474,6 +487,7 @@ mod tests {
                 index: position as u64 + 1,
                 term,
                 command: command.into(),
+                kind: Default::default(),
             });
         }
         log
@@ -616,6 +630,7 @@ mod tests {
                 apply_snapshot: Some(Snapshot {
                     last_included_index: 2,
                     last_included_term: 1,
+                    configuration: Default::default(),
                     data: std::sync::Arc::from(&b""[..]),
                 }),
                 ..Ready::default()

@@ -194,6 +194,8 @@ pub fn worth_a_line(kind: &TraceKind) -> bool {
         | TraceKind::Restarted
         | TraceKind::Disconnected
         | TraceKind::Connected
+        | TraceKind::Added
+        | TraceKind::Removed { .. }
         | TraceKind::Violation { .. } => true,
     }
 }
