@@ -248,3 +248,44 @@ fn membership_changes_replay_exactly() {
     };
     assert_eq!(run(), run());
 }
+
+/// Time travel over membership changes: a checkpoint taken after `add-node` holds
+/// the added node too (its thread state and slot), so going back to it and forward
+/// again works, and going back before the addition gives the founding cluster.
+#[test]
+fn time_travel_crosses_membership_changes() {
+    use raft_playground::cli::{Session, parse};
+    colored::control::set_override(false);
+    let mut session = Session::scripted(Config::new(3).seed(1));
+    let mut run = |line: &str| {
+        let command = parse(line).unwrap().unwrap();
+        session
+            .execute(command)
+            .unwrap_or_else(|error| panic!("`{line}`: {error}"))
+            .text
+    };
+    for line in [
+        "wait leader",
+        "submit set x 1",
+        "wait commit 1 on all",
+        "add-node",
+        "wait members = 1,2,3,4 within 50",
+        // Past the checkpoint interval, so `goto` restores a checkpoint with n4 in it.
+        "tick 1500",
+        "remove-node 2",
+        "tick 20",
+    ] {
+        run(line);
+    }
+    assert!(run("members").contains("1,3,4"));
+    run("goto 1200");
+    let members = run("members");
+    assert!(members.contains("n4    follower  1,2,3,4"), "{members}");
+    run("tick 400");
+    run("undo 4");
+    let members = run("members");
+    assert!(!members.contains("n4    follower"), "{members}");
+    run("add-node");
+    run("wait members = 1,2,3,4 within 50");
+    assert!(run("expect no-violations").contains('✓'));
+}
