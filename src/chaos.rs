@@ -34,6 +34,7 @@
 //! behaviour fingerprint, so the hard cases draw from the seed's generator only when
 //! asked for.
 
+mod beyond;
 mod converge;
 mod hard;
 mod report;
@@ -44,7 +45,7 @@ use std::panic::{self, AssertUnwindSafe};
 pub use self::report::{ChaosReport, Step};
 use self::report::{Journal, failure_report};
 use crate::cluster::{Action, Cluster, ClusterError, Config, Invariant, Outcome, Setting};
-use crate::raft::{BrokenRules, NodeId, RaftConfig, Role};
+use crate::raft::{BrokenRules, Features, NodeId, RaftConfig, Role};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -78,6 +79,14 @@ pub struct ChaosOptions {
     /// A test hook: at this tick, make this node's thread panic (it is reported as a
     /// `node-panic` violation). The schedule's script does not replay it.
     pub plant_panic: Option<(u64, NodeId)>,
+    /// Switches beyond Lab 3 on from the first tick (each a `set NAME on` line of the
+    /// script; `chaos/beyond.rs`).
+    pub features: Features,
+    /// Draw `add-node`, `remove-node` and `transfer` steps.
+    pub membership: bool,
+    /// Draw steps that switch pre-vote, check-quorum or the no-op on or off while the
+    /// cluster runs.
+    pub toggle: bool,
 }
 
 /// One seed's run: the random schedule and what it has observed.
@@ -125,8 +134,40 @@ fn settings_for(rng: &mut Xoshiro256PlusPlus) -> Vec<Setting> {
 }
 
 impl Chaos<'_> {
+    /// How many members the cluster has (up or down; removed nodes are not members).
     fn nodes(&self) -> usize {
-        self.cluster.size()
+        self.members().len()
+    }
+
+    /// The members, in id order: `1..=size` until a membership change removes one.
+    fn members(&self) -> Vec<NodeId> {
+        self.cluster.nodes()
+    }
+
+    /// The members that must apply every committed command: those in the
+    /// configuration the leader uses (voters and learners), or every member while no
+    /// node leads. A node started by `add-node` whose configuration entry was lost
+    /// (the leader crashed before persisting it, or a later leader overwrote it) is
+    /// in no configuration: no leader ever sends it anything, exactly as a real
+    /// server that was never added. With Lab 3 alone this is every member.
+    fn required(&self) -> Vec<NodeId> {
+        let members = self.members();
+        let Some(leader) = self.cluster.leader() else {
+            return members;
+        };
+        let configuration = self.cluster.status(leader).configuration;
+        members
+            .into_iter()
+            .filter(|&id| configuration.is_voter(id) || configuration.is_learner(id))
+            .collect()
+    }
+
+    /// How many of the [`Chaos::required`] nodes applied `index`, and the command
+    /// there.
+    fn applied_count(&self, index: u64) -> (usize, Option<String>) {
+        self.cluster
+            .checker()
+            .applied_count_among(index, &self.required())
     }
 
     fn now(&self) -> u64 {
@@ -187,7 +228,14 @@ impl Chaos<'_> {
     }
 
     fn random_node(&mut self) -> NodeId {
-        self.rng.random_range(1..=self.nodes())
+        let members = self.members();
+        if members.len() == self.cluster.size() {
+            // No node was ever removed: the members are 1..=size, drawn as the Lab 3
+            // schedule always has (so its seeds keep their runs).
+            self.rng.random_range(1..=members.len())
+        } else {
+            members[self.rng.random_range(0..members.len())]
+        }
     }
 
     /// Half the time a node that claims to lead (if any), else any node: losing
@@ -202,14 +250,16 @@ impl Chaos<'_> {
     }
 
     fn down_nodes(&self) -> Vec<NodeId> {
-        (1..=self.nodes())
+        self.members()
+            .into_iter()
             .filter(|&id| !self.cluster.is_up(id))
             .collect()
     }
 
     /// Up nodes that claim to lead (a stale leader in a minority claims it too).
     fn claimed_leaders(&self) -> Vec<NodeId> {
-        (1..=self.nodes())
+        self.members()
+            .into_iter()
             .filter(|&id| self.cluster.is_up(id) && self.cluster.status(id).role == Role::Leader)
             .collect()
     }
@@ -228,6 +278,12 @@ impl Chaos<'_> {
         // The classic schedule draws nothing here, so its runs stay as they were.
         if self.options.hard_cases && self.rng.random_ratio(1, 3) {
             self.hard_step();
+            return;
+        }
+        // Drawn only when the options ask for it, so that a Lab 3 schedule draws
+        // exactly what it always did.
+        if self.options.draws_changes() && self.rng.random_bool(beyond::CHANGE_RATE) {
+            self.random_change();
             return;
         }
         match self.rng.random_range(0..100) {
@@ -332,6 +388,8 @@ impl Chaos<'_> {
                 }
                 self.pending.push(Submitted { index, command });
             }
+            // A leader handing over its leadership takes no commands (§3.10).
+            Err(ClusterError::Transferring { node, .. }) if node == leader => {}
             other => self.problem(format!(
                 "n{leader} claims to lead but did not take a command: {other:?}"
             )),
@@ -340,7 +398,9 @@ impl Chaos<'_> {
 
     /// Submits a command to a node that does not claim to lead: it must be refused.
     fn submit_to_follower(&mut self) {
-        let candidates: Vec<NodeId> = (1..=self.nodes())
+        let candidates: Vec<NodeId> = self
+            .members()
+            .into_iter()
             .filter(|&id| !self.cluster.is_up(id) || self.cluster.status(id).role != Role::Leader)
             .collect();
         if candidates.is_empty() {
@@ -370,7 +430,7 @@ impl Chaos<'_> {
         } else {
             None
         };
-        for node in 1..=self.nodes() {
+        for node in self.members() {
             if Some(node) != alone {
                 groups[self.rng.random_range(0..count)].push(node);
             }
@@ -444,6 +504,7 @@ fn replay_flags(options: &ChaosOptions) -> String {
     if let Some(nodes) = options.nodes {
         flags.push_str(&format!(" --nodes {nodes}"));
     }
+    flags.push_str(&options.flags());
     flags
 }
 
@@ -460,8 +521,10 @@ pub fn run_with(seed: u64, options: &ChaosOptions) -> ChaosReport {
         setting.apply_to(&mut raft);
     }
     let mut setup = format!(
-        "{nodes} nodes, {ticks} ticks, at most {} entries and {} bytes per AppendEntries",
-        raft.max_entries_per_append, raft.max_bytes_per_append
+        "{nodes} nodes, {ticks} ticks, at most {} entries and {} bytes per AppendEntries{}",
+        raft.max_entries_per_append,
+        raft.max_bytes_per_append,
+        options.describe()
     );
     if !options.broken.is_empty() {
         setup.push_str(&format!(", rules broken: {}", options.broken));
@@ -489,7 +552,7 @@ pub fn run_with(seed: u64, options: &ChaosOptions) -> ChaosReport {
         for rule in options.broken.iter() {
             chaos.act_surely(Action::Break(rule));
         }
-        for setting in settings {
+        for setting in settings.into_iter().chain(options.initial_settings()) {
             chaos.act_surely(Action::Set(setting));
         }
         chaos.run(ticks);
@@ -505,6 +568,7 @@ pub fn run_with(seed: u64, options: &ChaosOptions) -> ChaosReport {
         seed,
         nodes,
         setup,
+        flags: replay_flags(options),
         ..ChaosReport::default()
     };
     // A panic outside a node's request (in the chaos driver, or in the runtime) may
@@ -547,7 +611,11 @@ pub fn run_with(seed: u64, options: &ChaosOptions) -> ChaosReport {
         report.digest = cluster.history_digest();
     }
     if !report.panicked {
-        report.statuses = (1..=nodes).map(|id| cluster.status(id)).collect();
+        report.statuses = cluster
+            .nodes()
+            .into_iter()
+            .map(|id| cluster.status(id))
+            .collect();
     }
     report.failure = failure;
     report.steps = journal.steps;

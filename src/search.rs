@@ -162,7 +162,7 @@ pub fn search(
         nodes: config.nodes,
         hard_cases: true,
         stop_at: config.invariant,
-        plant_panic: None,
+        ..ChaosOptions::default()
     };
     let mut tried = 0;
     for seed in config.first_seed..config.first_seed.saturating_add(config.seeds) {

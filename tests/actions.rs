@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use raft_playground::cli::parse_action;
 use raft_playground::cluster::DropReason;
 use raft_playground::cluster::{MAX_LATENCY, MAX_TICKS, check_command_text};
+use raft_playground::raft::Feature;
 use raft_playground::{Action, Cluster, ClusterError, Config, Outcome, Role, Setting};
 
 /// Node ids as a script can name them (up to six digits).
@@ -67,6 +68,8 @@ fn setting() -> impl Strategy<Value = Setting> {
         (1..=usize::MAX).prop_map(Setting::BatchEntries),
         (1usize..=64).prop_map(Setting::BatchEntries),
         (1..=usize::MAX).prop_map(Setting::BatchBytes),
+        (0..Feature::ALL.len(), any::<bool>())
+            .prop_map(|(feature, on)| Setting::Feature(Feature::ALL[feature], on)),
     ]
 }
 
@@ -95,6 +98,9 @@ fn action() -> impl Strategy<Value = Action> {
         node().prop_map(Action::Heartbeat),
         node().prop_map(Action::Flush),
         (node(), any::<u64>()).prop_map(|(node, index)| Action::SnapshotAt { node, index }),
+        (node(), node()).prop_map(|(leader, target)| Action::Transfer { leader, target }),
+        node().prop_map(|leader| Action::AddNode { leader }),
+        (node(), node()).prop_map(|(leader, node)| Action::RemoveNode { leader, node }),
         any::<u64>().prop_map(Action::Deliver),
         any::<u64>().prop_map(Action::DropMessage),
         setting().prop_map(Action::Set),

@@ -360,3 +360,99 @@ fn a_node_that_panics_is_a_reported_failure_and_the_next_seed_runs() {
     let next = chaos::run(5);
     assert!(next.failure.is_none(), "{:?}", next.failure);
 }
+
+/// Seeds per switch combination in `every_switch_combination_with_membership_changes`
+/// (`CHAOS_BEYOND_SEEDS` overrides; the big runs are `raft-playground chaos
+/// --every-combination --membership --toggle --seeds 2000`).
+const BEYOND_SEEDS: u64 = 24;
+
+/// Chaos beyond Lab 3: every combination of pre-vote, check-quorum and the leader
+/// no-op, with membership changes, transfers and toggled switches drawn, at zero
+/// violations; and the schedules really do change the membership.
+#[test]
+fn every_switch_combination_with_membership_changes() {
+    let seeds = std::env::var("CHAOS_BEYOND_SEEDS")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .unwrap_or(BEYOND_SEEDS);
+    let (mut added, mut removed, mut transfers, mut toggles) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for options in chaos::ChaosOptions::every_combination(true, true) {
+        for seed in 0..seeds {
+            let report = chaos::run_with(seed, &options);
+            // The switches the combination asks for are the script's first lines.
+            for feature in options.features.on() {
+                let line = format!("set {feature} on");
+                assert!(
+                    report.actions().any(|action| action.to_string() == line),
+                    "seed {seed}{}: no `{line}`",
+                    options.flags()
+                );
+            }
+            for action in report.actions() {
+                match action {
+                    Action::AddNode { .. } => added += 1,
+                    Action::RemoveNode { .. } => removed += 1,
+                    Action::Transfer { .. } => transfers += 1,
+                    Action::Set(raft_playground::Setting::Feature(..)) => toggles += 1,
+                    _ => {}
+                }
+            }
+            if let Some(failure) = report.failure {
+                failures.push(format!("seed {seed}{}: {failure}", options.flags()));
+            }
+        }
+    }
+    eprintln!(
+        "chaos beyond Lab 3: 8 switch combinations x {seeds} seeds: {added} nodes added, {removed} removed, {transfers} transfers, {toggles} switches set, {} failed",
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        added >= seeds && removed >= seeds && transfers >= seeds,
+        "the schedules change the membership: {added} added, {removed} removed, {transfers} transfers"
+    );
+}
+
+/// A schedule with membership changes is a script too: `chaos --seed S
+/// --membership --pre-vote` prints it, and `run` replays it to the same digest.
+#[test]
+fn a_membership_schedule_replays_as_a_script() {
+    let options = chaos::ChaosOptions {
+        features: raft_playground::raft::Features::parse_list("pre-vote,no-op")
+            .expect("known switches"),
+        membership: true,
+        toggle: true,
+        ..chaos::ChaosOptions::default()
+    };
+    // The first of the seeds whose schedule added and removed a node.
+    let (seed, report) = (0..40)
+        .map(|seed| (seed, chaos::run_with(seed, &options)))
+        .find(|(_, report)| {
+            report
+                .actions()
+                .any(|action| matches!(action, Action::AddNode { .. }))
+                && report
+                    .actions()
+                    .any(|action| matches!(action, Action::RemoveNode { .. }))
+        })
+        .expect("one of 40 seeds adds and removes a node");
+    assert!(report.failure.is_none(), "seed {seed}");
+    let (ok, script) = binary(&[
+        "chaos",
+        "--seed",
+        &seed.to_string(),
+        "--pre-vote",
+        "--no-op",
+        "--membership",
+        "--toggle",
+    ]);
+    assert!(ok, "{script}");
+    let file = script_file(&format!("membership-{seed}.txt"), &script);
+    let (ok, transcript) = binary(&["run", file.to_str().expect("a UTF-8 path")]);
+    assert!(ok, "seed {seed}: the replay failed:\n{transcript}");
+    assert!(
+        transcript.contains(&format!("✓ history digest {:016x}", report.digest)),
+        "seed {seed}: {transcript}"
+    );
+}

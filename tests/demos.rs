@@ -42,8 +42,8 @@ fn script(name: &str, body: &str) -> PathBuf {
 fn every_demo_passes_through_the_binary() {
     let files = demos();
     assert!(
-        files.len() >= 14,
-        "expected at least 14 demos, found {files:?}"
+        files.len() >= 19,
+        "expected at least 19 demos, found {files:?}"
     );
     for file in files {
         let output = binary()

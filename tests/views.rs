@@ -248,3 +248,52 @@ fn kv_aligns_wide_keys() {
     assert_eq!(columns.len(), 3, "{text}");
     assert!(columns.windows(2).all(|pair| pair[0] == pair[1]), "{text}");
 }
+/// The views show what is beyond Lab 3: the switches that are on, learners, no-op and
+/// configuration entries (in the log grid, in messages, and as JSON), and `members`.
+#[test]
+fn views_show_switches_learners_no_ops_and_configurations() {
+    colored::control::set_override(false);
+    let mut session = Session::scripted(Config::new(3).seed(1));
+    for line in [
+        "set no-op on",
+        "wait leader",
+        "wait commit 1 on all",
+        "add-node",
+    ] {
+        run(&mut session, line);
+    }
+    let status = run(&mut session, "status");
+    assert!(status.contains("switches on: no-op"), "{status}");
+    assert!(status.contains("n4    joining"), "{status}");
+    run(&mut session, "tick 1");
+    let messages = run(&mut session, "messages");
+    assert!(
+        messages.contains("(configuration voters 1,2,3 learners 4)"),
+        "{messages}"
+    );
+    // n4 learns of its addition a few round trips later; before it is promoted, it
+    // is a learner everywhere.
+    let mut saw_learner = false;
+    for _ in 0..20 {
+        run(&mut session, "tick 1");
+        let members = run(&mut session, "members");
+        if members.contains("n4    learner") {
+            saw_learner = true;
+            assert!(members.contains("1,2,3   4"), "{members}");
+            break;
+        }
+    }
+    assert!(saw_learner, "n4 was never shown as a learner");
+    run(&mut session, "wait members = 1,2,3,4 within 50");
+    let grid = run(&mut session, "log");
+    assert!(grid.contains("·1") && grid.contains("m1"), "{grid}");
+    let log = json(&mut session, "log 1 --json");
+    let entries = log[0]["log"]["entries"].as_array().unwrap();
+    assert_eq!(entries[0]["kind"], "no_op", "{log}");
+    assert!(entries[1]["kind"]["configuration"].is_object(), "{log}");
+    let members = json(&mut session, "members --json");
+    assert!(
+        members.to_string().contains("\"voters\":[1,2,3,4]"),
+        "{members}"
+    );
+}

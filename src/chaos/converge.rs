@@ -41,21 +41,22 @@ impl Chaos<'_> {
         for node in self.down_nodes() {
             self.act_surely(Action::Restart(node));
         }
-        let nodes = self.nodes();
         // The last command, resubmitted to whoever leads if its leader loses its term.
         let mut last: Option<(NodeId, u64, Submitted)> = None;
         for _ in 0..=CONVERGE_TICKS {
             self.settle();
             if let Some((leader, term, entry)) = &last {
                 let status = self.cluster.status(*leader);
-                let (count, command) = self.cluster.applied_count(entry.index);
+                let (count, command) = self.applied_count(entry.index);
                 let ours = command.as_deref() == Some(entry.command.as_str());
-                let caught_up = (1..=nodes).all(|id| {
+                let required = self.required();
+                let caught_up = required.iter().all(|&id| {
                     let other = self.cluster.status(id);
                     other.last_applied == status.commit_index
                         && other.commit_index == status.commit_index
                 });
-                if ours && count == nodes && caught_up {
+                // Counted afresh: a membership change may still commit meanwhile.
+                if ours && count == required.len() && caught_up {
                     return;
                 }
                 // A new leader commits entries of older terms only together with one
@@ -82,7 +83,9 @@ impl Chaos<'_> {
             }
             self.act_surely(Action::Tick(1));
         }
-        let states: Vec<String> = (1..=nodes)
+        let states: Vec<String> = self
+            .members()
+            .into_iter()
             .map(|id| {
                 let status = self.cluster.status(id);
                 format!(
@@ -103,12 +106,12 @@ impl Chaos<'_> {
 
     /// Every command seen committed must now be applied on every node, with its text.
     pub(super) fn check_committed(&mut self) {
-        let nodes = self.nodes();
+        let nodes = self.required().len();
         let missing: Vec<String> = self
             .committed
             .iter()
             .filter_map(|(&index, command)| {
-                let seen = self.cluster.applied_count(index);
+                let seen = self.applied_count(index);
                 (seen != (nodes, Some(command.clone())))
                     .then(|| format!("index {index} {command:?}: {seen:?}"))
             })

@@ -85,7 +85,7 @@ impl Chaos<'_> {
                 return;
             }
             let events_before = self.cluster.event_count();
-            let terms_before: Vec<(u64, bool)> = (1..=self.nodes())
+            let terms_before: Vec<(u64, bool)> = (1..=self.cluster.size())
                 .map(|id| {
                     let status = self.cluster.status(id);
                     (status.term, status.up)
@@ -121,7 +121,7 @@ impl Chaos<'_> {
         terms_before: &[(u64, bool)],
     ) -> Option<NodeId> {
         if trigger == Trigger::Term {
-            return (1..=self.nodes()).find(|&id| {
+            return (1..=self.cluster.size()).find(|&id| {
                 let (term, was_up) = terms_before[id - 1];
                 let status = self.cluster.status(id);
                 was_up && status.up && status.term > term && status.role == Role::Follower
@@ -208,7 +208,9 @@ impl Chaos<'_> {
             return;
         }
         self.act_surely(Action::Disconnect(leader));
-        let others: Vec<NodeId> = (1..=self.nodes())
+        let others: Vec<NodeId> = self
+            .members()
+            .into_iter()
             .filter(|&id| id != leader && self.cluster.is_up(id))
             .collect();
         if let Some(&candidate) = others.get(self.rng.random_range(0..others.len().max(1))) {
@@ -229,7 +231,9 @@ impl Chaos<'_> {
         let Some(leader) = self.cluster.leader() else {
             return;
         };
-        let others: Vec<NodeId> = (1..=self.nodes())
+        let others: Vec<NodeId> = self
+            .members()
+            .into_iter()
             .filter(|&id| id != leader && self.cluster.is_up(id))
             .collect();
         if others.len() < 2 {

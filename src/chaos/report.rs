@@ -78,6 +78,10 @@ pub struct ChaosReport {
     pub nodes: usize,
     /// The cluster's size and configuration, in words.
     pub setup: String,
+    /// The options as `raft-playground chaos` flags (` --break forget-vote
+    /// --pre-vote --membership`; empty for the classic schedule), for the replay
+    /// command.
+    pub flags: String,
     /// Every action taken, in order, with its tick (the `set` lines first).
     pub steps: Vec<Step>,
     /// The index in `steps` where the final convergence began, if it did.

@@ -92,13 +92,9 @@ pub fn actions_of(
     let actions = match command {
         Command::Act(action) => Ok(vec![action.clone()]),
         Command::Submit { node, text } => match node {
-            Some(targets) => resolver.nodes(targets).and_then(|nodes| match nodes[..] {
-                [node] => Ok(node),
-                _ => Err(format!(
-                    "this needs exactly one node, but that names {}",
-                    names(&nodes)
-                )),
-            }),
+            Some(targets) => resolver
+                .nodes(targets)
+                .and_then(|nodes| exactly_one(&nodes)),
             None => resolver.leader(),
         }
         .map(|node| {
@@ -127,6 +123,33 @@ pub fn actions_of(
         Command::Timeout(targets) => each(targets, Action::Timeout),
         Command::Heartbeat(targets) => each(targets, Action::Heartbeat),
         Command::Flush(targets) => each(targets, Action::Flush),
+        Command::AddNode { leader } => match leader {
+            Some(targets) => resolver
+                .nodes(targets)
+                .and_then(|nodes| exactly_one(&nodes)),
+            None => resolver.leader(),
+        }
+        .map(|leader| vec![Action::AddNode { leader }]),
+        Command::RemoveNode { leader, node } => {
+            let leader = match leader {
+                Some(targets) => resolver
+                    .nodes(targets)
+                    .and_then(|nodes| exactly_one(&nodes)),
+                None => resolver.leader(),
+            };
+            let node = resolver.nodes(node).and_then(|nodes| exactly_one(&nodes));
+            leader.and_then(|leader| node.map(|node| vec![Action::RemoveNode { leader, node }]))
+        }
+        Command::Transfer { leader, target } => {
+            let leader = match leader {
+                Some(targets) => resolver
+                    .nodes(targets)
+                    .and_then(|nodes| exactly_one(&nodes)),
+                None => resolver.leader(),
+            };
+            let target = resolver.nodes(target).and_then(|nodes| exactly_one(&nodes));
+            leader.and_then(|leader| target.map(|target| vec![Action::Transfer { leader, target }]))
+        }
         Command::Partition(groups) => partition(groups, resolver),
         Command::Deliver(filter) => resolver
             .messages(filter)
@@ -150,6 +173,7 @@ pub fn actions_of(
         | Command::Timeline { .. }
         | Command::Rules { .. }
         | Command::Search(_)
+        | Command::Members { .. }
         | Command::Pause
         | Command::Resume
         | Command::Speed(_)
@@ -163,6 +187,17 @@ pub fn actions_of(
         | Command::Quit => return None,
     };
     Some(actions)
+}
+
+/// The one node of `nodes`, or an error saying it needs exactly one.
+fn exactly_one(nodes: &[NodeId]) -> Result<NodeId, String> {
+    match nodes {
+        [node] => Ok(*node),
+        _ => Err(format!(
+            "this needs exactly one node, but that names {}",
+            names(nodes)
+        )),
+    }
 }
 
 /// `partition A | B ...` with each group resolved; a node in two groups is an error.
@@ -187,13 +222,15 @@ fn partition(groups: &[Targets], resolver: &impl Resolver) -> Result<Vec<Action>
 fn is_an_answer(action: &Action, error: &ClusterError) -> bool {
     matches!(
         (action, error),
-        (Action::Submit { .. }, ClusterError::NotLeader { .. })
-            | (
-                Action::Snapshot(_),
-                ClusterError::Snapshot { .. }
-                    | ClusterError::NothingToSnapshot { .. }
-                    | ClusterError::Down(_)
-            )
+        (
+            Action::Submit { .. },
+            ClusterError::NotLeader { .. } | ClusterError::Transferring { .. }
+        ) | (
+            Action::Snapshot(_),
+            ClusterError::Snapshot { .. }
+                | ClusterError::NothingToSnapshot { .. }
+                | ClusterError::Down(_)
+        )
     )
 }
 
@@ -258,6 +295,12 @@ fn describe(
         Outcome::Snapshotted { node, index } => {
             format!("n{node} snapshotted through index {index}")
         }
+        Outcome::TimedOut(status) if status.pre_candidate => format!(
+            "n{}'s election timer fired: pre-candidate in term {}, asking for pre-votes for term {}",
+            status.id,
+            status.term,
+            status.term + 1
+        ),
         Outcome::TimedOut(status) => format!(
             "n{}'s election timer fired: {:?} in term {}",
             status.id, status.role, status.term
@@ -270,6 +313,30 @@ fn describe(
         } => describe_delivery(message, *fate, sent, events),
         Outcome::Sent { .. } => describe_sent(outcome),
         Outcome::MessageDropped(message) => format!("dropped {}", message_line(message)),
+        Outcome::NodeAdded {
+            node,
+            leader,
+            index,
+        } => format!(
+            "n{node} started, empty; n{leader} adds it as a learner with entry {index}: it catches up, then n{leader} makes it a voter"
+        ),
+        Outcome::NodeRemoving {
+            node,
+            leader,
+            index,
+        } if cluster.is_removed(*node) => format!(
+            "n{node} was in no configuration n{leader} knows of: it is shut down (the last committed configuration is at {index})"
+        ),
+        Outcome::NodeRemoving {
+            node,
+            leader,
+            index,
+        } => format!(
+            "n{leader} removes n{node} with entry {index}: n{node} stops counting now and leaves once the entry commits"
+        ),
+        Outcome::Transferring { leader, target } => format!(
+            "n{leader} hands its leadership to n{target}: it takes no commands until n{target} is caught up and elected (or an election timeout passes)"
+        ),
         Outcome::Done => describe_change(cluster, action),
     }
 }
@@ -284,7 +351,9 @@ fn describe_change(cluster: &Cluster, action: &Action) -> String {
                 .iter()
                 .map(|group| format!("{{{}}}", names(group)))
                 .collect();
-            let alone: Vec<NodeId> = (1..=cluster.size())
+            let alone: Vec<NodeId> = cluster
+                .nodes()
+                .into_iter()
                 .filter(|id| !groups.iter().flatten().any(|other| other == id))
                 .collect();
             let mut text = format!("partitioned: {}", shown.join(" | "));
@@ -331,6 +400,10 @@ fn describe_change(cluster: &Cluster, action: &Action) -> String {
             ),
             Setting::CoarseBackup(true) => "after a conflict, a leader backs up to the follower's first entry of the conflicting term from now on".to_string(),
             Setting::CoarseBackup(false) => "after a conflict, a leader backs up exactly to where the logs diverge from now on".to_string(),
+            Setting::Feature(feature, on) => format!(
+                "{feature} switched {} on every node from its next step",
+                if *on { "on" } else { "off" }
+            ),
         },
         Action::LinkDelay {
             from,
@@ -366,6 +439,9 @@ fn describe_change(cluster: &Cluster, action: &Action) -> String {
         | Action::Timeout(_)
         | Action::Heartbeat(_)
         | Action::Flush(_)
+        | Action::Transfer { .. }
+        | Action::AddNode { .. }
+        | Action::RemoveNode { .. }
         | Action::Deliver(_)
         | Action::DropMessage(_) => {
             unreachable!("`{action}` has an outcome of its own, not Done")

@@ -88,13 +88,27 @@ impl Op {
     }
 }
 
-/// A role in `expect role`, or `down`.
+/// A role in `expect role`, or `down`; or a place in the configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RoleOrDown {
     /// Up, in this role.
     Role(Role),
     /// Crashed.
     Down,
+    /// Up, and a learner in the configuration it uses (§4.2.1).
+    Learner,
+    /// Removed from the cluster by a committed configuration.
+    Removed,
+}
+
+/// A configuration as `expect members` and `wait members` state it: its voters, and
+/// its learners if given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembersWanted {
+    /// The voters, in id order.
+    pub voters: Vec<NodeId>,
+    /// The learners, in id order; `None` to leave them unchecked.
+    pub learners: Option<Vec<NodeId>>,
 }
 
 /// A number in a node's status, for `expect FIELD NODES OP N`.
@@ -145,6 +159,8 @@ pub enum WaitFor {
         /// On how many.
         on: Quorum,
     },
+    /// Every up member uses this configuration.
+    Members(MembersWanted),
     /// Just time.
     Ticks(u64),
 }
@@ -209,6 +225,8 @@ pub enum Expectation {
     NoMessage(MessageFilter),
     /// These nodes map `key` to `value` (or lack `key` if `None`).
     Kv(Targets, String, Option<String>),
+    /// These nodes use this configuration.
+    Members(Targets, MembersWanted),
     /// Every up node's log agrees with every other's.
     LogsMatch,
     /// The checker found nothing wrong.
@@ -326,6 +344,25 @@ pub enum Command {
     },
     /// `search ...`
     Search(SearchRequest),
+    /// `members [NODES]`
+    Members {
+        /// Which nodes (all members by default).
+        nodes: Option<Targets>,
+        /// As JSON.
+        json: bool,
+    },
+    /// `add-node [@LEADER]`
+    AddNode {
+        /// The leader asked (the leader by default).
+        leader: Option<Targets>,
+    },
+    /// `remove-node [@LEADER] NODE`
+    RemoveNode {
+        /// The leader asked (the leader by default).
+        leader: Option<Targets>,
+        /// The node to remove.
+        node: Targets,
+    },
     /// `submit [@NODE] TEXT`
     Submit {
         /// To whom (the leader by default).
@@ -373,6 +410,13 @@ pub enum Command {
     },
     /// `source FILE`: run a script's lines in this session.
     Source(String),
+    /// `transfer [@LEADER] NODE`
+    Transfer {
+        /// The leader asked (the leader by default).
+        leader: Option<Targets>,
+        /// The node to take over.
+        target: Targets,
+    },
     /// `pause`
     Pause,
     /// `resume`
@@ -418,14 +462,15 @@ impl Command {
             | Command::Stats { json }
             | Command::Messages { json }
             | Command::Digest { json }
-            | Command::Progress { json, .. } => *json,
+            | Command::Progress { json, .. }
+            | Command::Members { json, .. } => *json,
             _ => false,
         }
     }
 }
 
 /// The largest cluster.
-pub const MAX_NODES: usize = 15;
+pub use crate::cluster::MAX_NODES;
 
 /// The message types, as `messages` shows them and filters name them.
 pub const MESSAGE_TYPES: &[&str] = &[
@@ -435,6 +480,9 @@ pub const MESSAGE_TYPES: &[&str] = &[
     "AppendEntriesReply",
     "InstallSnapshot",
     "InstallSnapshotReply",
+    "PreVote",
+    "PreVoteReply",
+    "TimeoutNow",
 ];
 
 /// Which messages in flight a command picks: all of them, narrowed by sender,

@@ -76,6 +76,7 @@ pub fn execute_on(
             views::timeline(cluster, ticks, nodes.as_deref(), json)?
         }
         Command::Rules { json } => views::rules(cluster, json),
+        Command::Members { nodes, json } => views::members(cluster, nodes.as_deref(), json)?,
         Command::Expect(expectation) => expect(cluster, &expectation)?,
         Command::Stabilize(nodes) => stepping::stabilize(cluster, nodes.as_deref())?,
         Command::Progress { leader, json } => views::progress(cluster, leader.as_deref(), json)?,
@@ -90,6 +91,9 @@ pub fn execute_on(
         | Command::Timeout(_)
         | Command::Heartbeat(_)
         | Command::Flush(_)
+        | Command::Transfer { .. }
+        | Command::AddNode { .. }
+        | Command::RemoveNode { .. }
         | Command::Deliver(_)
         | Command::DropMessages(_) => {
             unreachable!("commands that change the cluster are actions")

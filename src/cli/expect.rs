@@ -3,16 +3,20 @@
 
 use colored::Colorize;
 
-use super::command::{Expectation, Field, Op, Quorum, RoleOrDown, Target, targets_text};
+use super::command::{
+    Expectation, Field, MembersWanted, Op, Quorum, RoleOrDown, Target, targets_text,
+};
 use super::error::ExecError;
 use super::expect_detail as detail;
 use super::target::{names, resolve, resolve_one};
 use crate::cluster::{Cluster, Invariant, NodeStatus};
-use crate::raft::{Index, NodeId};
+use crate::raft::{Index, Membership, NodeId};
 
 /// Every node's role and term in one line, for failure messages.
 pub fn roles_summary(cluster: &Cluster) -> String {
-    let parts: Vec<String> = (1..=cluster.size())
+    let parts: Vec<String> = cluster
+        .nodes()
+        .into_iter()
         .map(|id| {
             let status = cluster.status(id);
             let role = role_name(&status);
@@ -43,7 +47,8 @@ pub fn committed_on(
     index: u64,
     quorum: &Quorum,
 ) -> Result<(bool, String), ExecError> {
-    let size = cluster.size();
+    let members = cluster.nodes();
+    let size = members.len();
     if let Quorum::AtLeast(count) = quorum
         && *count > size
     {
@@ -52,7 +57,7 @@ pub fn committed_on(
             if size == 1 { "" } else { "s" }
         )));
     }
-    let statuses: Vec<NodeStatus> = (1..=size).map(|id| cluster.status(id)).collect();
+    let statuses: Vec<NodeStatus> = members.iter().map(|&id| cluster.status(id)).collect();
     let have: Vec<NodeId> = statuses
         .iter()
         .filter(|status| status.up && status.commit_index >= index)
@@ -119,6 +124,7 @@ pub fn expect(cluster: &mut Cluster, expectation: &Expectation) -> Result<String
         } => detail::expect_message(cluster, from, to, kind, fields),
         Expectation::NoMessage(filter) => detail::expect_no_message(cluster, filter),
         Expectation::Kv(targets, key, value) => expect_kv(cluster, targets, key, value.as_deref()),
+        Expectation::Members(targets, wanted) => expect_members(cluster, targets, wanted),
         Expectation::LogsMatch => logs_match(cluster),
         Expectation::NoViolations => expect_no_violations(cluster),
         Expectation::Digest(wanted) => expect_digest(cluster, *wanted),
@@ -204,11 +210,64 @@ fn expect_no_leader(cluster: &Cluster) -> Result<String, ExecError> {
 
 /// A node's role as views name it, or `down`.
 pub fn role_name(status: &NodeStatus) -> String {
-    if status.up {
-        format!("{:?}", status.role).to_lowercase()
-    } else {
-        "down".to_string()
+    crate::cli::render::role(status).input
+}
+
+/// Whether `status`'s configuration is the one `wanted` states.
+pub fn members_match(status: &NodeStatus, wanted: &MembersWanted) -> bool {
+    let configuration = &status.configuration;
+    configuration
+        .voters
+        .iter()
+        .copied()
+        .eq(wanted.voters.iter().copied())
+        && wanted.learners.as_ref().is_none_or(|learners| {
+            configuration
+                .learners
+                .iter()
+                .copied()
+                .eq(learners.iter().copied())
+        })
+}
+
+/// A configuration as `expect members` states it: `1,2,3` or `1,2,3 learners 6`.
+pub fn describe_members(wanted: &MembersWanted) -> String {
+    let list = |ids: &[NodeId]| {
+        ids.iter()
+            .map(|id| id.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match &wanted.learners {
+        Some(learners) => format!("{} learners {}", list(&wanted.voters), list(learners)),
+        None => list(&wanted.voters),
     }
+}
+
+/// `expect members NODES = VOTERS [learners NODES]`.
+fn expect_members(
+    cluster: &Cluster,
+    targets: &[Target],
+    wanted: &MembersWanted,
+) -> Result<String, ExecError> {
+    let nodes = resolve(cluster, targets)?;
+    for &id in &nodes {
+        let status = cluster.status(id);
+        if !members_match(&status, wanted) {
+            return failed(format!(
+                "expected n{id} to use voters {}, saw {} (entry {})",
+                describe_members(wanted),
+                status.configuration,
+                status.configuration_index
+            ));
+        }
+    }
+    passed(format!(
+        "{} use{} voters {}",
+        names(&nodes),
+        if nodes.len() == 1 { "s" } else { "" },
+        describe_members(wanted)
+    ))
 }
 
 /// `expect role NODES ROLE`.
@@ -221,12 +280,16 @@ fn expect_role(
     let wanted_text = match wanted {
         RoleOrDown::Down => "down".to_string(),
         RoleOrDown::Role(role) => format!("{role:?}").to_lowercase(),
+        RoleOrDown::Learner => "a learner".to_string(),
+        RoleOrDown::Removed => "removed".to_string(),
     };
     for &id in &nodes {
         let status = cluster.status(id);
         let matches = match wanted {
-            RoleOrDown::Down => !status.up,
+            RoleOrDown::Down => !status.up && !status.removed,
             RoleOrDown::Role(role) => status.up && status.role == role,
+            RoleOrDown::Learner => status.up && status.membership == Membership::Learner,
+            RoleOrDown::Removed => status.removed,
         };
         if !matches {
             return failed(format!(
@@ -343,7 +406,9 @@ fn expect_digest(cluster: &Cluster, wanted: u64) -> Result<String, ExecError> {
 /// Every up node's log holds the same entries as every other wherever both hold one,
 /// and all end at the same index.
 fn logs_match(cluster: &mut Cluster) -> Result<String, ExecError> {
-    let up: Vec<NodeId> = (1..=cluster.size())
+    let up: Vec<NodeId> = cluster
+        .nodes()
+        .into_iter()
         .filter(|&id| cluster.is_up(id))
         .collect();
     let mut views = Vec::new();

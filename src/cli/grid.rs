@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::render::{in_term_color, node_name, visible_width};
 use crate::cluster::NodeStatus;
-use crate::raft::{Index, Log};
+use crate::raft::{EntryKind, Index, Log};
 
 /// One node's log for the `log` view.
 #[derive(Debug, Serialize)]
@@ -50,9 +50,15 @@ pub fn log_grid(rows: &[LogRow], range: Option<(Index, Index)>, width: usize) ->
         .flat_map(|row| row.log.iter().map(|entry| entry.term))
         .max()
         .unwrap_or(0);
-    // A cell holds an index in the header, and a term with its `*` in a row.
+    // A cell holds an index in the header, and a term with its `*` in a row (and the
+    // mark of a no-op or configuration entry, `·` or `m`, when there is one).
+    let marked = rows
+        .iter()
+        .any(|row| row.log.iter().any(|entry| !entry.kind.is_command()));
     let end = range.map_or(last, |(_, to)| to.min(last));
-    let cell = digits(end).max(digits(max_term) + 1).max(2);
+    let cell = digits(end)
+        .max(digits(max_term) + 1 + usize::from(marked))
+        .max(2);
     let fits = (width.saturating_sub(LABEL + 1) / (cell + 1)).max(1) as u64;
     let (first, end) = match range {
         Some((from, _)) if from > last => {
@@ -83,10 +89,11 @@ pub fn log_grid(rows: &[LogRow], range: Option<(Index, Index)>, width: usize) ->
                 } else {
                     " "
                 };
-                lines.push(format!(
-                    "entry {index:>width$}{mark} {term}  {}",
-                    entry.command
-                ));
+                let what = match &entry.kind {
+                    EntryKind::Command => entry.command.to_string(),
+                    other => format!("({other})").cyan().to_string(),
+                };
+                lines.push(format!("entry {index:>width$}{mark} {term}  {what}"));
             }
         }
     }
@@ -109,6 +116,13 @@ pub fn log_grid(rows: &[LogRow], range: Option<(Index, Index)>, width: usize) ->
         );
     }
     lines.push(LEGEND.dimmed().to_string());
+    if marked {
+        lines.push(
+            "·T is a leader's no-op of term T; mT a membership (configuration) entry"
+                .dimmed()
+                .to_string(),
+        );
+    }
     lines.join("\n")
 }
 
@@ -136,10 +150,16 @@ fn grid_row(row: &LogRow, first: Index, end: Index, cell: usize) -> String {
         let text = if index <= row.log.snapshot_index() {
             "#".repeat(cell).dimmed().to_string()
         } else if let Some(entry) = row.log.get(index) {
+            let kind = match entry.kind {
+                EntryKind::Command => "",
+                EntryKind::NoOp => "·",
+                EntryKind::Configuration(_) => "m",
+            };
             if index <= status.commit_index {
-                in_term_color(entry.term, &format!("{:>cell$}", entry.term)).to_string()
+                let text = format!("{:>cell$}", format!("{kind}{}", entry.term));
+                in_term_color(entry.term, &text).to_string()
             } else {
-                let text = format!("{:>cell$}", format!("*{}", entry.term));
+                let text = format!("{:>cell$}", format!("*{kind}{}", entry.term));
                 in_term_color(entry.term, &text).dimmed().to_string()
             }
         } else {
@@ -165,6 +185,7 @@ mod tests {
                 index: position as u64 + 1,
                 term,
                 command: format!("c{}", position + 1).as_str().into(),
+                kind: Default::default(),
             });
         }
         LogRow {
@@ -185,6 +206,12 @@ mod tests {
                 timer_length: Some(15),
                 timer_elapsed: Some(5),
                 votes: None,
+                pre_candidate: false,
+                transferring_to: None,
+                membership: crate::raft::Membership::Voter,
+                configuration: std::sync::Arc::new(crate::raft::Configuration::with_voters(1..=3)),
+                configuration_index: 0,
+                removed: false,
             },
             log,
         }

@@ -47,7 +47,7 @@ pub fn help(topic: Option<&str>) -> Result<String, ExecError> {
             if spec.name == "set" {
                 for setting in SETTINGS {
                     let name = format!("{} {}", setting.name, setting.value);
-                    text.push_str(&format!("\n  {:<17} {}", name.bold(), setting.summary));
+                    text.push_str(&format!("\n  {:<19} {}", name.bold(), setting.summary));
                 }
             }
             // `expect` and `wait`: each form on its own line, with a line to copy.

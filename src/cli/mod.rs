@@ -115,6 +115,15 @@ pub struct Args {
     /// `rules` command lists them)
     #[arg(long = "break", global = true, value_name = "RULE", value_parser = parse_rule_arg)]
     pub broken: Vec<Rule>,
+    /// Switch pre-vote on (dissertation §9.6; at the prompt: `set pre-vote on|off`)
+    #[arg(long, global = true)]
+    pub pre_vote: bool,
+    /// Switch check-quorum on (§6.2; at the prompt: `set check-quorum on|off`)
+    #[arg(long, global = true)]
+    pub check_quorum: bool,
+    /// Switch the leader no-op on (§8; at the prompt: `set no-op on|off`)
+    #[arg(long, global = true)]
+    pub no_op: bool,
     /// What to do (default: the interactive playground)
     #[command(subcommand)]
     pub command: Option<Subcommands>,
@@ -146,7 +155,7 @@ pub enum Subcommands {
     Watch,
     /// Run seeded chaos schedules and check every safety property (see `--help`)
     #[command(
-        after_help = "Examples:\n  raft-playground chaos --seeds 1000          seeds 0..1000\n  raft-playground chaos --from 5000 --seeds 200\n  raft-playground chaos --seed 1234 > s.txt   run one seed, printing its schedule as a script\n  raft-playground run s.txt                   replay it: same end state, same history digest"
+        after_help = "Examples:\n  raft-playground chaos --seeds 1000          seeds 0..1000\n  raft-playground chaos --from 5000 --seeds 200\n  raft-playground chaos --seed 1234 > s.txt   run one seed, printing its schedule as a script\n  raft-playground run s.txt                   replay it: same end state, same history digest\n  raft-playground chaos --pre-vote --check-quorum --membership --seeds 2000\n  raft-playground chaos --every-combination --membership --toggle --seeds 2000\n                                              the 8 switch combinations, 2000 seeds each"
     )]
     Chaos {
         /// Run this one seed and print its schedule as a script for `run`
@@ -163,6 +172,15 @@ pub enum Subcommands {
         /// duplicates; small batches)
         #[arg(long)]
         hard_cases: bool,
+        /// Also draw membership changes (add-node, remove-node) and transfers
+        #[arg(long)]
+        membership: bool,
+        /// Also draw steps that switch pre-vote, check-quorum and the no-op on or off
+        #[arg(long)]
+        toggle: bool,
+        /// Run the seeds once per combination of the three switches (all 8)
+        #[arg(long, conflicts_with = "seed")]
+        every_combination: bool,
     },
     /// Search seeded chaos schedules (hard cases included) for a run in which the
     /// checker reports a violation, shrink it, and print it as a script for `run`
@@ -213,6 +231,9 @@ pub fn main() -> ExitCode {
             .seed(args.seed.unwrap_or(default_seed))
             .recorded();
         config.raft.broken = broken;
+        config.raft.features.pre_vote = args.pre_vote;
+        config.raft.features.check_quorum = args.check_quorum;
+        config.raft.features.leader_no_op = args.no_op;
         config
     };
     let record = args.record.clone();
@@ -234,14 +255,44 @@ pub fn main() -> ExitCode {
             from,
             seeds,
             hard_cases,
+            membership,
+            toggle,
+            every_combination,
         }) => {
-            let options = ChaosOptions {
+            let base = ChaosOptions {
                 broken,
                 nodes: args.nodes.map(|nodes| nodes as usize),
                 hard_cases: *hard_cases,
+                features: config(0).raft.features,
+                membership: *membership,
+                toggle: *toggle,
                 ..ChaosOptions::default()
             };
-            run_chaos(*seed, *from, *seeds, &options)
+            let options: Vec<ChaosOptions> = if *every_combination {
+                ChaosOptions::every_combination(*membership, *toggle)
+                    .into_iter()
+                    .map(|combination| ChaosOptions {
+                        features: combination.features,
+                        ..base.clone()
+                    })
+                    .collect()
+            } else {
+                vec![base]
+            };
+            match seed {
+                Some(seed) => replay_chaos(*seed, &options[0]),
+                None => {
+                    let failed = options
+                        .iter()
+                        .filter(|options| !run_chaos(*from, *seeds, options))
+                        .count();
+                    if failed == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+            }
         }
         Some(Subcommands::Search {
             seeds,
@@ -301,30 +352,33 @@ fn no_color_requested(value: Option<&std::ffi::OsStr>) -> bool {
     value.is_some_and(|value| !value.is_empty())
 }
 
-/// Runs chaos seeds, or replays one and prints its schedule as a script that
-/// `raft-playground run` replays to the same end (every line but the script's own
-/// is a `#` comment); exit status 1 if any failed.
-fn run_chaos(replay: Option<u64>, from: u64, count: u64, options: &ChaosOptions) -> ExitCode {
-    if let Some(seed) = replay {
-        let report = crate::chaos::run_with(seed, options);
-        print!("{}", report.script());
-        return match report.failure {
-            None => {
-                let summary = format!(
-                    "seed {seed} passed: {} ticks, {} commands accepted, {} seen committed",
-                    report.ticks, report.submitted, report.committed
-                );
-                println!("# {}", summary.green());
-                ExitCode::SUCCESS
+/// Replays one chaos seed and prints its schedule as a script that `raft-playground
+/// run` replays to the same end (every line but the script's own is a `#` comment);
+/// exit status 1 if it failed.
+fn replay_chaos(seed: u64, options: &ChaosOptions) -> ExitCode {
+    let report = crate::chaos::run_with(seed, options);
+    print!("{}", report.script());
+    match report.failure {
+        None => {
+            let summary = format!(
+                "seed {seed} passed: {} ticks, {} commands accepted, {} seen committed",
+                report.ticks, report.submitted, report.committed
+            );
+            println!("# {}", summary.green());
+            ExitCode::SUCCESS
+        }
+        Some(failure) => {
+            for line in failure.lines() {
+                println!("# {}", line.red());
             }
-            Some(failure) => {
-                for line in failure.lines() {
-                    println!("# {}", line.red());
-                }
-                ExitCode::FAILURE
-            }
-        };
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// Runs `count` chaos seeds from `from` with `options` and prints a summary; true if
+/// every seed passed.
+fn run_chaos(from: u64, count: u64, options: &ChaosOptions) -> bool {
     let start = std::time::Instant::now();
     let (mut ticks, mut failed) = (0, Vec::new());
     let end = from.saturating_add(count);
@@ -338,20 +392,21 @@ fn run_chaos(replay: Option<u64>, from: u64, count: u64, options: &ChaosOptions)
     }
     let elapsed = start.elapsed().as_secs_f64();
     let summary = format!(
-        "chaos seeds {from}..{end}: {count} run, {} failed, {ticks} ticks in {elapsed:.1} s ({:.0} seeds/s)",
+        "chaos seeds {from}..{end}{}: {count} run, {} failed, {ticks} ticks in {elapsed:.1} s ({:.0} seeds/s)",
+        options.describe(),
         failed.len(),
         count as f64 / elapsed.max(1e-9)
     );
     if failed.is_empty() {
         println!("{}", summary.green());
-        ExitCode::SUCCESS
+        true
     } else {
         println!(
             "{} {}",
             summary.red(),
             format!("failed seeds: {failed:?}").red()
         );
-        ExitCode::FAILURE
+        false
     }
 }
 

@@ -5,11 +5,11 @@
 
 use super::actions::{Concrete, actions_of};
 use super::command::{
-    COMMANDS, Command, DEFAULT_SEARCH_SEEDS, ExportFormat, MAX_NODES, MAX_TICKS, MessageFilter,
-    SearchRequest, Target, Targets, usage_of,
+    COMMANDS, Command, DEFAULT_SEARCH_SEEDS, ExportFormat, MAX_NODES, MAX_TICKS, MembersWanted,
+    MessageFilter, SearchRequest, Target, Targets, usage_of,
 };
 use super::parse_check::{parse_expect, parse_filter, parse_wait};
-use crate::cluster::action::MAX_LATENCY;
+use crate::cluster::action::{MAX_LATENCY, SETTINGS};
 use crate::cluster::{Action, Invariant, Setting};
 use crate::raft::{NodeId, Rule};
 
@@ -75,6 +75,12 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
         "help" | "?" => Command::Help(one_optional(name, &words)?.map(str::to_string)),
         "cluster" => parse_cluster(&words)?,
         "status" => view(name, &words, Command::Status { json })?,
+        "members" => Command::Members {
+            nodes: one_optional(name, &words)?
+                .map(|text| parse_targets(name, text))
+                .transpose()?,
+            json,
+        },
         "progress" => Command::Progress {
             leader: one_optional(name, &words)?
                 .map(|text| parse_targets(name, text))
@@ -131,6 +137,26 @@ pub fn parse(line: &str) -> Result<Option<Command>, ParseError> {
             [_, extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
         },
         "timeout" => Command::Timeout(one_targets(name, &words)?),
+        "transfer" => parse_transfer(&words)?,
+        "add-node" => match words.as_slice() {
+            [] => Command::AddNode { leader: None },
+            [leader] => Command::AddNode {
+                leader: Some(parse_leader(name, leader)?),
+            },
+            [_, extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
+        },
+        "remove-node" => match words.as_slice() {
+            [node] if !node.starts_with('@') => Command::RemoveNode {
+                leader: None,
+                node: parse_targets(name, node)?,
+            },
+            [leader, node] => Command::RemoveNode {
+                leader: Some(parse_leader(name, leader)?),
+                node: parse_targets(name, node)?,
+            },
+            [] | [_] => return Err(usage(name, "missing the node to remove")),
+            [_, _, extra, ..] => return Err(usage(name, format!("unexpected `{extra}`"))),
+        },
         "flush" => Command::Flush(one_targets(name, &words)?),
         "stabilize" => Command::Stabilize(
             one_optional(name, &words)?
@@ -586,6 +612,86 @@ fn parse_submit(rest: &str) -> Result<Command, ParseError> {
     })
 }
 
+/// `@LEADER`: the node a membership change or a transfer is asked of.
+fn parse_leader(name: &str, word: &str) -> Result<Targets, ParseError> {
+    match word.strip_prefix('@') {
+        Some(leader) => parse_targets(name, leader),
+        None => Err(usage(
+            name,
+            format!("expected `@LEADER` (like @1), not `{}`", shorten(word)),
+        )),
+    }
+}
+
+/// `= VOTERS [learners NODES]`: a configuration for `expect members` and `wait
+/// members`, node numbers only (what a configuration holds does not depend on who
+/// leads).
+pub(super) fn parse_members(name: &str, words: &[&str]) -> Result<MembersWanted, ParseError> {
+    let ids = |text: &str| -> Result<Vec<NodeId>, ParseError> {
+        let mut ids = Vec::new();
+        for target in parse_targets(name, text)? {
+            match target {
+                Target::Node(id) => ids.push(id),
+                Target::Leader | Target::Followers | Target::All => {
+                    return Err(usage(
+                        name,
+                        "list the members by number, like 1,2,3 (leader, followers and all change)",
+                    ));
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    };
+    match words {
+        ["=" | "==", voters] => Ok(MembersWanted {
+            voters: ids(voters)?,
+            learners: None,
+        }),
+        ["=" | "==", voters, "learners", learners] => Ok(MembersWanted {
+            voters: ids(voters)?,
+            learners: Some(ids(learners)?),
+        }),
+        ["=" | "==", _, "learners"] => Err(usage(name, "missing the learners after `learners`")),
+        ["=" | "==", _, extra, ..] => Err(usage(name, format!("unexpected `{}`", shorten(extra)))),
+        [first, ..] if *first != "=" && *first != "==" => Err(usage(
+            name,
+            format!(
+                "expected `= VOTERS` (like = 1,2,3), got `{}`",
+                shorten(first)
+            ),
+        )),
+        _ => Err(usage(name, "missing the voters after `=`")),
+    }
+}
+
+/// `transfer [@LEADER] NODE`.
+fn parse_transfer(words: &[&str]) -> Result<Command, ParseError> {
+    let name = "transfer";
+    match words {
+        [leader, target] => match leader.strip_prefix('@') {
+            Some(leader) => Ok(Command::Transfer {
+                leader: Some(parse_targets(name, leader)?),
+                target: parse_targets(name, target)?,
+            }),
+            None => Err(usage(
+                name,
+                format!("expected `@LEADER` before the node, not `{leader}`"),
+            )),
+        },
+        [target] if target.starts_with('@') => {
+            Err(usage(name, "missing the node to hand leadership to"))
+        }
+        [target] => Ok(Command::Transfer {
+            leader: None,
+            target: parse_targets(name, target)?,
+        }),
+        [] => Err(usage(name, "missing the node to hand leadership to")),
+        [_, _, extra, ..] => Err(usage(name, format!("unexpected `{extra}`"))),
+    }
+}
+
 /// `partition NODES | NODES ...`, or one group alone: `partition NODES` (every node
 /// it does not name is alone).
 fn parse_partition(rest: &str) -> Result<Command, ParseError> {
@@ -777,7 +883,7 @@ fn parse_set(words: &[&str]) -> Result<Command, ParseError> {
         [setting, value] => Setting::parse(setting, value)
             .map(|setting| Command::Act(Action::Set(setting)))
             .map_err(|problem| {
-                if Setting::parse(setting, "1").is_err() {
+                if !SETTINGS.iter().any(|spec| spec.name == *setting) {
                     // Not a setting: perhaps a key-value command without its `submit`.
                     usage(
                         name,
@@ -812,7 +918,7 @@ fn parse_switch(name: &str, text: &str) -> Result<bool, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::command::{Expectation, FORMS, Field, Op, Quorum, WaitFor};
+    use crate::cli::command::{Expectation, FORMS, Field, Op, Quorum, RoleOrDown, WaitFor};
 
     fn ok(line: &str) -> Command {
         parse(line)
@@ -995,8 +1101,77 @@ mod tests {
             }
         );
         assert!(err("expect role 1 king").contains("leader, candidate"));
-        assert!(err("wait forever").contains("leader, commit, role, term, ticks"));
+        assert!(err("wait forever").contains("leader, commit, role, term, members, ticks"));
         assert!(err("expect").contains("missing"));
+        assert_eq!(
+            ok("expect members 1,2 = 3,1,2 learners 6"),
+            Command::Expect(Expectation::Members(
+                vec![Target::Node(1), Target::Node(2)],
+                MembersWanted {
+                    voters: vec![1, 2, 3],
+                    learners: Some(vec![6])
+                }
+            ))
+        );
+        assert_eq!(
+            ok("wait members = 2,3,4 within 50"),
+            Command::Wait {
+                until: WaitFor::Members(MembersWanted {
+                    voters: vec![2, 3, 4],
+                    learners: None
+                }),
+                within: Some(50)
+            }
+        );
+        assert_eq!(
+            ok("expect role 6 learner"),
+            Command::Expect(Expectation::Role(
+                vec![Target::Node(6)],
+                RoleOrDown::Learner
+            ))
+        );
+        assert!(err("expect members 1 = leader").contains("by number"));
+        assert!(err("expect members 1 1,2").contains("expected `= VOTERS`"));
+        assert!(err("wait members =").contains("missing the voters"));
+        assert!(err("expect members 1 = 1 learners").contains("missing the learners"));
+        assert!(err("expect members 1 = 1 voters 2").contains("unexpected `voters`"));
+    }
+
+    #[test]
+    fn membership_commands() {
+        assert_eq!(ok("add-node"), Command::AddNode { leader: None });
+        assert_eq!(
+            ok("add-node @n2"),
+            Command::AddNode {
+                leader: Some(vec![Target::Node(2)])
+            }
+        );
+        assert_eq!(
+            ok("remove-node @leader 3"),
+            Command::RemoveNode {
+                leader: Some(vec![Target::Leader]),
+                node: vec![Target::Node(3)]
+            }
+        );
+        assert_eq!(
+            ok("members 1,2 --json"),
+            Command::Members {
+                nodes: Some(vec![Target::Node(1), Target::Node(2)]),
+                json: true
+            }
+        );
+        assert_eq!(
+            parse_action("remove-node @2 5"),
+            Ok(Action::RemoveNode { leader: 2, node: 5 })
+        );
+        assert!(err("add-node 2").contains("expected `@LEADER`"));
+        assert!(err("remove-node").contains("missing the node"));
+        assert!(err("remove-node @1").contains("missing the node"));
+        assert!(err("remove-node @1 2 3").contains("unexpected `3`"));
+        assert!(
+            parse_action("add-node").is_err(),
+            "an action names its leader"
+        );
     }
 
     #[test]

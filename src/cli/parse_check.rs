@@ -7,8 +7,8 @@ use super::command::{
     Op, PROGRESS_STATES, Quorum, RoleOrDown, Target, WAIT_FORMS, WaitFor, form_of,
 };
 use super::parse::{
-    ParseError, parse_invariant, parse_number, parse_target, parse_targets, parse_ticks, shorten,
-    split_word, usage,
+    ParseError, parse_invariant, parse_members, parse_number, parse_target, parse_targets,
+    parse_ticks, shorten, split_word, usage,
 };
 use super::stepping::MESSAGE_FIELDS;
 use crate::raft::Role;
@@ -103,6 +103,7 @@ pub(super) fn parse_wait(words: &[&str]) -> Result<Command, ParseError> {
             parse_number(name, value, "a term")?,
         ),
         ["ticks", count] => WaitFor::Ticks(parse_ticks(name, count)?),
+        ["members", rest @ ..] => WaitFor::Members(parse_members(name, rest)?),
         [form, ..] if WAIT_FORMS.contains(form) => {
             return Err(usage(name, format!("wrong arguments for `wait {form}`")));
         }
@@ -127,10 +128,12 @@ fn parse_role(name: &str, text: &str) -> Result<RoleOrDown, ParseError> {
         "candidate" => Ok(RoleOrDown::Role(Role::Candidate)),
         "follower" => Ok(RoleOrDown::Role(Role::Follower)),
         "down" => Ok(RoleOrDown::Down),
+        "learner" => Ok(RoleOrDown::Learner),
+        "removed" => Ok(RoleOrDown::Removed),
         other => Err(usage(
             name,
             format!(
-                "expected leader, candidate, follower or down, got `{}`",
+                "expected leader, candidate, follower, learner, down or removed, got `{}`",
                 shorten(other)
             ),
         )),
@@ -410,6 +413,9 @@ pub(super) fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
                 key.to_string(),
                 (!value.is_empty()).then(|| value.to_string()),
             )
+        }
+        ["members", nodes, rest @ ..] => {
+            Expectation::Members(parse_targets(name, nodes)?, parse_members(name, rest)?)
         }
         ["logs-match"] => Expectation::LogsMatch,
         ["no-violations"] => Expectation::NoViolations,

@@ -10,15 +10,32 @@ use serde::Serialize;
 use crate::cluster::NodeStatus;
 use crate::cluster::router::{InFlight, Stats};
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::raft::{AppendOutcome, Event, Index, Message, MessageInfo, NodeId, Role, Term};
+use crate::raft::{
+    AppendOutcome, Event, Feature, Index, Membership, Message, MessageInfo, NodeId, Role, Term,
+};
 
 /// A role, colored: leader green, candidate yellow, follower plain, down red.
 pub fn role(status: &NodeStatus) -> ColoredString {
+    if status.removed {
+        return "removed".dimmed();
+    }
     if !status.up {
         return "down".red().bold();
     }
+    if status.role == Role::Follower {
+        match status.membership {
+            Membership::Learner => return "learner".cyan(),
+            // A node just added that has not heard of its own addition yet.
+            Membership::Outside => return "joining".cyan(),
+            Membership::Voter => {}
+        }
+    }
     match status.role {
-        Role::Leader => "leader".green().bold(),
+        Role::Leader => match status.transferring_to {
+            Some(target) => format!("leader → n{target}").green().bold(),
+            None => "leader".green().bold(),
+        },
+        Role::Candidate if status.pre_candidate => "pre-candidate".yellow(),
         Role::Candidate => "candidate".yellow().bold(),
         Role::Follower => "follower".normal(),
     }
@@ -103,6 +120,50 @@ pub struct StatusRow {
     pub status: NodeStatus,
     /// The nodes it can exchange messages with.
     pub links: Vec<NodeId>,
+}
+
+/// The `members` view: the configuration each node uses, and the entry that set it.
+pub fn members_table(rows: &[NodeStatus]) -> String {
+    let list = |ids: &std::collections::BTreeSet<NodeId>| {
+        if ids.is_empty() {
+            "-".to_string()
+        } else {
+            ids.iter()
+                .map(|id| id.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+    };
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|status| {
+            vec![
+                node_name(status).to_string(),
+                role(status).to_string(),
+                list(&status.configuration.voters),
+                list(&status.configuration.learners).cyan().to_string(),
+                if status.configuration_index == 0 {
+                    "founding".dimmed().to_string()
+                } else {
+                    status.configuration_index.to_string()
+                },
+            ]
+        })
+        .collect();
+    table(
+        &["node", "role", "voters", "learners", "set by entry"],
+        &body,
+    )
+}
+
+/// The line `status` shows above its table when mechanisms beyond Lab 3 are on
+/// (`switches on: pre-vote, check-quorum`); none when every switch is off.
+pub fn switches_line(switches: &[Feature]) -> Option<String> {
+    if switches.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = switches.iter().map(|feature| feature.name()).collect();
+    Some(format!("switches on: {}", names.join(", ").cyan()))
 }
 
 /// The links of a node in a few characters: `all`, `cut off` (disconnected),
@@ -265,6 +326,10 @@ pub fn info_summary(info: &MessageInfo) -> String {
             last_log_index,
             last_log_term,
         } => format!("last log {last_log_index}@t{last_log_term}"),
+        MessageInfo::TransferVote {
+            last_log_index,
+            last_log_term,
+        } => format!("last log {last_log_index}@t{last_log_term}, leadership transfer"),
         MessageInfo::RequestVoteReply { vote_granted } => {
             if vote_granted { "granted" } else { "denied" }.to_string()
         }
@@ -308,6 +373,17 @@ pub fn info_summary(info: &MessageInfo) -> String {
             Some(index) => format!("has {index}"),
             None => "stale term".to_string(),
         },
+        MessageInfo::PreVote {
+            last_log_index,
+            last_log_term,
+        } => format!("pre-vote, last log {last_log_index}@t{last_log_term}"),
+        MessageInfo::PreVoteReply { vote_granted } => if vote_granted {
+            "would grant"
+        } else {
+            "would deny"
+        }
+        .to_string(),
+        MessageInfo::TimeoutNow => "campaign now (leadership transfer)".to_string(),
     }
 }
 
@@ -320,6 +396,10 @@ fn entries_text(entries: &[crate::raft::Entry]) -> String {
         .iter()
         .take(LISTED_ENTRIES)
         .map(|entry| {
+            // A leader's no-op or a configuration has no command: its kind says it.
+            if !entry.kind.is_command() {
+                return format!("t{} ({})", entry.term, entry.kind);
+            }
             let mut command: String = entry.command.chars().take(16).collect();
             if command.len() < entry.command.len() {
                 command.push('…');
@@ -416,6 +496,63 @@ pub fn event_text(kind: &TraceKind) -> String {
             } => format!(
                 "updates its view of n{follower}: match {match_index}, next {next_index}, {state}"
             ),
+            Event::PreVoteStarted { term } => {
+                format!("timed out, asks for pre-votes for term {term}")
+            }
+            Event::PreVoteGranted { candidate, term } => {
+                format!("would vote for n{candidate} in term {term} (pre-vote)")
+            }
+            Event::PreVoteDenied {
+                candidate,
+                term,
+                reason,
+            } => format!("would not vote for n{candidate} in term {term} (pre-vote): {reason}"),
+            Event::VoteIgnored {
+                candidate,
+                term,
+                leader,
+                pre_vote,
+            } => format!(
+                "ignores n{candidate}'s {} for term {term}: n{leader} leads and is alive",
+                if *pre_vote {
+                    "pre-vote"
+                } else {
+                    "vote request"
+                }
+            ),
+            Event::LostQuorum {
+                term,
+                heard_from,
+                quorum,
+            } => format!(
+                "heard from {} in an election timeout but needs {} (a majority with itself): gives up term {term}",
+                if heard_from.is_empty() {
+                    "no follower".to_string()
+                } else {
+                    heard_from
+                        .iter()
+                        .map(|id| format!("n{id}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                },
+                quorum - 1
+            ),
+            Event::TransferStarted { target, term } => {
+                format!("starts handing leadership of term {term} to n{target}")
+            }
+            Event::TransferAborted { target, term } => {
+                format!("gives up handing leadership of term {term} to n{target}")
+            }
+            Event::TimeoutNowReceived { leader, term } => {
+                format!("told by n{leader} (leader of term {term}) to campaign now")
+            }
+            Event::ConfigurationChanged {
+                index,
+                configuration,
+            } => format!("now uses the configuration of entry {index}: {configuration}"),
+            Event::LeftCluster { index } => {
+                format!("is not in the configuration committed at {index}: stops leading")
+            }
         },
         TraceKind::Applied { from, to } => {
             if from == to {
@@ -467,6 +604,10 @@ pub fn event_text(kind: &TraceKind) -> String {
             rule,
             broken: false,
         } => format!("rule {rule} restored on every node"),
+        TraceKind::Added => "starts, empty, to join the cluster".to_string(),
+        TraceKind::Removed { index } => {
+            format!("leaves the cluster: the configuration committed at {index} left it out")
+        }
     }
 }
 
@@ -485,6 +626,7 @@ fn drop_reason(reason: crate::cluster::router::DropReason) -> &'static str {
         DropReason::Cut => "link cut",
         DropReason::Down => "node down",
         DropReason::Manual => "by hand",
+        DropReason::Removed => "node removed",
     }
 }
 
@@ -524,9 +666,17 @@ pub fn is_notable(kind: &TraceKind) -> bool {
                 | Event::SteppedDown { .. }
                 | Event::Truncated { .. }
                 | Event::SnapshotInstalled { .. }
+                | Event::LostQuorum { .. }
+                | Event::TransferStarted { .. }
+                | Event::TransferAborted { .. }
+                | Event::LeftCluster { .. }
         ),
         // (the other core events are routine: votes, appends, commits, progress)
-        TraceKind::Crashed | TraceKind::Restarted | TraceKind::Rule { .. } => true,
+        TraceKind::Crashed
+        | TraceKind::Restarted
+        | TraceKind::Rule { .. }
+        | TraceKind::Added
+        | TraceKind::Removed { .. } => true,
         TraceKind::Violation { .. }
         | TraceKind::Applied { .. }
         | TraceKind::SnapshotLoaded { .. }

@@ -69,7 +69,14 @@ impl PromptHelper {
             options.extend(items.iter().map(|item| item.to_string()));
             options
         };
-        let roles = ["leader", "candidate", "follower", "down"];
+        let roles = [
+            "leader",
+            "candidate",
+            "follower",
+            "learner",
+            "down",
+            "removed",
+        ];
         match words {
             [] => {
                 let mut names: Vec<String> =
@@ -80,6 +87,13 @@ impl PromptHelper {
             ["help"] => COMMANDS.iter().map(|spec| spec.name.to_string()).collect(),
             ["unreliable" | "reorder"] => list(&["on", "off"]),
             ["set"] => SETTINGS.iter().map(|spec| spec.name.to_string()).collect(),
+            ["set", name]
+                if SETTINGS
+                    .iter()
+                    .any(|spec| spec.name == *name && spec.value == "on|off") =>
+            {
+                list(&["on", "off"])
+            }
             ["set", _] => Vec::new(),
             ["expect", "digest"] => Vec::new(),
             ["break"] => Rule::ALL
@@ -103,6 +117,9 @@ impl PromptHelper {
             ["deliver" | "drop-msg" | "expect", ..] if words.last() == Some(&"type") => {
                 list(MESSAGE_TYPES)
             }
+            ["expect", "members", _] | ["wait", "members"] => list(&["="]),
+            ["expect", "members", _, "=", _] | ["wait", "members", "=", _] => list(&["learners"]),
+            ["add-node", ..] => Vec::new(),
             ["deliver" | "drop-msg", ..] | ["expect", "no-message", ..]
                 if !matches!(words.last(), Some(&"from" | &"to")) =>
             {
@@ -135,7 +152,7 @@ impl PromptHelper {
             ["wait", ..] => list(&["within"]),
             [
                 "status" | "stats" | "messages" | "events" | "log" | "kv" | "digest" | "progress"
-                | "timeline",
+                | "timeline" | "members",
                 ..,
             ] => {
                 let mut options = targets();
@@ -508,6 +525,14 @@ mod tests {
         assert_eq!(complete("unreliable o"), vec!["on", "off"]);
         assert_eq!(complete("submit @n"), vec!["n1", "n2", "n3"]);
         assert_eq!(complete("set batch-e"), vec!["batch-entries"]);
+        assert_eq!(complete("set pre-"), vec!["pre-vote"]);
+        assert_eq!(complete("set check-quorum o"), vec!["on", "off"]);
+        assert_eq!(complete("transfer n"), vec!["n1", "n2", "n3"]);
+        assert_eq!(complete("remove-node n"), vec!["n1", "n2", "n3"]);
+        assert_eq!(complete("expect role 4 l"), vec!["leader", "learner"]);
+        assert_eq!(complete("wait members "), vec!["="]);
+        assert_eq!(complete("expect members 1 = 1,2 l"), vec!["learners"]);
+        assert_eq!(complete("mem"), vec!["members"]);
         assert_eq!(complete("dig"), vec!["digest"]);
         assert_eq!(complete("digest --j"), vec!["--json"]);
         assert_eq!(complete("expect di"), vec!["digest"]);

@@ -47,10 +47,19 @@ pub fn message_fields(envelope: &Envelope) -> Vec<(&'static str, String)> {
         Message::RequestVote {
             last_log_index,
             last_log_term,
+            ..
+        }
+        | Message::PreVote {
+            last_log_index,
+            last_log_term,
         } => {
             fields.push(("last_log_index", last_log_index.to_string()));
             fields.push(("last_log_term", last_log_term.to_string()));
         }
+        Message::PreVoteReply { vote_granted } => {
+            fields.push(("granted", vote_granted.to_string()));
+        }
+        Message::TimeoutNow => {}
         Message::RequestVoteReply { vote_granted } => {
             fields.push(("granted", vote_granted.to_string()));
         }
@@ -294,6 +303,7 @@ pub fn describe_delivery(
         Fate::Dropped(DropReason::Cut) => "its link is cut",
         Fate::Dropped(DropReason::Down) => "its recipient is down",
         Fate::Dropped(DropReason::Lost | DropReason::Manual) => "lost",
+        Fate::Dropped(DropReason::Removed) => "its recipient was removed",
     };
     format!("dropped {line} ({reason})").yellow().to_string()
 }

@@ -27,9 +27,14 @@ pub fn resolve(cluster: &Cluster, targets: &[Target]) -> Result<Vec<NodeId>, Exe
                         "there is no leader right now, so no followers either".into(),
                     )
                 })?;
-                (1..=size).filter(|&id| id != leader).collect()
+                cluster
+                    .nodes()
+                    .into_iter()
+                    .filter(|&id| id != leader)
+                    .collect()
             }
-            Target::All => (1..=size).collect(),
+            // The members: a removed node is no longer one of `all`.
+            Target::All => cluster.nodes(),
         };
         for node in found {
             if !nodes.contains(&node) {

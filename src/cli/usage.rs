@@ -115,6 +115,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         "timeline 40 1,2,3",
     ),
     spec(
+        "views",
+        "members",
+        "members [NODES] [--json]",
+        "the configuration each node uses (voters, learners) and the entry that set it",
+        "members",
+    ),
+    spec(
         "client",
         "submit",
         "submit [@NODE] TEXT",
@@ -232,6 +239,27 @@ pub const COMMANDS: &[CommandSpec] = &[
         "search [seeds N] [budget SECS] [for INVARIANT] [out FILE]",
         "search chaos schedules (this cluster's size, its broken rules) for a violation, shrink it to a short script, and load it here",
         "search seeds 500",
+    ),
+    spec(
+        "beyond lab 3",
+        "add-node",
+        "add-node [@LEADER]",
+        "start a new node; it joins as a learner, catches up, then the leader makes it a voter (§4.1)",
+        "add-node",
+    ),
+    spec(
+        "beyond lab 3",
+        "remove-node",
+        "remove-node [@LEADER] NODE",
+        "the leader removes NODE from the configuration; it leaves once that commits (§4.1)",
+        "remove-node 3",
+    ),
+    spec(
+        "beyond lab 3",
+        "transfer",
+        "transfer [@LEADER] NODE",
+        "the leader hands its leadership to NODE: catches it up, then tells it to campaign (§3.10)",
+        "transfer 3",
     ),
     spec(
         "snapshots",
@@ -395,13 +423,14 @@ pub const EXPECT_FORMS: &[&str] = &[
     "no-message",
     "kv",
     "logs-match",
+    "members",
     "no-violations",
     "violation",
     "digest",
 ];
 
 /// The `wait` forms.
-pub const WAIT_FORMS: &[&str] = &["leader", "commit", "role", "term", "ticks"];
+pub const WAIT_FORMS: &[&str] = &["leader", "commit", "role", "term", "members", "ticks"];
 
 /// The comparison operators, as typed (`=` is also read as `==`).
 pub const OPERATORS: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
@@ -455,7 +484,7 @@ pub const FORMS: &[FormSpec] = &[
     form(
         "expect",
         "role",
-        "expect role NODES leader|candidate|follower|down",
+        "expect role NODES leader|candidate|follower|learner|down|removed",
         "expect role 2,3 follower",
     ),
     form(
@@ -544,6 +573,12 @@ pub const FORMS: &[FormSpec] = &[
     ),
     form(
         "expect",
+        "members",
+        "expect members NODES = VOTERS [learners NODES]",
+        "expect members all = 1,2,3 learners 4",
+    ),
+    form(
+        "expect",
         "logs-match",
         "expect logs-match",
         "expect logs-match",
@@ -581,7 +616,7 @@ pub const FORMS: &[FormSpec] = &[
     form(
         "wait",
         "role",
-        "wait role NODES leader|candidate|follower|down [within N]",
+        "wait role NODES leader|candidate|follower|learner|down|removed [within N]",
         "wait role 2 leader",
     ),
     form(
@@ -589,6 +624,12 @@ pub const FORMS: &[FormSpec] = &[
         "term",
         "wait term [NODES] OP N [within N]",
         "wait term all >= 2",
+    ),
+    form(
+        "wait",
+        "members",
+        "wait members = VOTERS [learners NODES] [within N]",
+        "wait members = 1,2,3,4 within 100",
     ),
     form("wait", "ticks", "wait ticks N", "wait ticks 20"),
 ];

@@ -12,8 +12,8 @@ use super::grid;
 use super::render;
 use super::target::{no_leader, resolve, resolve_one};
 use crate::cluster::router::Stats;
-use crate::cluster::{Cluster, TraceEvent};
-use crate::raft::{NodeId, Rule};
+use crate::cluster::{Cluster, NodeStatus, TraceEvent};
+use crate::raft::{Configuration, Feature, Index, Membership, NodeId, Rule};
 
 /// `timeline [TICKS] [NODES]`: a space-time diagram of the recent past (see
 /// [`super::timeline`]); as JSON, its rows.
@@ -39,15 +39,20 @@ pub fn timeline(
 /// `status`: every node's role, term, vote, leader, indexes, up/down and links.
 /// `running` is the free-running clock's state, if there is a clock.
 pub fn status(cluster: &Cluster, json: bool, running: Option<bool>, width: usize) -> String {
-    let rows: Vec<render::StatusRow> = (1..=cluster.size())
-        .map(|id| render::StatusRow {
+    let members = cluster.nodes();
+    let rows: Vec<render::StatusRow> = members
+        .iter()
+        .map(|&id| render::StatusRow {
             status: cluster.status(id),
-            links: (1..=cluster.size())
+            links: members
+                .iter()
+                .copied()
                 .filter(|&other| other != id && cluster.linked(id, other))
                 .collect(),
         })
         .collect();
     let broken: Vec<&str> = cluster.broken_rules().iter().map(Rule::name).collect();
+    let switches = cluster.raft_config().features.on();
     if json {
         #[derive(Serialize)]
         struct StatusView<'a> {
@@ -56,16 +61,23 @@ pub fn status(cluster: &Cluster, json: bool, running: Option<bool>, width: usize
             // the same document it always was.
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
             broken_rules: &'a [&'a str],
+            /// The mechanisms beyond Lab 3 that are switched on.
+            switches: &'a [Feature],
             nodes: &'a [render::StatusRow],
         }
         render::json(&StatusView {
             tick: cluster.now(),
             broken_rules: &broken,
+            switches: &switches,
             nodes: &rows,
         })
     } else {
         let table =
             render::status_table(&rows, cluster.now(), running.map(|running| !running), width);
+        let table = match render::switches_line(&switches) {
+            Some(line) => format!("{line}\n{table}"),
+            None => table,
+        };
         if broken.is_empty() {
             table
         } else {
@@ -123,6 +135,43 @@ pub fn rules(cluster: &Cluster, json: bool) -> String {
     )
 }
 
+/// `members [NODES]`: the configuration each node uses (voters and learners) and the
+/// index of the entry that set it (all members by default). A down node shows what
+/// it persisted.
+pub fn members(
+    cluster: &Cluster,
+    nodes: Option<&[Target]>,
+    json: bool,
+) -> Result<String, ExecError> {
+    let nodes = match nodes {
+        Some(targets) => resolve(cluster, targets)?,
+        None => cluster.nodes(),
+    };
+    let rows: Vec<NodeStatus> = nodes.iter().map(|&id| cluster.status(id)).collect();
+    Ok(if json {
+        #[derive(Serialize)]
+        struct MembersRow<'a> {
+            node: NodeId,
+            membership: Membership,
+            #[serde(flatten)]
+            configuration: &'a Configuration,
+            index: Index,
+        }
+        let rows: Vec<MembersRow> = rows
+            .iter()
+            .map(|status| MembersRow {
+                node: status.id,
+                membership: status.membership,
+                configuration: &status.configuration,
+                index: status.configuration_index,
+            })
+            .collect();
+        render::json(&rows)
+    } else {
+        render::members_table(&rows)
+    })
+}
+
 /// `log [NODES]`: the logs side by side (all nodes by default). A down node shows
 /// what it persisted.
 pub fn log(
@@ -134,7 +183,7 @@ pub fn log(
 ) -> Result<String, ExecError> {
     let nodes = match nodes {
         Some(targets) => resolve(cluster, targets)?,
-        None => (1..=cluster.size()).collect(),
+        None => cluster.nodes(),
     };
     let mut rows = Vec::new();
     for id in nodes {
@@ -159,7 +208,7 @@ pub fn kv(cluster: &mut Cluster, node: Option<&[Target]>, json: bool) -> Result<
         Some(targets) => resolve_one(cluster, targets)?,
         None => cluster
             .leader()
-            .or_else(|| (1..=cluster.size()).find(|&id| cluster.is_up(id)))
+            .or_else(|| cluster.nodes().into_iter().find(|&id| cluster.is_up(id)))
             .ok_or_else(|| ExecError::Invalid("every node is down".into()))?,
     };
     let view = cluster.inspect(id)?;

@@ -5,7 +5,9 @@
 
 use super::command::{RoleOrDown, WaitFor};
 use super::error::ExecError;
-use super::expect::{committed_on, describe_quorum, describe_targets, role_name};
+use super::expect::{
+    committed_on, describe_members, describe_quorum, describe_targets, members_match, role_name,
+};
 use super::target::{names, resolve};
 use crate::cluster::Cluster;
 use crate::raft::NodeId;
@@ -41,6 +43,7 @@ pub fn describe_wait(until: &WaitFor) -> String {
             Some(targets) => format!("term {} {} {value}", describe_targets(targets), op.symbol()),
             None => format!("term {} {value}", op.symbol()),
         },
+        WaitFor::Members(wanted) => format!("members = {}", describe_members(wanted)),
         WaitFor::Ticks(ticks) => format!("ticks {ticks}"),
     }
 }
@@ -50,6 +53,8 @@ fn role_text(role: RoleOrDown) -> String {
     match role {
         RoleOrDown::Down => "down".to_string(),
         RoleOrDown::Role(role) => format!("{role:?}").to_lowercase(),
+        RoleOrDown::Learner => "learner".to_string(),
+        RoleOrDown::Removed => "removed".to_string(),
     }
 }
 
@@ -92,8 +97,12 @@ pub fn wait_satisfied(
             let holds = nodes.iter().all(|&id| {
                 let status = cluster.status(id);
                 match role {
-                    RoleOrDown::Down => !status.up,
+                    RoleOrDown::Down => !status.up && !status.removed,
                     RoleOrDown::Role(role) => status.up && status.role == *role,
+                    RoleOrDown::Learner => {
+                        status.up && status.membership == crate::raft::Membership::Learner
+                    }
+                    RoleOrDown::Removed => status.removed,
                 }
             });
             holds.then(|| format!("{} {} at tick {now}", names(&nodes), role_text(*role)))
@@ -101,7 +110,9 @@ pub fn wait_satisfied(
         WaitFor::Term(targets, op, value) => {
             let nodes: Vec<NodeId> = match targets {
                 Some(targets) => resolve(cluster, targets)?,
-                None => (1..=cluster.size())
+                None => cluster
+                    .nodes()
+                    .into_iter()
                     .filter(|&id| cluster.is_up(id))
                     .collect(),
             };
@@ -121,6 +132,25 @@ pub fn wait_satisfied(
                     "term {} {value} at tick {now} ({})",
                     op.symbol(),
                     terms.join(", ")
+                )
+            })
+        }
+        WaitFor::Members(wanted) => {
+            // Every up member uses it (a down node catches up when it returns).
+            let up: Vec<NodeId> = cluster
+                .nodes()
+                .into_iter()
+                .filter(|&id| cluster.is_up(id))
+                .collect();
+            let holds = !up.is_empty()
+                && up
+                    .iter()
+                    .all(|&id| members_match(&cluster.status(id), wanted));
+            holds.then(|| {
+                format!(
+                    "{} use voters {} at tick {now}",
+                    names(&up),
+                    describe_members(wanted)
                 )
             })
         }

@@ -22,8 +22,11 @@ use std::fmt;
 use super::ClusterError;
 use super::NodeStatus;
 use super::router::{DropReason, InFlight};
-use crate::raft::{Index, NodeId, RaftConfig, Rule, Term};
+use crate::raft::{Feature, Index, NodeId, RaftConfig, Rule, Term};
 
+/// The most nodes a cluster ever has (ids are never reused, so this counts removed
+/// nodes too).
+pub const MAX_NODES: usize = 15;
 /// The most ticks one [`Action::Tick`] may take (a longer wait is several ticks).
 pub const MAX_TICKS: u64 = 10_000_000;
 /// The largest message latency, in ticks.
@@ -99,6 +102,33 @@ pub enum Action {
     /// `flush NODE`: the node sends what it holds for the next round now (a leader's
     /// new entries, which otherwise leave with the next tick), without a tick.
     Flush(NodeId),
+    /// `add-node @LEADER`: a new, empty node starts with the next unused id, and the
+    /// leader appends a configuration entry adding it as a learner (dissertation
+    /// §4.2.1); once it has caught up, the leader promotes it to voter with a second
+    /// entry (§4.1, one server at a time).
+    AddNode {
+        /// The leader asked.
+        leader: NodeId,
+    },
+    /// `remove-node @LEADER NODE`: the leader appends a configuration entry without
+    /// `node` (§4.1). Once that entry is committed, the node is out of the cluster
+    /// (a leader removing itself steps down then, §4.2.2).
+    RemoveNode {
+        /// The leader asked.
+        leader: NodeId,
+        /// The node to remove.
+        node: NodeId,
+    },
+    /// `transfer @LEADER TARGET`: the leader hands its leadership to `target`
+    /// (dissertation §3.10): it stops taking commands, brings the target's log up to
+    /// date and tells it to start an election at once; it gives up after an election
+    /// timeout.
+    Transfer {
+        /// The leader asked.
+        leader: NodeId,
+        /// The node to take over.
+        target: NodeId,
+    },
     /// `deliver ID`: the message in flight with this id arrives now, ahead of its time
     /// (or is dropped, if its link or recipient is down).
     Deliver(u64),
@@ -145,6 +175,9 @@ pub enum Setting {
     /// first entry of the conflicting term (the lab's simpler rule) instead of just
     /// past its own last entry of that term ([`RaftConfig::coarse_backup`]).
     CoarseBackup(bool),
+    /// `pre-vote on|off`, `check-quorum on|off`: a mechanism beyond Lab 3 (see
+    /// [`Feature`]), switched on or off.
+    Feature(Feature, bool),
 }
 
 /// A setting's name and what it takes, for `help`, completion and error messages.
@@ -175,6 +208,21 @@ pub const SETTINGS: &[SettingSpec] = &[
         value: "on|off",
         summary: "after a conflict, back up to the follower's first entry of its term (resends entries it holds)",
     },
+    SettingSpec {
+        name: "pre-vote",
+        value: "on|off",
+        summary: "ask for pre-votes before raising the term: a rejoining node does not depose the leader (§9.6)",
+    },
+    SettingSpec {
+        name: "check-quorum",
+        value: "on|off",
+        summary: "a leader without a majority for an election timeout steps down; followers of a live leader ignore votes (§6.2)",
+    },
+    SettingSpec {
+        name: "no-op",
+        value: "on|off",
+        summary: "a new leader appends an empty entry of its term, so older entries commit without a client (§8)",
+    },
 ];
 
 impl Setting {
@@ -184,6 +232,7 @@ impl Setting {
             Setting::BatchEntries(_) => "batch-entries",
             Setting::BatchBytes(_) => "batch-bytes",
             Setting::CoarseBackup(_) => "coarse-backup",
+            Setting::Feature(feature, _) => feature.name(),
         }
     }
 
@@ -202,6 +251,13 @@ impl Setting {
                 )),
             }
         };
+        if let Ok(feature) = name.parse::<Feature>() {
+            return match value {
+                "on" => Ok(Setting::Feature(feature, true)),
+                "off" => Ok(Setting::Feature(feature, false)),
+                _ => Err(format!("{name} is switched `on` or `off`, not `{value}`")),
+            };
+        }
         match name {
             "batch-entries" => count("entries").map(Setting::BatchEntries),
             "batch-bytes" => count("bytes").map(Setting::BatchBytes),
@@ -226,7 +282,10 @@ impl Setting {
             Setting::BatchEntries(0) | Setting::BatchBytes(0) => Err(ClusterError::OutOfRange(
                 format!("{} must be at least 1", self.name()),
             )),
-            Setting::BatchEntries(_) | Setting::BatchBytes(_) | Setting::CoarseBackup(_) => Ok(()),
+            Setting::BatchEntries(_)
+            | Setting::BatchBytes(_)
+            | Setting::CoarseBackup(_)
+            | Setting::Feature(..) => Ok(()),
         }
     }
 
@@ -236,6 +295,7 @@ impl Setting {
             Setting::BatchEntries(entries) => config.max_entries_per_append = entries,
             Setting::BatchBytes(bytes) => config.max_bytes_per_append = bytes,
             Setting::CoarseBackup(coarse) => config.coarse_backup = coarse,
+            Setting::Feature(feature, on) => config.features.set(feature, on),
         }
     }
 
@@ -253,6 +313,12 @@ impl Setting {
         if config.coarse_backup != default.coarse_backup {
             settings.push(Setting::CoarseBackup(config.coarse_backup));
         }
+        for feature in Feature::ALL {
+            let on = config.features.is_on(feature);
+            if on != default.features.is_on(feature) {
+                settings.push(Setting::Feature(feature, on));
+            }
+        }
         settings
     }
 }
@@ -264,6 +330,7 @@ impl fmt::Display for Setting {
                 write!(f, "{} {value}", self.name())
             }
             Setting::CoarseBackup(on) => write!(f, "{} {}", self.name(), on_off(*on)),
+            Setting::Feature(feature, on) => write!(f, "{feature} {}", on_off(*on)),
         }
     }
 }
@@ -303,6 +370,31 @@ pub enum Outcome {
     /// The node's election timer fired; its status afterwards (a candidate, or a
     /// leader at once in a cluster of one).
     TimedOut(NodeStatus),
+    /// A new node started, and the leader appended the entry adding it as a learner.
+    NodeAdded {
+        /// The new node.
+        node: NodeId,
+        /// The leader.
+        leader: NodeId,
+        /// The configuration entry's index.
+        index: Index,
+    },
+    /// The leader appended the entry removing `node`; it leaves once that commits.
+    NodeRemoving {
+        /// The node being removed.
+        node: NodeId,
+        /// The leader.
+        leader: NodeId,
+        /// The configuration entry's index.
+        index: Index,
+    },
+    /// The leader began handing its leadership to `target`.
+    Transferring {
+        /// The leader.
+        leader: NodeId,
+        /// The node to take over.
+        target: NodeId,
+    },
     /// A message in flight reached its recipient now, or was dropped on the way.
     Delivered {
         /// The message.
@@ -434,6 +526,9 @@ impl fmt::Display for Action {
             Action::Timeout(node) => write!(f, "timeout {node}"),
             Action::Heartbeat(node) => write!(f, "tick {node} heartbeat"),
             Action::Flush(node) => write!(f, "flush {node}"),
+            Action::Transfer { leader, target } => write!(f, "transfer @{leader} {target}"),
+            Action::AddNode { leader } => write!(f, "add-node @{leader}"),
+            Action::RemoveNode { leader, node } => write!(f, "remove-node @{leader} {node}"),
             Action::Deliver(id) => write!(f, "deliver {id}"),
             Action::DropMessage(id) => write!(f, "drop-msg {id}"),
             Action::Set(setting) => write!(f, "set {setting}"),
@@ -482,6 +577,18 @@ mod tests {
             (Action::SnapshotAt { node: 2, index: 7 }, "snapshot 2 at 7"),
             (Action::Heartbeat(2), "tick 2 heartbeat"),
             (Action::Flush(3), "flush 3"),
+            (
+                Action::Transfer {
+                    leader: 1,
+                    target: 3,
+                },
+                "transfer @1 3",
+            ),
+            (Action::AddNode { leader: 2 }, "add-node @2"),
+            (
+                Action::RemoveNode { leader: 2, node: 5 },
+                "remove-node @2 5",
+            ),
             (Action::Set(Setting::BatchBytes(60)), "set batch-bytes 60"),
             (
                 Action::LinkDelay {
@@ -504,6 +611,14 @@ mod tests {
             (Action::Break(Rule::ForgetVote), "break forget-vote"),
             (Action::Mend(Rule::SmallQuorum), "mend small-quorum"),
             (Action::MendAll, "mend all"),
+            (
+                Action::Set(Setting::Feature(Feature::PreVote, true)),
+                "set pre-vote on",
+            ),
+            (
+                Action::Set(Setting::Feature(Feature::CheckQuorum, false)),
+                "set check-quorum off",
+            ),
         ];
         for (action, line) in lines {
             assert_eq!(action.to_string(), line);
@@ -527,18 +642,37 @@ mod tests {
                 .contains("number of bytes")
         );
         assert!(
-            Setting::parse("pre-vote", "on")
+            Setting::parse("no-such", "on")
                 .unwrap_err()
-                .contains("batch-entries, batch-bytes")
+                .contains("batch-entries, batch-bytes, coarse-backup, pre-vote, check-quorum")
+        );
+        assert_eq!(
+            Setting::parse("pre-vote", "on"),
+            Ok(Setting::Feature(Feature::PreVote, true))
+        );
+        assert_eq!(
+            Setting::parse("check-quorum", "off"),
+            Ok(Setting::Feature(Feature::CheckQuorum, false))
+        );
+        assert!(
+            Setting::parse("pre-vote", "1")
+                .unwrap_err()
+                .contains("`on` or `off`")
         );
         assert!(Setting::BatchBytes(0).check().is_err());
         let mut config = RaftConfig::default();
         assert!(Setting::differences(&config).is_empty());
         Setting::BatchEntries(3).apply_to(&mut config);
         Setting::BatchBytes(40).apply_to(&mut config);
+        Setting::Feature(Feature::CheckQuorum, true).apply_to(&mut config);
+        assert!(config.features.check_quorum && !config.features.pre_vote);
         assert_eq!(
             Setting::differences(&config),
-            vec![Setting::BatchEntries(3), Setting::BatchBytes(40)]
+            vec![
+                Setting::BatchEntries(3),
+                Setting::BatchBytes(40),
+                Setting::Feature(Feature::CheckQuorum, true)
+            ]
         );
         for setting in Setting::differences(&config) {
             assert!(SETTINGS.iter().any(|spec| spec.name == setting.name()));

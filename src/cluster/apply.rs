@@ -10,7 +10,9 @@ use super::trace::TraceKind;
 use super::{Action, Cluster, ClusterError, Outcome, action, derive_seed};
 
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{Command, NodeId, Proposal, Role, Rule};
+use crate::raft::{
+    Command, ConfChange, Membership, NodeId, NotLeader, Proposal, ProposeError, Role, Rule,
+};
 
 impl Cluster {
     // ----- actions -----
@@ -74,11 +76,11 @@ impl Cluster {
                 Outcome::Done
             }
             Action::Partition(groups) => {
-                let nodes = self.config.nodes;
+                let nodes = self.nodes();
                 let engine = self.engine_mut();
                 engine.router.partition(groups);
                 // Each node learns the group it is in now (alone if named in none).
-                for node in 1..=nodes {
+                for node in nodes {
                     let group = groups
                         .iter()
                         .find(|group| group.contains(&node))
@@ -95,10 +97,10 @@ impl Cluster {
                 Outcome::Done
             }
             Action::Heal => {
-                let nodes = self.config.nodes;
+                let nodes = self.nodes();
                 let engine = self.engine_mut();
                 engine.router.heal();
-                for node in 1..=nodes {
+                for node in nodes {
                     engine.record(node, TraceKind::Healed);
                 }
                 Outcome::Done
@@ -140,8 +142,8 @@ impl Cluster {
             }
             Action::AutoSnapshot(every) => {
                 self.auto_snapshot = *every;
-                for node in 1..=self.config.nodes {
-                    if self.slot(node).up {
+                for node in 1..=self.size() {
+                    if self.slot(node).is_active() {
                         // Setting a number only reports; nothing there can panic.
                         let _ = self.request(node, Request::SetAutoSnapshot(*every));
                     }
@@ -176,6 +178,55 @@ impl Cluster {
             Action::Flush(node) => {
                 let now = self.now();
                 self.sending(*node, Request::Flush { now })
+            }
+            Action::AddNode { leader } => {
+                let leader = *leader;
+                let node = self.add_slot(leader);
+                self.start(node);
+                self.engine_mut().record(node, TraceKind::Added);
+                let index = self.propose_change(leader, ConfChange::AddLearner(node))?;
+                Outcome::NodeAdded {
+                    node,
+                    leader,
+                    index,
+                }
+            }
+            Action::RemoveNode { leader, node } => {
+                let (leader, node) = (*leader, *node);
+                if self.slot(leader).status.configuration.contains(node) {
+                    let index = self.propose_change(leader, ConfChange::Remove(node))?;
+                    Outcome::NodeRemoving {
+                        node,
+                        leader,
+                        index,
+                    }
+                } else {
+                    // Added, but never a member of a committed configuration, nor of
+                    // the leader's: nothing to change, it is simply shut down.
+                    let index = self.engine().committed_members.0;
+                    self.engine_mut().retire(node, index);
+                    Outcome::NodeRemoving {
+                        node,
+                        leader,
+                        index,
+                    }
+                }
+            }
+            Action::Transfer { leader, target } => {
+                let (leader, target) = (*leader, *target);
+                let now = self.now();
+                match self.request(leader, Request::Transfer { now, target })? {
+                    Answer::Transferring(Ok(())) => Outcome::Transferring { leader, target },
+                    // The checks above decided from the leader's last report, which
+                    // holds its role and configuration: a refused action never
+                    // reaches a node.
+                    Answer::Transferring(Err(error)) => unreachable!(
+                        "n{leader} refused a transfer the cluster checked from its report: {error}"
+                    ),
+                    other => {
+                        unreachable!("a transfer is answered with Transferring, not {other:?}")
+                    }
+                }
             }
             Action::Deliver(id) => self.deliver(*id),
             Action::DropMessage(id) => {
@@ -213,14 +264,15 @@ impl Cluster {
                 Outcome::Done
             }
         };
+        self.reap_removed();
         Ok(outcome)
     }
 
     /// Hands the cluster's core configuration to every up node (a restarted node
     /// starts with it).
     fn send_config(&mut self) {
-        for node in 1..=self.config.nodes {
-            if self.slot(node).up {
+        for node in 1..=self.size() {
+            if self.slot(node).is_active() {
                 let config = self.config.raft.clone();
                 // A configuration the cluster checked only reports.
                 let _ = self.request(node, Request::SetConfig(config));
@@ -264,11 +316,17 @@ impl Cluster {
                         leader: status.leader,
                     });
                 }
+                if let Some(target) = status.transferring_to {
+                    return Err(ClusterError::Transferring {
+                        node: *node,
+                        target,
+                    });
+                }
             }
             Action::Crash(node)
             | Action::Restart(node)
             | Action::Disconnect(node)
-            | Action::Connect(node) => self.check_node(*node)?,
+            | Action::Connect(node) => self.check_member(*node)?,
             Action::Partition(groups) => {
                 if groups.is_empty() || groups.iter().any(Vec::is_empty) {
                     return Err(ClusterError::EmptyPartitionGroup);
@@ -307,8 +365,51 @@ impl Cluster {
             }
             Action::Timeout(node) => {
                 self.check_up(*node)?;
-                if self.slot(*node).status.role == Role::Leader {
+                let status = &self.slot(*node).status;
+                if status.role == Role::Leader {
                     return Err(ClusterError::IsLeader(*node));
+                }
+                // A learner or a node outside the configuration never campaigns.
+                if status.membership() != Membership::Voter {
+                    return Err(ClusterError::NotAVoter(*node));
+                }
+            }
+            Action::AddNode { leader } => {
+                self.check_leader(*leader)?;
+                if self.size() >= action::MAX_NODES {
+                    return Err(ClusterError::TooManyNodes);
+                }
+            }
+            Action::RemoveNode { leader, node } => {
+                self.check_leader(*leader)?;
+                self.check_member(*node)?;
+                let configuration = &self.slot(*leader).status.configuration;
+                let never_joined = !configuration.contains(*node)
+                    && !self.engine().committed_members.1.contains(node);
+                if !never_joined && let Err(reason) = configuration.apply(ConfChange::Remove(*node))
+                {
+                    return Err(ClusterError::ChangeRefused {
+                        node: *leader,
+                        reason,
+                    });
+                }
+            }
+            Action::Transfer { leader, target } => {
+                self.check_up(*leader)?;
+                self.check_member(*target)?;
+                let status = &self.slot(*leader).status;
+                if status.role != Role::Leader {
+                    return Err(ClusterError::NotLeader {
+                        node: *leader,
+                        leader: status.leader,
+                    });
+                }
+                if leader == target {
+                    return Err(ClusterError::TransferToSelf(*target));
+                }
+                // Only a voter can be elected (a learner is still catching up, §4.2.1).
+                if !status.configuration.is_voter(*target) {
+                    return Err(ClusterError::NotAVoter(*target));
                 }
             }
             Action::SnapshotAt { node, index } => {
@@ -454,9 +555,13 @@ impl Cluster {
     ) -> Result<Proposal, ClusterError> {
         let now = self.now();
         match self.request(node, Request::Propose { now, commands })? {
-            Answer::Proposed(result) => result.map_err(|refusal| ClusterError::NotLeader {
-                node,
-                leader: refusal.leader,
+            Answer::Proposed(result) => result.map_err(|refusal| match refusal {
+                ProposeError::NotLeader(NotLeader { leader }) => {
+                    ClusterError::NotLeader { node, leader }
+                }
+                ProposeError::Transferring { target } => {
+                    ClusterError::Transferring { node, target }
+                }
             }),
             other => unreachable!("a proposal is answered with Proposed, not {other:?}"),
         }

@@ -117,6 +117,9 @@ pub struct Checker {
     nodes: Vec<NodeRecord>,
     /// How many times each node was started, by id - 1.
     lives: Vec<u64>,
+    /// How many nodes the cluster was founded with (`1..=founding` vote until a
+    /// configuration entry says otherwise).
+    founding: usize,
 }
 
 impl Checker {
@@ -125,8 +128,16 @@ impl Checker {
         Checker {
             nodes: vec![NodeRecord::default(); nodes],
             lives: vec![0; nodes],
+            founding: nodes,
             ..Checker::default()
         }
+    }
+
+    /// Starts keeping records of a new node, `node` (the next id).
+    pub fn add_node(&mut self, node: NodeId) {
+        assert_eq!(node, self.nodes.len() + 1, "node ids are given in order");
+        self.nodes.push(NodeRecord::default());
+        self.lives.push(0);
     }
 
     /// Everything broken so far.
@@ -142,13 +153,19 @@ impl Checker {
     /// How many nodes applied `index` (from their log or inside a snapshot; a crashed
     /// node counts with what it had applied), and the command there.
     pub fn applied_count(&self, index: Index) -> (usize, Option<String>) {
+        let all: Vec<NodeId> = (1..=self.nodes.len()).collect();
+        self.applied_count_among(index, &all)
+    }
+
+    /// Like [`Checker::applied_count`], counting only `nodes` (the members of a
+    /// cluster whose membership changed).
+    pub fn applied_count_among(&self, index: Index, nodes: &[NodeId]) -> (usize, Option<String>) {
         if index == 0 {
             return (0, None);
         }
-        let count = self
-            .nodes
+        let count = nodes
             .iter()
-            .filter(|record| record.last_applied >= index)
+            .filter(|&&node| self.nodes[node - 1].last_applied >= index)
             .count();
         let command = self
             .history
@@ -277,6 +294,18 @@ impl Checker {
                 | Event::VoteCounted { .. }
                 | Event::AppendRejected { .. }
                 | Event::ProgressUpdated { .. } => {}
+                // The mechanisms beyond Lab 3 add no claim the checker reads from
+                // events: what they change shows in the votes, logs and commits.
+                Event::PreVoteStarted { .. }
+                | Event::PreVoteGranted { .. }
+                | Event::PreVoteDenied { .. }
+                | Event::VoteIgnored { .. }
+                | Event::LostQuorum { .. }
+                | Event::TransferStarted { .. }
+                | Event::TransferAborted { .. }
+                | Event::TimeoutNowReceived { .. }
+                | Event::ConfigurationChanged { .. }
+                | Event::LeftCluster { .. } => {}
             }
         }
         self.note_acks(node, &ready.messages, logs[node - 1]);

@@ -46,8 +46,9 @@ impl Cluster {
     /// Copies the whole cluster as it is now (see [`Checkpoint`]). Nothing changes:
     /// each up node hands over a copy of its state between two actions.
     pub fn checkpoint(&mut self) -> Checkpoint {
-        let mut nodes = Vec::with_capacity(self.config.nodes);
-        for node in 1..=self.config.nodes {
+        // Every slot, the nodes added since the start included.
+        let mut nodes = Vec::with_capacity(self.size());
+        for node in 1..=self.size() {
             nodes.push(if self.slot(node).up {
                 match self.request(node, Request::Capture) {
                     Ok(Answer::Captured(state)) => Some(*state),
@@ -78,7 +79,8 @@ impl Cluster {
     pub fn restore(checkpoint: &Checkpoint) -> Cluster {
         let (to_cluster, from_nodes): (_, Receiver<ToCluster>) = crossbeam_channel::unbounded();
         let engine = checkpoint.engine.duplicate();
-        let shared = Arc::new(Shared::new(checkpoint.config.nodes, to_cluster));
+        // Sized by the slots: nodes added since the cluster started have slots too.
+        let shared = Arc::new(Shared::new(engine.slots.len(), to_cluster));
         let threads = checkpoint
             .nodes
             .iter()

@@ -14,7 +14,7 @@
 //! threads, not two. Reports are absorbed in id order whichever thread finishes last,
 //! so the run stays a pure function of the seed and the calls.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
 
@@ -25,7 +25,7 @@ use super::protocol::{Answer, Report, Request};
 use super::router::{DropReason, InFlight, Router};
 use super::storage::Storage;
 use super::trace::{Trace, TraceKind};
-use crate::raft::{Envelope, NodeId, Status};
+use crate::raft::{Envelope, Index, Log, NodeId, PersistentState, Status};
 
 /// What the engine knows of one node.
 #[derive(Debug)]
@@ -44,6 +44,30 @@ pub struct Slot {
     pub pending: bool,
     /// A candidate's votes, itself included (`None` unless a candidate).
     pub votes: Option<Vec<NodeId>>,
+    /// True once a committed configuration left it out (dissertation §4.1): it takes
+    /// part in nothing any more, and its id is never used again.
+    pub removed: bool,
+}
+
+impl Slot {
+    /// A slot for node `id` of a cluster founded by `founding`, not started yet.
+    pub fn new(id: NodeId, founding: &[NodeId]) -> Slot {
+        Slot {
+            up: false,
+            storage: Storage::default(),
+            status: Status::at_rest(id, founding, &PersistentState::default()),
+            due_at: 0,
+            timer_length: 0,
+            pending: false,
+            votes: None,
+            removed: false,
+        }
+    }
+
+    /// True if the node runs and is a member of the cluster.
+    pub fn is_active(&self) -> bool {
+        self.up && !self.removed
+    }
 }
 
 /// The state lockstep rounds work on. See the module documentation.
@@ -63,6 +87,9 @@ pub struct Engine {
     pub trace: Trace,
     /// Nodes whose thread panicked and ended, for the cluster to join.
     pub panicked: Vec<NodeId>,
+    /// The latest configuration known to be committed (some node applied its entry):
+    /// the entry's index and its members. A member it leaves out is removed.
+    pub committed_members: (Index, BTreeSet<NodeId>),
 }
 
 /// What node threads tell the cluster's own thread.
@@ -126,6 +153,16 @@ impl Shared {
         senders[node - 1] = sender;
     }
 
+    /// Makes room for the request channel of a new node, `node` (the next id).
+    pub fn add_node(&self, node: NodeId) {
+        let mut senders = self
+            .senders
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        assert_eq!(node, senders.len() + 1, "node ids are given in order");
+        senders.push(None);
+    }
+
     /// Sends a request to a running node.
     pub fn send(&self, node: NodeId, request: Request) {
         let senders = self
@@ -186,6 +223,7 @@ impl Slot {
             timer_length,
             pending,
             votes,
+            removed,
         } = self;
         Slot {
             up: *up,
@@ -195,6 +233,7 @@ impl Slot {
             timer_length: *timer_length,
             pending: *pending,
             votes: votes.clone(),
+            removed: *removed,
         }
     }
 }
@@ -212,6 +251,7 @@ impl Engine {
             checker: self.checker.clone(),
             trace: self.trace.clone(),
             panicked: self.panicked.clone(),
+            committed_members: self.committed_members.clone(),
         }
     }
 
@@ -220,7 +260,7 @@ impl Engine {
         let soonest_node = self
             .slots
             .iter()
-            .filter(|slot| slot.up)
+            .filter(|slot| slot.is_active())
             .map(|slot| {
                 if slot.pending {
                     self.now + 1
@@ -250,7 +290,7 @@ impl Engine {
             let mut work = Vec::new();
             for (position, slot) in self.slots.iter().enumerate() {
                 let id = position + 1;
-                if !slot.up {
+                if !slot.is_active() {
                     continue;
                 }
                 let inbox = inboxes.remove(&id).unwrap_or_default();
@@ -268,16 +308,18 @@ impl Engine {
         None
     }
 
-    /// True if the node is running.
+    /// True if the node is running and a member of the cluster.
     pub fn is_up(&self, node: NodeId) -> bool {
-        self.slots[node - 1].up
+        self.slots[node - 1].is_active()
     }
 
     /// A due message reaches its recipient if the link and the recipient are up; the
     /// trace records which happened.
     pub fn admit(&mut self, message: InFlight) -> Option<Envelope> {
         let InFlight { id, envelope, .. } = message;
-        let reason = if !self.is_up(envelope.to) {
+        let reason = if self.slots[envelope.to - 1].removed {
+            Some(DropReason::Removed)
+        } else if !self.is_up(envelope.to) {
             Some(DropReason::Down)
         } else if !self.router.linked(envelope.from, envelope.to) {
             Some(DropReason::Cut)
@@ -372,6 +414,7 @@ impl Engine {
             let committed = &ready.committed;
             if let (Some(from), Some(to)) = (committed.first_index(), committed.last_index()) {
                 self.trace.record(now, id, TraceKind::Applied { from, to });
+                self.note_committed_configurations(from, to, committed.log());
             }
             self.record_violations(known);
             for envelope in ready.messages {
@@ -405,6 +448,49 @@ impl Engine {
                 text: violation.text.clone(),
             };
             self.trace.record(violation.tick, violation.node, kind);
+        }
+    }
+
+    /// Configuration entries among the entries `from..=to` of `log` that a node just
+    /// applied are committed: a member the newest one leaves out is removed (it was
+    /// removed by a committed configuration, §4.2.2, so it can never count again).
+    fn note_committed_configurations(&mut self, from: Index, to: Index, log: &Log) {
+        let newest = log
+            .configuration_entries()
+            .filter(|&(index, _)| (from..=to).contains(&index))
+            .last();
+        let Some((index, configuration)) = newest else {
+            return;
+        };
+        if index <= self.committed_members.0 {
+            return;
+        }
+        let members: BTreeSet<NodeId> = configuration.members().collect();
+        let left: Vec<NodeId> = self
+            .committed_members
+            .1
+            .difference(&members)
+            .copied()
+            .collect();
+        self.committed_members = (index, members);
+        for node in left {
+            self.retire(node, index);
+        }
+    }
+
+    /// Node `node` was removed by the configuration committed at `index`: it gets no
+    /// more work and no more messages (those it sent still arrive, like the last words
+    /// of a server being shut down). Its thread is stopped by the cluster.
+    pub fn retire(&mut self, node: NodeId, index: Index) {
+        let slot = &mut self.slots[node - 1];
+        if slot.removed {
+            return;
+        }
+        slot.removed = true;
+        slot.pending = false;
+        self.record(node, TraceKind::Removed { index });
+        for message in self.router.forget_messages_to(node) {
+            self.record_drop(message.id, &message.envelope, DropReason::Removed);
         }
     }
 

@@ -49,6 +49,7 @@ pub(crate) mod checker;
 mod checkpoint;
 mod controls;
 pub(crate) mod engine;
+mod membership;
 pub(crate) mod node;
 pub(crate) mod protocol;
 pub(crate) mod realtime;
@@ -65,7 +66,7 @@ use crossbeam_channel::Receiver;
 use serde::Serialize;
 
 pub use self::action::{
-    Action, Fate, MAX_LATENCY, MAX_TICKS, Outcome, SETTINGS, Setting, SettingSpec,
+    Action, Fate, MAX_LATENCY, MAX_NODES, MAX_TICKS, Outcome, SETTINGS, Setting, SettingSpec,
     check_command_text,
 };
 pub use self::checker::{Checker, HISTORY_WINDOW, Invariant, Violation};
@@ -79,10 +80,12 @@ pub use self::trace::{TraceEvent, TraceKind};
 use self::engine::{Engine, Shared, Slot, ToCluster};
 use self::protocol::{Answer, Request};
 use self::router::Router;
-use self::storage::Storage;
 use self::trace::Trace;
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{BrokenRules, Index, NodeId, RaftConfig, Role, Status, Term, UnknownRule};
+use crate::raft::{
+    BrokenRules, Configuration, Index, Membership, MembershipError, NodeId, RaftConfig, Role,
+    Status, Term, UnknownRule,
+};
 
 /// Ticks between two checkpoints of a recorded cluster, unless configured otherwise:
 /// replaying this many ticks takes about 10 ms on an idle 5-node cluster (the `undo`
@@ -174,6 +177,36 @@ pub enum ClusterError {
         node: NodeId,
         /// The leader it knows of.
         leader: Option<NodeId>,
+    },
+    /// The leader is handing its leadership over and takes no commands meanwhile.
+    #[error("n{node} is handing leadership to n{target} and takes no commands until that ends")]
+    Transferring {
+        /// The leader asked.
+        node: NodeId,
+        /// The node taking over.
+        target: NodeId,
+    },
+    /// A leadership transfer to the node itself.
+    #[error("n{0} already leads: transfer leadership to another node")]
+    TransferToSelf(NodeId),
+    /// The node does not vote, so it cannot be elected.
+    #[error("n{0} is not a voter: only a voter can be elected")]
+    NotAVoter(NodeId),
+    /// The node was removed from the cluster.
+    #[error("n{0} was removed from the cluster (a removed id is never used again)")]
+    Removed(NodeId),
+    /// No node can be added: ids are never reused, so removed nodes count too.
+    #[error(
+        "a cluster has at most {MAX_NODES} nodes, removed ones included (ids are never reused)"
+    )]
+    TooManyNodes,
+    /// The leader cannot change the membership now, or not this way.
+    #[error("n{node} cannot change the membership: {reason}")]
+    ChangeRefused {
+        /// The leader asked.
+        node: NodeId,
+        /// Why not.
+        reason: MembershipError,
     },
     /// A leader's election timer does not run.
     #[error("n{0} is the leader: it has no election timer to fire")]
@@ -267,6 +300,22 @@ pub struct NodeStatus {
     /// A candidate's votes in its election, itself included (§5.2); it wins with a
     /// majority of the cluster. `None` unless an up candidate.
     pub votes: Option<Vec<NodeId>>,
+    /// True while it asks for pre-votes (a candidate whose term has not moved yet).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pre_candidate: bool,
+    /// The node it is handing its leadership to, if it leads and is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transferring_to: Option<NodeId>,
+    /// Whether it votes or only learns in the configuration it uses (a learner is
+    /// shown as role "learner" in views).
+    pub membership: Membership,
+    /// The configuration it uses: the latest in its log (§4.1).
+    pub configuration: Arc<Configuration>,
+    /// The index of the entry that set that configuration (0 for the founding one).
+    pub configuration_index: Index,
+    /// True once a committed configuration left it out: it is out of the cluster.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 /// A running cluster. See the module documentation.
@@ -312,28 +361,15 @@ impl Cluster {
     /// Starts a cluster: all nodes up and connected, at tick 0.
     pub fn new(config: Config) -> Cluster {
         assert!(config.nodes >= 1, "a cluster needs at least one node");
+        assert!(
+            config.nodes <= MAX_NODES,
+            "a cluster has at most {MAX_NODES} nodes"
+        );
         let (to_cluster, from_nodes) = crossbeam_channel::unbounded();
-        let slots = (1..=config.nodes)
-            .map(|id| Slot {
-                up: false,
-                storage: Storage::default(),
-                status: Status {
-                    id,
-                    role: Role::Follower,
-                    term: 0,
-                    voted_for: None,
-                    leader: None,
-                    commit_index: 0,
-                    last_applied: 0,
-                    last_log_index: 0,
-                    last_log_term: 0,
-                    snapshot_index: 0,
-                },
-                due_at: 0,
-                timer_length: 0,
-                pending: false,
-                votes: None,
-            })
+        let founding: Vec<NodeId> = (1..=config.nodes).collect();
+        let slots = founding
+            .iter()
+            .map(|&id| Slot::new(id, &founding))
             .collect();
         let engine = Engine {
             now: 0,
@@ -343,6 +379,7 @@ impl Cluster {
             checker: Checker::new(config.nodes),
             trace: Trace::new(config.trace_capacity),
             panicked: Vec::new(),
+            committed_members: (0, founding.iter().copied().collect()),
         };
         let mut cluster = Cluster {
             engine: Some(Box::new(engine)),
@@ -378,9 +415,29 @@ impl Cluster {
             .expect("the engine is home between ticks")
     }
 
-    /// The number of nodes.
+    /// The number of node ids given out: the founding nodes and every node added
+    /// since, removed ones included (ids are `1..=size()`, never reused).
     pub fn size(&self) -> usize {
-        self.config.nodes
+        self.engine().slots.len()
+    }
+
+    /// The nodes that are members of the cluster (not removed), in id order: the
+    /// founding ones and those added since, up or down.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        (1..=self.size())
+            .filter(|&node| !self.slot(node).removed)
+            .collect()
+    }
+
+    /// True if `node` was removed from the cluster by a committed configuration.
+    pub fn is_removed(&self, node: NodeId) -> bool {
+        self.check_node(node).is_ok() && self.slot(node).removed
+    }
+
+    /// The founding nodes, `1..=Config::nodes`: the configuration every node starts
+    /// from before its log says otherwise.
+    fn founding(&self) -> Vec<NodeId> {
+        (1..=self.config.nodes).collect()
     }
 
     /// The cluster's configuration: its size, seed and trace capacity as built, and
@@ -399,21 +456,29 @@ impl Cluster {
         self.engine().now
     }
 
-    /// Checks that `node` names a node of this cluster.
+    /// Checks that `node` names a node of this cluster (removed or not).
     fn check_node(&self, node: NodeId) -> Result<(), ClusterError> {
-        if (1..=self.config.nodes).contains(&node) {
+        let nodes = self.engine().slots.len();
+        if (1..=nodes).contains(&node) {
             Ok(())
         } else {
-            Err(ClusterError::NoSuchNode {
-                node,
-                nodes: self.config.nodes,
-            })
+            Err(ClusterError::NoSuchNode { node, nodes })
         }
     }
 
-    /// Checks that `node` exists and is up.
-    fn check_up(&self, node: NodeId) -> Result<(), ClusterError> {
+    /// Checks that `node` is a member of the cluster (exists, not removed).
+    fn check_member(&self, node: NodeId) -> Result<(), ClusterError> {
         self.check_node(node)?;
+        if self.slot(node).removed {
+            Err(ClusterError::Removed(node))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Checks that `node` is a member and is up.
+    fn check_up(&self, node: NodeId) -> Result<(), ClusterError> {
+        self.check_member(node)?;
         if self.slot(node).up {
             Ok(())
         } else {
@@ -443,7 +508,7 @@ impl Cluster {
     ///
     /// If there is no such node (the message of [`ClusterError::NoSuchNode`]).
     pub fn is_up(&self, node: NodeId) -> bool {
-        self.existing_slot(node).up
+        self.existing_slot(node).is_active()
     }
 
     /// The state of `node`.
@@ -466,20 +531,7 @@ impl Cluster {
             (slot.status.clone(), Some(slot.due_at))
         } else {
             let state = slot.storage.lock();
-            let snapshot_index = state.log.snapshot_index();
-            let status = Status {
-                id: node,
-                role: Role::Follower,
-                term: state.hard_state.current_term,
-                voted_for: state.hard_state.voted_for,
-                leader: None,
-                commit_index: snapshot_index,
-                last_applied: snapshot_index,
-                last_log_index: state.log.last_index(),
-                last_log_term: state.log.last_term(),
-                snapshot_index,
-            };
-            (status, None)
+            (Status::at_rest(node, &self.founding(), &state), None)
         };
         Ok(NodeStatus {
             id: node,
@@ -492,7 +544,7 @@ impl Cluster {
             last_log_index: status.last_log_index,
             last_log_term: status.last_log_term,
             snapshot_index: status.snapshot_index,
-            up: slot.up,
+            up: slot.is_active(),
             connected: self.engine().router.is_connected(node),
             timer_due,
             timer_length: timer_due.map(|_| slot.timer_length),
@@ -501,20 +553,28 @@ impl Cluster {
                 slot.timer_length.saturating_sub(left)
             }),
             votes: slot.votes.clone().filter(|_| slot.up),
+            pre_candidate: status.pre_candidate,
+            transferring_to: status.transferring_to,
+            membership: status.membership(),
+            configuration: status.configuration,
+            configuration_index: status.configuration_index,
+            removed: slot.removed,
         })
     }
 
-    /// The up node that leads the highest term, if any claims to lead.
+    /// The up member that leads the highest term, if any claims to lead.
     pub fn leader(&self) -> Option<NodeId> {
-        (1..=self.config.nodes)
-            .filter(|&id| self.slot(id).up && self.slot(id).status.role == Role::Leader)
+        (1..=self.size())
+            .filter(|&id| self.slot(id).is_active() && self.slot(id).status.role == Role::Leader)
             .max_by_key(|&id| self.slot(id).status.term)
     }
 
     /// How many nodes applied `index` (from their log or inside a snapshot; a crashed
     /// node counts with what it applied before the crash), and the command there.
     pub fn applied_count(&self, index: Index) -> (usize, Option<String>) {
-        self.engine().checker.applied_count(index)
+        self.engine()
+            .checker
+            .applied_count_among(index, &self.nodes())
     }
 
     /// The command `node` applied at `index`; `None` if it has not applied it itself
@@ -643,7 +703,8 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        for node in 1..=self.config.nodes {
+        // Every node ever started, those added since the founding ones included.
+        for node in 1..=self.threads.len() {
             if let Some(thread) = self.threads[node - 1].take() {
                 // Hanging up ends the thread's loop; a stuck thread is left behind.
                 self.shared.set_sender(node, None);

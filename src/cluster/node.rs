@@ -18,7 +18,7 @@ use super::protocol::{Answer, NodeView, Report, Request, panic_message, receive}
 use super::storage::Storage;
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{Index, Node, NodeId, NotLeader, RaftConfig, Ready};
+use crate::raft::{Index, Node, NodeId, NotLeader, ProposeError, RaftConfig, Ready};
 
 /// A copy of what a node thread holds besides its storage, taken between two
 /// actions: the core (with its random generator and any proposals waiting for the
@@ -201,7 +201,7 @@ impl NodeThread {
             }
             Request::Propose { now, commands } => {
                 self.catch_up(now);
-                let mut result = Err(NotLeader { leader: None });
+                let mut result = Err(ProposeError::NotLeader(NotLeader { leader: None }));
                 for (position, command) in commands.into_iter().enumerate() {
                     let proposed = self.core.propose(command);
                     if position == 0 {
@@ -219,6 +219,18 @@ impl NodeThread {
                 self.catch_up(now);
                 self.core.step(envelope);
                 self.report(Answer::Done)
+            }
+            Request::ProposeChange { now, change } => {
+                self.catch_up(now);
+                let result = self.core.propose_change(change);
+                self.pending |= result.is_ok();
+                // Like a proposal, the entry is persisted and sent with the next round.
+                self.report_without_output(Answer::ChangeProposed(result))
+            }
+            Request::Transfer { now, target } => {
+                self.catch_up(now);
+                let result = self.core.transfer_leadership(target);
+                self.report(Answer::Transferring(result))
             }
             Request::TimeoutNow { now } => {
                 self.catch_up(now);
@@ -393,7 +405,13 @@ impl NodeThread {
             }
         });
         for entry in ready.committed.refs() {
-            self.kv.apply(entry.index, entry.command);
+            // No-ops and configuration entries are Raft's own: the state machine
+            // only counts their index.
+            if entry.kind.is_command() {
+                self.kv.apply(entry.index, entry.command);
+            } else {
+                self.kv.skip(entry.index);
+            }
             if let Some(every) = self.auto_snapshot
                 && entry.index % every == 0
             {

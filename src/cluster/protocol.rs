@@ -12,8 +12,8 @@ use super::node::NodeState;
 use crate::kv::KvStore;
 use crate::raft::snapshot::SnapshotError;
 use crate::raft::{
-    Command, Envelope, Index, Log, NodeId, NotLeader, ProgressView, Proposal, RaftConfig, Ready,
-    Status,
+    Command, ConfChange, Envelope, Index, Log, MembershipError, NodeId, ProgressView, Proposal,
+    ProposeError, RaftConfig, Ready, Status, TransferError,
 };
 
 /// Work for a node.
@@ -40,6 +40,20 @@ pub enum Request {
         now: u64,
         /// The message.
         envelope: Envelope,
+    },
+    /// Propose a membership change (§4.1). Its entry leaves with the next round.
+    ProposeChange {
+        /// The current tick.
+        now: u64,
+        /// The change.
+        change: ConfChange,
+    },
+    /// Hand leadership to `target` (§3.10).
+    Transfer {
+        /// The current tick.
+        now: u64,
+        /// The node to take over.
+        target: NodeId,
     },
     /// Make the election timer fire now.
     TimeoutNow {
@@ -92,9 +106,13 @@ pub enum Answer {
     Done,
     /// The result of a proposal: where the first command went (the others follow it),
     /// or who leads.
-    Proposed(Result<Proposal, NotLeader>),
+    Proposed(Result<Proposal, ProposeError>),
     /// Whether the election timer fired (false for a leader).
     TimedOut(bool),
+    /// Where a membership change's entry went, or why it was refused.
+    ChangeProposed(Result<Proposal, MembershipError>),
+    /// Whether a leadership transfer began, or why not.
+    Transferring(Result<(), TransferError>),
     /// The snapshot index, or why there was none.
     Snapshotted(Result<Index, SnapshotError>),
     /// The node's log and state machine.

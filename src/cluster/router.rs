@@ -108,6 +108,9 @@ pub enum DropReason {
     Down,
     /// Dropped by hand (`drop-msg`).
     Manual,
+    /// The recipient was removed from the cluster (a committed configuration left it
+    /// out).
+    Removed,
 }
 
 /// What the router did with a message handed to it.
@@ -353,6 +356,30 @@ impl Router {
         gone.into_values().collect()
     }
 
+    /// Drops every message to `node` (it was removed from the cluster) and returns
+    /// them, in delivery order.
+    pub fn forget_messages_to(&mut self, node: NodeId) -> Vec<InFlight> {
+        let (gone, kept): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(&mut self.queue)
+            .into_iter()
+            .partition(|(_, message)| message.envelope.to == node);
+        self.queue = kept;
+        self.stats.messages_dropped += gone.len() as u64;
+        gone.into_values().collect()
+    }
+
+    /// Adds node `node` (the next id), connected, in the partition group of `beside`
+    /// (the leader that will catch it up).
+    pub fn add_node(&mut self, node: NodeId, beside: NodeId) {
+        assert_eq!(
+            node,
+            self.connected.len() + 1,
+            "node ids are given in order"
+        );
+        self.connected.push(true);
+        let group = self.group[beside - 1];
+        self.group.push(group);
+    }
+
     /// Removes the message with this id, for delivery or dropping by hand.
     pub fn take(&mut self, id: u64) -> Option<InFlight> {
         let key = self
@@ -382,6 +409,7 @@ mod tests {
             message: Message::RequestVote {
                 last_log_index: 0,
                 last_log_term: 0,
+                leadership_transfer: false,
             },
         }
     }

@@ -22,6 +22,7 @@ impl Cluster {
                 index,
                 term: 1,
                 command: format!("init {index}").as_str().into(),
+                kind: Default::default(),
             })
             .collect();
         let mut state = KvStore::new();
@@ -31,6 +32,10 @@ impl Cluster {
         let snapshot = Snapshot {
             last_included_index: entries,
             last_included_term: 1,
+            // Every node starts from the founding configuration.
+            configuration: std::sync::Arc::new(crate::raft::Configuration::with_voters(
+                1..=self.config.nodes,
+            )),
             data: state.snapshot().into(),
         };
         let engine = self.engine_mut();

@@ -103,6 +103,16 @@ pub enum TraceKind {
         /// True if broken from now on, false if restored.
         broken: bool,
     },
+    // What only membership changes cause comes last, so the events above keep their
+    // place (and the history digest of runs without them stays the same).
+    /// A new, empty node was started, to join the cluster as a learner.
+    Added,
+    /// The node was left out of the configuration committed at `index`: it is out of
+    /// the cluster for good (its id is never used again).
+    Removed {
+        /// The configuration entry's index.
+        index: u64,
+    },
 }
 
 /// A trace event: a tick, a node, and what happened.

@@ -7,10 +7,10 @@
 //! majority becomes leader; one that hears from a leader of its term (or sees a newer
 //! term) becomes a follower; one whose timer fires again starts a new election.
 
+use super::entry::{Entry, EntryKind};
 use super::event::Event;
 use super::log::Log;
 use super::message::Message;
-use super::quorum::is_quorum;
 use super::role::{Candidate, Follower, Leader, RoleState};
 use super::rules::{BrokenRules, Rule};
 use super::{Index, Node, NodeId, Role, Term};
@@ -53,7 +53,8 @@ pub fn vote_refusal(
 impl Node {
     /// §5.2: "On conversion to candidate, start election: increment currentTerm, vote
     /// for self, reset election timer, send RequestVote RPCs to all other servers."
-    pub(super) fn start_election(&mut self) {
+    /// `leadership_transfer` marks an election the leader asked for (§3.10).
+    pub(super) fn start_election(&mut self, leadership_transfer: bool) {
         debug_assert_ne!(
             self.role(),
             Role::Leader,
@@ -73,12 +74,13 @@ impl Node {
         }
         let last_log_index = self.log.last_index();
         let last_log_term = self.log.last_term();
-        for peer in self.peers() {
+        for peer in self.voting_peers() {
             self.send(
                 peer,
                 Message::RequestVote {
                     last_log_index,
                     last_log_term,
+                    leadership_transfer,
                 },
             );
         }
@@ -147,11 +149,7 @@ impl Node {
         let RoleState::Candidate(candidate) = &self.role else {
             return false;
         };
-        if !is_quorum(
-            candidate.votes.len(),
-            self.members.len(),
-            self.config.broken,
-        ) {
+        if !self.is_voter_quorum(&candidate.votes) {
             return false;
         }
         self.become_leader();
@@ -167,6 +165,15 @@ impl Node {
         self.record(Event::BecameLeader {
             term: self.current_term,
         });
+        // The leader no-op (§8): "each leader commit a blank no-op entry into the log
+        // at the start of its term", so whatever older terms left uncommitted commits
+        // with it (§5.4.2) without waiting for a client.
+        if self.config.features.leader_no_op {
+            let index = self.log.last_index() + 1;
+            let term = self.current_term;
+            self.log.push(Entry::internal(index, term, EntryKind::NoOp));
+            self.log_changed_from(index);
+        }
         // A single-node cluster may already have uncommitted entries of its own term.
         self.maybe_advance_commit_index();
     }
@@ -183,8 +190,13 @@ impl Node {
             // in an older term, where it may vote again or follow a deposed leader.
             self.hard_state_changed |= !self.breaks(Rule::ForgetTerm);
         }
-        let was = self.role();
-        self.role = RoleState::Follower(Follower { leader });
+        let was = std::mem::replace(&mut self.role, RoleState::Follower(Follower { leader }));
+        let was = match was {
+            RoleState::Follower(_) => return,
+            RoleState::PreCandidate(_) => "pre-candidate",
+            RoleState::Candidate(_) => "candidate",
+            RoleState::Leader(_) => "leader",
+        };
         // The election timer is left alone. Figure 2 (and the lab's guide) restart it
         // only on granting a vote, on hearing from the current leader and on starting
         // an election; stepping down to a newer term is none of these. A candidate
@@ -194,15 +206,6 @@ impl Node {
         // timeout each time a node it refuses to vote for raises the term: under
         // long reply delays that node is often the only one that can win, and the
         // cluster churns through elections it cannot finish.
-        if was != Role::Follower {
-            self.record(Event::SteppedDown {
-                term,
-                was: match was {
-                    Role::Leader => "leader",
-                    Role::Candidate => "candidate",
-                    Role::Follower => "follower",
-                },
-            });
-        }
+        self.record(Event::SteppedDown { term, was });
     }
 }

@@ -1,9 +1,16 @@
 //! Log entries: an [`Entry`] is a [`Command`] for the state machine and the term of
-//! the leader that created it, at its index (Figure 2).
+//! the leader that created it, at its index (Figure 2); or, rarely, one of Raft's own
+//! entries ([`EntryKind`]: a leader no-op or a configuration).
 
 use serde::Serialize;
 
+use std::sync::Arc;
+
+use super::membership::Configuration;
 use super::{Index, Term};
+
+/// Bytes of a fixed-size field, as `Envelope::encoded_len` counts them.
+const WORD: u64 = 8;
 
 /// One entry of the replicated log (Figure 2: "each entry contains command for state
 /// machine, and term when entry was received by leader").
@@ -13,8 +20,84 @@ pub struct Entry {
     pub index: Index,
     /// The term of the leader that created the entry.
     pub term: Term,
-    /// The state machine command, as text.
+    /// The state machine command, as text (empty unless `kind` is a command).
     pub command: Command,
+    /// What the entry is for: almost always a client's command.
+    #[serde(skip_serializing_if = "EntryKind::is_command")]
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    /// A client command's entry.
+    pub fn command(index: Index, term: Term, command: Command) -> Entry {
+        Entry {
+            index,
+            term,
+            command,
+            kind: EntryKind::Command,
+        }
+    }
+
+    /// One of the core's own entries (a no-op or a configuration), with no command.
+    pub fn internal(index: Index, term: Term, kind: EntryKind) -> Entry {
+        Entry {
+            index,
+            term,
+            command: Command::default(),
+            kind,
+        }
+    }
+}
+
+/// What a log entry is for. The state machine applies only commands; a no-op or a
+/// configuration entry still takes its index, which counts as applied like any other.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A client's command for the state machine.
+    #[default]
+    Command,
+    /// The empty entry a new leader appends when the leader no-op is on (§8), so the
+    /// entries of older terms before it commit with it (§5.4.2).
+    NoOp,
+    /// A membership change (dissertation §4.1): the whole configuration it sets, in
+    /// force on a node as soon as the entry is in its log. (The whole configuration,
+    /// not the change, so that every node reads the same one from the entry alone.)
+    Configuration(Arc<Configuration>),
+}
+
+impl EntryKind {
+    /// True for a client's command.
+    pub fn is_command(&self) -> bool {
+        *self == EntryKind::Command
+    }
+
+    /// The bytes the kind adds to an entry's encoding (see `Envelope::encoded_len`):
+    /// nothing for a command (so the lab's byte counts stay as they were), a tag for a
+    /// no-op, a tag, a count and a word per server for a configuration.
+    pub fn extra_encoded_len(&self) -> u64 {
+        match self {
+            EntryKind::Command => 0,
+            EntryKind::NoOp => WORD,
+            EntryKind::Configuration(configuration) => {
+                (3 + configuration.voters.len() + configuration.learners.len()) as u64 * WORD
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    /// `command`, `no-op`, or the configuration (`configuration voters 1,2,3
+    /// learners 6`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntryKind::Command => f.write_str("command"),
+            EntryKind::NoOp => f.write_str("no-op"),
+            EntryKind::Configuration(configuration) => {
+                write!(f, "configuration {configuration}")
+            }
+        }
+    }
 }
 
 /// A state machine command: text that is cheap to copy. Short commands (most of
@@ -102,8 +185,10 @@ mod tests {
         assert_eq!(format!("{short} {short:?}"), "set x 1 \"set x 1\"");
         assert_eq!(serde_json::to_string(&short).unwrap(), "\"set x 1\"");
         assert_eq!(Command::from(""), *"");
-        // An entry stays small: index, term and a 24-byte command.
+        // An entry stays small: index, term, a 24-byte command and a 16-byte kind (a
+        // tag, or a shared configuration). Logs do not even store the kind per entry.
         assert_eq!(std::mem::size_of::<Command>(), 24);
-        assert_eq!(std::mem::size_of::<Entry>(), 40);
+        assert_eq!(std::mem::size_of::<EntryKind>(), 16);
+        assert_eq!(std::mem::size_of::<Entry>(), 56);
     }
 }

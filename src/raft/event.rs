@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::membership::Configuration;
 use super::progress::ProgressState;
 use super::{Index, NodeId, Term};
 
@@ -113,6 +114,89 @@ pub enum Event {
         match_index: Index,
         /// How the leader replicates to it now.
         state: ProgressState,
+    },
+    // Events of the optional mechanisms come last, so the events above keep their
+    // place (and the history digest of runs without them stays the same).
+    /// The election timer fired with pre-vote on: the node asks for pre-votes for
+    /// `term` (its own term + 1, not adopted yet; dissertation §9.6).
+    PreVoteStarted {
+        /// The term the node would campaign in.
+        term: Term,
+    },
+    /// The node would vote for `candidate` in `term` (a pre-vote changes nothing).
+    PreVoteGranted {
+        /// Who asked.
+        candidate: NodeId,
+        /// The term asked about.
+        term: Term,
+    },
+    /// The node would not vote for `candidate` in `term`.
+    PreVoteDenied {
+        /// Who asked.
+        candidate: NodeId,
+        /// The term asked about.
+        term: Term,
+        /// Why, in words.
+        reason: String,
+    },
+    /// Leader stickiness (check-quorum, §4.2.3): the node ignored a request to vote
+    /// (or pre-vote) for `candidate` in `term`, because it believes `leader` is alive.
+    VoteIgnored {
+        /// Who asked.
+        candidate: NodeId,
+        /// The newer term asked about.
+        term: Term,
+        /// The leader this node heard from recently (itself if it leads).
+        leader: NodeId,
+        /// True for a pre-vote request.
+        pre_vote: bool,
+    },
+    /// Check-quorum (§6.2): the leader of `term` heard from too few followers in an
+    /// election timeout and steps down.
+    LostQuorum {
+        /// The term it led.
+        term: Term,
+        /// The followers it did hear from.
+        heard_from: Vec<NodeId>,
+        /// How many nodes, itself included, make a majority.
+        quorum: usize,
+    },
+    /// The leader of `term` began handing its leadership to `target` (§3.10) and
+    /// takes no commands meanwhile.
+    TransferStarted {
+        /// The node that should take over.
+        target: NodeId,
+        /// The leader's term.
+        term: Term,
+    },
+    /// The leader gave up a transfer to `target`: no new leader within an election
+    /// timeout. It takes commands again.
+    TransferAborted {
+        /// The node that did not take over.
+        target: NodeId,
+        /// The leader's term.
+        term: Term,
+    },
+    /// The leader of `term` told this node to start an election now (§3.10).
+    TimeoutNowReceived {
+        /// The leader handing over.
+        leader: NodeId,
+        /// Its term.
+        term: Term,
+    },
+    /// The configuration in force changed (dissertation §4.1): an entry that sets it
+    /// was appended, or removed again, or a snapshot brought it.
+    ConfigurationChanged {
+        /// The index of the entry that set it (the snapshot index if a snapshot did).
+        index: Index,
+        /// The configuration now in force.
+        configuration: Configuration,
+    },
+    /// A leader left out of the configuration committed at `index` stopped leading
+    /// (§4.2.2).
+    LeftCluster {
+        /// The configuration entry's index.
+        index: Index,
     },
 }
 

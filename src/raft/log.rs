@@ -10,8 +10,11 @@ mod commands;
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 
+use std::sync::Arc;
+
 use self::commands::{Commands, SharedVec};
-use super::entry::{Command, Entry};
+use super::entry::{Command, Entry, EntryKind};
+use super::membership::Configuration;
 use super::{Index, Term};
 
 /// A run of consecutive entries with the same term: terms change only when a new
@@ -36,10 +39,15 @@ struct TermRun {
 /// bytes inline): its index is its position, and its term is found in the runs of
 /// equal terms.
 ///
+/// The few entries that are not client commands (leader no-ops, configuration
+/// entries) are listed apart with their index and kind, so they cost nothing per
+/// command; their command slot holds empty text.
+///
 /// Invariant: the commands are those of indexes `snapshot_index + 1 ..= last_index()`;
 /// `terms` is empty exactly when there is no command, its first run starts at
 /// `snapshot_index + 1`, and its terms strictly increase from run to run (a leader
-/// only appends entries of its own, newest term, so terms never decrease along a log).
+/// only appends entries of its own, newest term, so terms never decrease along a log);
+/// `kinds` holds, in index order, exactly the held entries that are not commands.
 #[derive(Clone, Default)]
 pub struct Log {
     /// Index of the last entry covered by the snapshot (0 if there is none).
@@ -50,6 +58,8 @@ pub struct Log {
     terms: SharedVec<TermRun>,
     /// The commands of the entries after the snapshot, in index order.
     commands: Commands,
+    /// The entries after the snapshot that are not commands, in index order.
+    kinds: SharedVec<(Index, EntryKind)>,
 }
 
 impl Log {
@@ -134,6 +144,26 @@ impl Log {
             index,
             term,
             command,
+            kind: self.kind_at(index)?,
+        })
+    }
+
+    /// What the entry at `index` is for, if the log holds it.
+    pub fn kind_at(&self, index: Index) -> Option<EntryKind> {
+        self.position(index)?;
+        Some(
+            self.kinds
+                .binary_search_by_key(&index, |(at, _)| *at)
+                .map_or(EntryKind::Command, |found| self.kinds[found].1.clone()),
+        )
+    }
+
+    /// The configuration entries the log holds, in index order, with the
+    /// configuration each sets.
+    pub fn configuration_entries(&self) -> impl Iterator<Item = (Index, &Arc<Configuration>)> + '_ {
+        self.kinds.iter().filter_map(|(index, kind)| match kind {
+            EntryKind::Configuration(configuration) => Some((*index, configuration)),
+            EntryKind::Command | EntryKind::NoOp => None,
         })
     }
 
@@ -160,6 +190,8 @@ impl Log {
             commands: self.commands.range(start..end),
             index: from,
             run: if start < end { self.run_of(from) } else { 0 },
+            kinds: &self.kinds,
+            next_kind: self.kinds.partition_point(|(at, _)| *at < from),
         }
     }
 
@@ -235,6 +267,15 @@ impl Log {
                 term: entry.term,
             });
         }
+        if !entry.kind.is_command() {
+            assert!(
+                entry.command.is_empty(),
+                "a no-op or configuration entry carries no command text"
+            );
+            self.kinds
+                .make_mut(4)
+                .push((entry.index, entry.kind.clone()));
+        }
         self.commands.push(entry.command);
     }
 
@@ -250,6 +291,10 @@ impl Log {
             self.commands.truncate(position);
             let runs = self.terms.partition_point(|run| run.first < index);
             self.terms.make_mut(runs).truncate(runs);
+            let kinds = self.kinds.partition_point(|(at, _)| *at < index);
+            if kinds < self.kinds.len() {
+                self.kinds.make_mut(kinds).truncate(kinds);
+            }
         }
     }
 
@@ -280,9 +325,14 @@ impl Log {
             let first_kept = terms.partition_point(|run| run.first <= index + 1) - 1;
             terms.drain(..first_kept);
             terms[0].first = index + 1;
+            let dropped = self.kinds.partition_point(|(at, _)| *at <= index);
+            if dropped > 0 {
+                self.kinds.make_mut(0).drain(..dropped);
+            }
         } else {
             self.commands = Commands::default();
             self.terms = SharedVec::default();
+            self.kinds = SharedVec::default();
         }
         self.snapshot_index = index;
         self.snapshot_term = term;
@@ -331,6 +381,7 @@ impl PartialEq for Log {
         self.snapshot_index == other.snapshot_index
             && self.snapshot_term == other.snapshot_term
             && self.terms == other.terms
+            && self.kinds == other.kinds
             && self.len() == other.len()
             && self
                 .commands
@@ -384,8 +435,10 @@ pub struct EntryRef<'a> {
     pub index: Index,
     /// The entry's term.
     pub term: Term,
-    /// The entry's command.
+    /// The entry's command (empty unless `kind` is a command).
     pub command: &'a Command,
+    /// What the entry is for.
+    pub kind: &'a EntryKind,
 }
 
 /// The entries of a log range, in order, borrowed. See [`Log::refs`].
@@ -399,6 +452,10 @@ pub struct Refs<'a> {
     index: Index,
     /// The run that holds `index`.
     run: usize,
+    /// The log's entries that are not commands.
+    kinds: &'a [(Index, EntryKind)],
+    /// The first of `kinds` at or after `index`.
+    next_kind: usize,
 }
 
 impl<'a> Iterator for Refs<'a> {
@@ -409,10 +466,18 @@ impl<'a> Iterator for Refs<'a> {
         while self.run + 1 < self.terms.len() && self.terms[self.run + 1].first <= self.index {
             self.run += 1;
         }
+        let kind = match self.kinds.get(self.next_kind) {
+            Some((at, kind)) if *at == self.index => {
+                self.next_kind += 1;
+                kind
+            }
+            _ => &EntryKind::Command,
+        };
         let entry = EntryRef {
             index: self.index,
             term: self.terms[self.run].term,
             command,
+            kind,
         };
         self.index += 1;
         Some(entry)
@@ -439,6 +504,7 @@ impl Iterator for Iter<'_> {
             index: entry.index,
             term: entry.term,
             command: entry.command.clone(),
+            kind: entry.kind.clone(),
         })
     }
 
@@ -532,9 +598,86 @@ mod tests {
                 index: position as u64 + 1,
                 term,
                 command: format!("c{}", position + 1).into(),
+                kind: Default::default(),
             });
         }
         log
+    }
+
+    #[test]
+    fn no_ops_and_configurations_are_kept_apart_and_follow_the_log() {
+        use std::sync::Arc;
+        let configuration = Configuration::with_voters([1, 2]);
+        let config_kind = EntryKind::Configuration(Arc::new(configuration.clone()));
+        let mut log = log_with_terms(&[1, 1]);
+        log.push(Entry::internal(3, 2, EntryKind::NoOp));
+        log.push(Entry::command(4, 2, "x".into()));
+        log.push(Entry::internal(5, 2, config_kind.clone()));
+        log.push(Entry::command(6, 2, "y".into()));
+        let kinds: Vec<EntryKind> = log.iter().map(|entry| entry.kind).collect();
+        use EntryKind::{Command, NoOp};
+        assert_eq!(
+            kinds,
+            vec![
+                Command,
+                Command,
+                NoOp,
+                Command,
+                config_kind.clone(),
+                Command
+            ]
+        );
+        assert_eq!(log.kind_at(5), Some(config_kind.clone()));
+        assert_eq!(log.kind_at(7), None);
+        assert_eq!(log.get(5).unwrap().command.as_str(), "");
+        let refs: Vec<(Index, bool)> = log
+            .refs(4, 6)
+            .map(|entry| (entry.index, entry.kind.is_command()))
+            .collect();
+        assert_eq!(refs, vec![(4, true), (5, false), (6, true)]);
+        assert_eq!(
+            log.configuration_entries()
+                .map(|(index, configuration)| (index, (**configuration).clone()))
+                .collect::<Vec<_>>(),
+            vec![(5, configuration)]
+        );
+        // A copy without the kinds is another log.
+        let mut plain = log_with_terms(&[1, 1]);
+        for index in 3..=6 {
+            plain.push(Entry::command(index, 2, log.get(index).unwrap().command));
+        }
+        assert_ne!(plain, log);
+        // Truncation and compaction drop kinds with their entries.
+        let mut truncated = log.clone();
+        truncated.truncate_from(5);
+        assert_eq!(truncated.configuration_entries().count(), 0);
+        assert_eq!(truncated.kind_at(3), Some(NoOp));
+        let mut compacted = log.clone();
+        assert!(compacted.compact(4, 2));
+        assert_eq!(compacted.kind_at(5), Some(config_kind));
+        assert_eq!(
+            compacted
+                .iter()
+                .filter(|entry| !entry.kind.is_command())
+                .count(),
+            1
+        );
+        assert!(compacted.compact(6, 2));
+        assert_eq!(compacted.configuration_entries().count(), 0);
+        // The clone taken before is untouched.
+        assert_eq!(log.kind_at(3), Some(NoOp));
+    }
+
+    #[test]
+    #[should_panic(expected = "a no-op or configuration entry carries no command text")]
+    fn a_no_op_with_text_is_refused() {
+        let mut log = Log::new();
+        log.push(Entry {
+            index: 1,
+            term: 1,
+            command: "text".into(),
+            kind: EntryKind::NoOp,
+        });
     }
 
     #[test]
@@ -669,6 +812,7 @@ mod tests {
                             index: log.last_index() + 1,
                             term,
                             command: format!("s{step}.{}", log.last_index() + 1).into(),
+                            kind: Default::default(),
                         };
                         log.push(entry.clone());
                         model.entries.push(entry);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::entry::Entry;
+use super::membership::Configuration;
 use super::{Index, NodeId, Term};
 
 /// A snapshot of the state machine covering every entry up to `last_included_index`
@@ -19,6 +20,9 @@ pub struct Snapshot {
     pub last_included_index: Index,
     /// The term of that entry.
     pub last_included_term: Term,
+    /// The configuration in force at `last_included_index` (dissertation §4.1): the
+    /// entries that set it are gone, so the snapshot carries it.
+    pub configuration: Arc<Configuration>,
     /// The state machine's own encoding of its state at `last_included_index`.
     #[serde(skip)]
     pub data: Arc<[u8]>,
@@ -63,6 +67,11 @@ pub enum Message {
         last_log_index: Index,
         /// Term of the candidate's last log entry (§5.4.1).
         last_log_term: Term,
+        /// True if the leader asked the candidate to campaign (a leadership transfer,
+        /// §3.10): then even a node that hears from that leader considers the request
+        /// (check-quorum's stickiness does not apply).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        leadership_transfer: bool,
     },
     /// The answer to a RequestVote.
     RequestVoteReply {
@@ -100,6 +109,25 @@ pub enum Message {
         /// held); `None` when the request came from an older term and was ignored.
         installed_index: Option<Index>,
     },
+    /// A pre-candidate asks whether it would get a vote in the envelope's term, one
+    /// past its own, without anyone changing term or vote (pre-vote, dissertation
+    /// §9.6; see `prevote.rs`).
+    PreVote {
+        /// Index of the pre-candidate's last log entry (§5.4.1).
+        last_log_index: Index,
+        /// Term of the pre-candidate's last log entry (§5.4.1).
+        last_log_term: Term,
+    },
+    /// The answer to a PreVote: a grant carries the term asked about, a refusal the
+    /// voter's own term.
+    PreVoteReply {
+        /// True means the vote would be granted.
+        vote_granted: bool,
+    },
+    /// The leader tells the target of a leadership transfer, whose log it has brought
+    /// up to date, to start an election now (dissertation §3.10; see
+    /// `transfer.rs`).
+    TimeoutNow,
 }
 
 impl Message {
@@ -112,6 +140,9 @@ impl Message {
             Message::AppendEntriesReply { .. } => "AppendEntriesReply",
             Message::InstallSnapshot { .. } => "InstallSnapshot",
             Message::InstallSnapshotReply { .. } => "InstallSnapshotReply",
+            Message::PreVote { .. } => "PreVote",
+            Message::PreVoteReply { .. } => "PreVoteReply",
+            Message::TimeoutNow => "TimeoutNow",
         }
     }
 
@@ -120,10 +151,13 @@ impl Message {
         match self {
             Message::RequestVote { .. }
             | Message::AppendEntries { .. }
-            | Message::InstallSnapshot { .. } => true,
+            | Message::InstallSnapshot { .. }
+            | Message::PreVote { .. }
+            | Message::TimeoutNow => true,
             Message::RequestVoteReply { .. }
             | Message::AppendEntriesReply { .. }
-            | Message::InstallSnapshotReply { .. } => false,
+            | Message::InstallSnapshotReply { .. }
+            | Message::PreVoteReply { .. } => false,
         }
     }
 }
@@ -175,6 +209,29 @@ pub enum MessageInfo {
         /// The snapshot index the follower holds, `None` if the request was stale.
         installed_index: Option<Index>,
     },
+    // The messages of the mechanisms beyond Lab 3 come last, so the ones above keep
+    // their place (and the history digest of runs without them stays the same).
+    /// See [`Message::RequestVote`], sent for a leadership transfer.
+    TransferVote {
+        /// The candidate's last log index.
+        last_log_index: Index,
+        /// The candidate's last log term.
+        last_log_term: Term,
+    },
+    /// See [`Message::PreVote`].
+    PreVote {
+        /// The pre-candidate's last log index.
+        last_log_index: Index,
+        /// The pre-candidate's last log term.
+        last_log_term: Term,
+    },
+    /// See [`Message::PreVoteReply`].
+    PreVoteReply {
+        /// True if the vote would be granted.
+        vote_granted: bool,
+    },
+    /// See [`Message::TimeoutNow`].
+    TimeoutNow,
 }
 
 impl Message {
@@ -184,7 +241,16 @@ impl Message {
             Message::RequestVote {
                 last_log_index,
                 last_log_term,
+                leadership_transfer: false,
             } => MessageInfo::RequestVote {
+                last_log_index: *last_log_index,
+                last_log_term: *last_log_term,
+            },
+            Message::RequestVote {
+                last_log_index,
+                last_log_term,
+                leadership_transfer: true,
+            } => MessageInfo::TransferVote {
                 last_log_index: *last_log_index,
                 last_log_term: *last_log_term,
             },
@@ -221,6 +287,17 @@ impl Message {
                     installed_index: *installed_index,
                 }
             }
+            Message::PreVote {
+                last_log_index,
+                last_log_term,
+            } => MessageInfo::PreVote {
+                last_log_index: *last_log_index,
+                last_log_term: *last_log_term,
+            },
+            Message::PreVoteReply { vote_granted } => MessageInfo::PreVoteReply {
+                vote_granted: *vote_granted,
+            },
+            Message::TimeoutNow => MessageInfo::TimeoutNow,
         }
     }
 }
@@ -235,6 +312,10 @@ impl MessageInfo {
             MessageInfo::AppendEntriesReply { .. } => "AppendEntriesReply",
             MessageInfo::InstallSnapshot { .. } => "InstallSnapshot",
             MessageInfo::InstallSnapshotReply { .. } => "InstallSnapshotReply",
+            MessageInfo::TransferVote { .. } => "RequestVote",
+            MessageInfo::PreVote { .. } => "PreVote",
+            MessageInfo::PreVoteReply { .. } => "PreVoteReply",
+            MessageInfo::TimeoutNow => "TimeoutNow",
         }
     }
 }
@@ -264,6 +345,7 @@ impl Envelope {
         // from, to, term, message tag
         let header = 4 * WORD;
         let body = match &self.message {
+            // The transfer flag shares the message tag's word.
             Message::RequestVote { .. } => 2 * WORD,
             Message::RequestVoteReply { .. } => WORD,
             Message::AppendEntries { entries, .. } => {
@@ -271,12 +353,17 @@ impl Envelope {
                     + WORD
                     + entries
                         .iter()
-                        .map(|entry| 3 * WORD + entry.command.len() as u64)
+                        .map(|entry| {
+                            3 * WORD + entry.command.len() as u64 + entry.kind.extra_encoded_len()
+                        })
                         .sum::<u64>()
             }
             Message::AppendEntriesReply { .. } => 5 * WORD,
             Message::InstallSnapshot { snapshot } => 3 * WORD + snapshot.data.len() as u64,
             Message::InstallSnapshotReply { .. } => 2 * WORD,
+            Message::PreVote { .. } => 2 * WORD,
+            Message::PreVoteReply { .. } => WORD,
+            Message::TimeoutNow => 0,
         };
         header + body
     }

@@ -54,6 +54,11 @@
 //!   the Probe / Replicate / Snapshot state, with its transitions.
 //! - `quorum.rs`: what a majority is, for votes and for commits.
 //! - `snapshot.rs`: §7 local snapshots and Figure 13 InstallSnapshot on both sides.
+//! - Beyond Lab 3, each behind a switch in [`Features`] (all off by default, and then
+//!   nothing they add runs): `prevote.rs` (pre-vote, Ongaro's dissertation §9.6),
+//!   `check_quorum.rs` (a leader without a majority steps down, §6.2, and leader
+//!   stickiness, §4.2.3), and `transfer.rs` (leadership transfer, §3.10, which runs
+//!   only when asked for).
 //! - `log.rs`: the log over a snapshot base, addressed by Raft index (its entries
 //!   live in `log/commands.rs`, shared between copies).
 //! - `entry.rs`: a log [`Entry`] and its [`Command`].
@@ -79,8 +84,6 @@
 //! # What is not implemented
 //!
 //! - Membership changes (§6): the set of nodes is fixed at creation.
-//! - PreVote and CheckQuorum (from Ongaro's thesis): a partitioned node raises its
-//!   term, and a leader in a minority keeps believing it leads, as in the lab.
 //! - Chunked InstallSnapshot (`offset`/`done`): the lab sends the whole snapshot in
 //!   one message, and so do we.
 //! - Leader no-op entries on election: the lab's tests expect the first client command
@@ -88,12 +91,16 @@
 //!   own (§5.4.2).
 //! - Read-only queries and client sessions (§8).
 
+pub(crate) mod check_quorum;
 pub(crate) mod election;
 pub(crate) mod entry;
 pub(crate) mod event;
+pub(crate) mod features;
 pub(crate) mod log;
+pub(crate) mod membership;
 pub(crate) mod message;
 pub(crate) mod persist;
+pub(crate) mod prevote;
 pub(crate) mod progress;
 pub(crate) mod quorum;
 pub(crate) mod ready;
@@ -101,16 +108,21 @@ pub(crate) mod replication;
 mod role;
 pub(crate) mod rules;
 pub(crate) mod snapshot;
+pub(crate) mod transfer;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
-pub use self::entry::{Command, Entry};
+pub use self::entry::{Command, Entry, EntryKind};
 pub use self::event::Event;
+pub use self::features::{Feature, Features, UnknownFeature};
 pub use self::log::Log;
+use self::membership::Configurations;
+pub use self::membership::{ConfChange, Configuration, MembershipError};
 pub use self::message::{AppendOutcome, ConflictHint, Envelope, Message, MessageInfo, Snapshot};
 pub use self::persist::{HardState, LogSuffix, PersistentState};
 pub use self::progress::{ProgressState, ProgressView};
@@ -118,6 +130,7 @@ pub use self::ready::Ready;
 use self::role::{Follower, RoleState};
 pub use self::rules::{BrokenRules, Rule, UnknownRule, rules};
 pub use self::snapshot::SnapshotError;
+pub use self::transfer::TransferError;
 
 /// A node's identity. Node ids are 1-based: a cluster of N nodes has ids 1..=N.
 pub type NodeId = usize;
@@ -168,6 +181,8 @@ pub struct RaftConfig {
     /// The rules of the paper this core breaks on purpose (`rules.rs`); none by
     /// default, which is Lab 3's exact behaviour.
     pub broken: BrokenRules,
+    /// The optional mechanisms beyond Lab 3 that are switched on (all off by default).
+    pub features: Features,
 }
 
 impl Default for RaftConfig {
@@ -180,6 +195,7 @@ impl Default for RaftConfig {
             max_bytes_per_append: 1 << 20,
             coarse_backup: false,
             broken: BrokenRules::none(),
+            features: Features::default(),
         }
     }
 }
@@ -219,6 +235,80 @@ pub struct Status {
     pub last_log_term: Term,
     /// The snapshot's last included index (0 if none).
     pub snapshot_index: Index,
+    /// True while the node asks for pre-votes (it shows as a candidate whose term has
+    /// not moved yet; pre-vote, dissertation §9.6).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pre_candidate: bool,
+    /// The node a leader is handing its leadership to (§3.10), if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transferring_to: Option<NodeId>,
+    /// The configuration in force on the node (§4.1): the latest in its log.
+    pub configuration: Arc<Configuration>,
+    /// The index of the entry that set it (0 for the founding configuration).
+    pub configuration_index: Index,
+    /// Why a membership change proposed to this node now would be refused (`None`
+    /// if it would be accepted, given a change that applies).
+    #[serde(skip)]
+    pub change_refusal: Option<MembershipError>,
+}
+
+impl Status {
+    /// What node `id` of a cluster founded by `members` shows when it is rebuilt from
+    /// `state` ([`Node::restart`]) before any input: a follower with what it persisted,
+    /// `commit_index = last_applied =` its snapshot index. (For a node that is down.)
+    pub fn at_rest(id: NodeId, members: &[NodeId], state: &PersistentState) -> Status {
+        let founding = Configuration::with_voters(members.iter().copied());
+        let configurations = Configurations::of_persisted(founding, state);
+        let snapshot_index = state.log.snapshot_index();
+        Status {
+            id,
+            role: Role::Follower,
+            term: state.hard_state.current_term,
+            voted_for: state.hard_state.voted_for,
+            leader: None,
+            commit_index: snapshot_index,
+            last_applied: snapshot_index,
+            last_log_index: state.log.last_index(),
+            last_log_term: state.log.last_term(),
+            snapshot_index,
+            pre_candidate: false,
+            transferring_to: None,
+            configuration: configurations.in_force_shared().clone(),
+            configuration_index: configurations.in_force_index(),
+            change_refusal: Some(MembershipError::NotLeader { leader: None }),
+        }
+    }
+
+    /// Whether the node votes, only learns, or is in no configuration it knows of.
+    pub fn membership(&self) -> Membership {
+        Membership::of(self.id, &self.configuration)
+    }
+}
+
+/// A node's place in a configuration (§4.2.1): it votes, it only learns, or it is not
+/// in it (a node that was removed, or added but not told yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Membership {
+    /// Votes, and counts toward commits.
+    Voter,
+    /// Receives the log, counts for nothing.
+    Learner,
+    /// Not in the configuration.
+    Outside,
+}
+
+impl Membership {
+    /// Where `id` stands in `configuration`.
+    pub fn of(id: NodeId, configuration: &Configuration) -> Membership {
+        if configuration.is_voter(id) {
+            Membership::Voter
+        } else if configuration.is_learner(id) {
+            Membership::Learner
+        } else {
+            Membership::Outside
+        }
+    }
 }
 
 /// Where [`Node::propose`] put a command: the index of its new entry and the leader's
@@ -240,6 +330,21 @@ pub struct NotLeader {
     pub leader: Option<NodeId>,
 }
 
+/// Why [`Node::propose`] refused a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProposeError {
+    /// Only the leader appends commands.
+    #[error(transparent)]
+    NotLeader(#[from] NotLeader),
+    /// The leader is handing its leadership to `target` (§3.10) and takes no commands
+    /// until the handover succeeds or is given up.
+    #[error("leadership is being transferred to n{target}; try again once it has a leader")]
+    Transferring {
+        /// The node taking over.
+        target: NodeId,
+    },
+}
+
 /// One Raft server: Figure 2's state and rules. See the module documentation.
 ///
 /// A clone is the same server at the same moment, random generator and pending output
@@ -249,8 +354,9 @@ pub struct NotLeader {
 pub struct Node {
     /// This node's id.
     id: NodeId,
-    /// Every node of the cluster, including this one, in id order.
-    members: Vec<NodeId>,
+    /// The founding configuration and every configuration in the log (§4.1): who
+    /// votes, who learns.
+    configurations: Configurations,
     /// Timing and batching parameters.
     config: RaftConfig,
     /// The source of randomized election timeouts, seeded by the caller.
@@ -294,8 +400,10 @@ pub struct Node {
 }
 
 impl Node {
-    /// A fresh node with an empty log in term 0. `members` lists every node of the
-    /// cluster (this one included); `seed` makes its election timeouts reproducible.
+    /// A fresh node with an empty log in term 0. `members` lists the voters of the
+    /// founding configuration (a node added later is not one of them: it learns the
+    /// configuration it belongs to from the log); `seed` makes its election timeouts
+    /// reproducible.
     pub fn new(id: NodeId, members: Vec<NodeId>, config: RaftConfig, seed: u64) -> Node {
         Node::restart(id, members, config, seed, PersistentState::default())
     }
@@ -305,18 +413,15 @@ impl Node {
     /// handed to the state machine in the first [`Ready`].
     pub fn restart(
         id: NodeId,
-        mut members: Vec<NodeId>,
+        members: Vec<NodeId>,
         config: RaftConfig,
         seed: u64,
         state: PersistentState,
     ) -> Node {
-        members.sort_unstable();
-        members.dedup();
-        assert!(
-            members.contains(&id),
-            "node {id} must be one of the members"
-        );
+        assert!(!members.is_empty(), "a cluster is founded with a voter");
         check_config(&config);
+        let configurations =
+            Configurations::of_persisted(Configuration::with_voters(members), &state);
         let PersistentState {
             hard_state,
             log,
@@ -325,7 +430,7 @@ impl Node {
         let snapshot_index = log.snapshot_index();
         let mut node = Node {
             id,
-            members,
+            configurations,
             config,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             current_term: hard_state.current_term,
@@ -351,10 +456,17 @@ impl Node {
     /// Batching limits apply to the next AppendEntries; a new election timeout range
     /// applies from the next reset of the election timer, and a shorter heartbeat
     /// interval than the time already elapsed fires at the next tick.
+    ///
+    /// Switches in [`Features`] take effect from the next input too: a campaign that has
+    /// begun finishes the way it began, and a leader's quorum check counts from the
+    /// moment check-quorum is switched on.
     pub fn set_config(&mut self, config: RaftConfig) {
         check_config(&config);
         if let RoleState::Leader(leader) = &mut self.role {
             leader.heartbeat_elapsed = leader.heartbeat_elapsed.min(config.heartbeat_interval - 1);
+        }
+        if !self.config.features.check_quorum && config.features.check_quorum {
+            self.restart_quorum_check();
         }
         self.config = config;
     }
@@ -379,7 +491,7 @@ impl Node {
     pub fn leader(&self) -> Option<NodeId> {
         match &self.role {
             RoleState::Follower(follower) => follower.leader,
-            RoleState::Candidate(_) => None,
+            RoleState::PreCandidate(_) | RoleState::Candidate(_) => None,
             RoleState::Leader(_) => Some(self.id),
         }
     }
@@ -402,6 +514,11 @@ impl Node {
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
             snapshot_index: self.log.snapshot_index(),
+            pre_candidate: matches!(self.role, RoleState::PreCandidate(_)),
+            transferring_to: self.transferring_to(),
+            configuration: self.configurations.in_force_shared().clone(),
+            configuration_index: self.configurations.in_force_index(),
+            change_refusal: self.change_refusal(),
         }
     }
 
@@ -416,22 +533,25 @@ impl Node {
                     .map(|(&peer, progress)| (peer, progress.view()))
                     .collect(),
             ),
-            RoleState::Follower(_) | RoleState::Candidate(_) => None,
+            RoleState::Follower(_) | RoleState::PreCandidate(_) | RoleState::Candidate(_) => None,
         }
     }
 
-    /// A candidate's votes in its current election (itself included); `None` unless
-    /// this node is a candidate. It wins with [`Node::quorum_size`] of them.
+    /// A candidate's votes in its current election (itself included), or a
+    /// pre-candidate's pre-votes; `None` unless this node is a candidate. It wins with
+    /// [`Node::quorum_size`] of them.
     pub fn votes_received(&self) -> Option<&BTreeSet<NodeId>> {
         match &self.role {
-            RoleState::Candidate(candidate) => Some(&candidate.votes),
+            RoleState::PreCandidate(candidate) | RoleState::Candidate(candidate) => {
+                Some(&candidate.votes)
+            }
             RoleState::Follower(_) | RoleState::Leader(_) => None,
         }
     }
 
-    /// The number of votes (or matching logs) that make a majority of the cluster.
+    /// The number of votes (or matching logs) that make a majority of the voters.
     pub fn quorum_size(&self) -> usize {
-        quorum::quorum_size(self.members.len(), self.config.broken)
+        quorum::quorum_size(self.configuration().voters.len(), self.config.broken)
     }
 
     /// True if `rule` is broken on purpose in this core's configuration (`rules.rs`).
@@ -446,22 +566,99 @@ impl Node {
         self.config.broken.is_empty()
     }
 
-    /// The other members of the cluster.
+    /// The configuration in force: the latest in this node's log, committed or not
+    /// (§4.1).
+    pub fn configuration(&self) -> &Configuration {
+        self.configurations.in_force()
+    }
+
+    /// The index of the entry that set the configuration in force (0 for the founding
+    /// one, the snapshot index if the snapshot carries it).
+    pub fn configuration_index(&self) -> Index {
+        self.configurations.in_force_index()
+    }
+
+    /// True if this node votes in the configuration in force.
+    pub fn is_voter(&self) -> bool {
+        self.configuration().is_voter(self.id)
+    }
+
+    /// True if this node may start an election: it votes in the configuration in
+    /// force, or it is out of that configuration but votes in one that, as far as it
+    /// knows, may still be the committed one (the configuration at its commit index,
+    /// or one set by an entry after it).
+    ///
+    /// The second case is the dissertation's advice in §4.2.2: a server that is not
+    /// part of its own latest configuration should still start elections, because it
+    /// may be needed until that configuration commits. Typically it is the leader
+    /// that removed itself and lost its leadership before the removal committed: it
+    /// may hold the only log the other voters can elect (they lack the removal entry
+    /// and what followed), so they refuse each other's votes, while it alone can
+    /// finish the change: elected by a majority of the new configuration (itself not
+    /// counted), it commits the entry and steps down. Chaos found both forms of this
+    /// deadlock (its commit index at or before the removal, and before an earlier
+    /// change that made it a voter). A learner, or a node that was never told of its
+    /// addition, still never campaigns.
+    pub fn may_campaign(&self) -> bool {
+        self.is_voter()
+            || (!self.configuration().contains(self.id)
+                && self
+                    .configurations
+                    .votes_in_any_since(self.commit_index, self.id))
+    }
+
+    /// The other members of the cluster, voters and learners, in id order: the
+    /// nodes a leader replicates to.
     fn peers(&self) -> impl Iterator<Item = NodeId> + use<> {
         let id = self.id;
-        self.members
-            .clone()
+        let peers: Vec<NodeId> = self
+            .configuration()
+            .members()
+            .filter(|&peer| peer != id)
+            .collect();
+        peers.into_iter()
+    }
+
+    /// The other voters, in id order: the nodes a candidate asks for votes.
+    fn voting_peers(&self) -> impl Iterator<Item = NodeId> + use<> {
+        let id = self.id;
+        let voters: Vec<NodeId> = self
+            .configuration()
+            .voters
+            .iter()
+            .copied()
+            .filter(|&voter| voter != id)
+            .collect();
+        voters.into_iter()
+    }
+
+    /// True if the voters among `nodes` are a majority of the voters (§5.2, §5.3).
+    fn is_voter_quorum<'a>(&self, nodes: impl IntoIterator<Item = &'a NodeId>) -> bool {
+        let configuration = self.configuration();
+        let agreeing = nodes
             .into_iter()
-            .filter(move |&peer| peer != id)
+            .filter(|&&node| configuration.is_voter(node))
+            .count();
+        quorum::is_quorum(agreeing, configuration.voters.len(), self.config.broken)
     }
 
     /// How many more ticks until a timer fires (an election timeout, or a leader's
-    /// heartbeat). A caller may skip calling [`Node::tick`] for fewer ticks than this
-    /// and catch up later: no tick before then can produce output.
+    /// heartbeat, quorum check or transfer deadline). A caller may skip calling
+    /// [`Node::tick`] for fewer ticks than this and catch up later: no tick before then
+    /// can produce output.
     pub fn ticks_until_due(&self) -> u64 {
         match &self.role {
-            RoleState::Leader(leader) => self.config.heartbeat_interval - leader.heartbeat_elapsed,
-            RoleState::Follower(_) | RoleState::Candidate(_) => {
+            RoleState::Leader(leader) => {
+                let heartbeat = self.config.heartbeat_interval - leader.heartbeat_elapsed;
+                let quorum_check = self.ticks_until_quorum_check();
+                let transfer = self.ticks_until_transfer_deadline();
+                [Some(heartbeat), quorum_check, transfer]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(heartbeat)
+            }
+            RoleState::Follower(_) | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
                 self.election_timeout - self.election_elapsed
             }
         }
@@ -474,19 +671,32 @@ impl Node {
     pub fn timer_length(&self) -> u64 {
         match &self.role {
             RoleState::Leader(_) => self.config.heartbeat_interval,
-            RoleState::Follower(_) | RoleState::Candidate(_) => self.election_timeout,
+            RoleState::Follower(_) | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
+                self.election_timeout
+            }
         }
     }
 
-    /// Advances virtual time by one tick (§5.2 timers): a leader's heartbeat timer, or
-    /// a follower's or candidate's election timer.
+    /// Advances virtual time by one tick (§5.2 timers): a leader's heartbeat timer
+    /// (and, when switched on, its quorum check and its transfer deadline), or a
+    /// follower's or candidate's election timer.
     pub fn tick(&mut self) {
         match &mut self.role {
-            RoleState::Leader(leader) => leader.tick(self.config.heartbeat_interval),
-            RoleState::Follower(_) | RoleState::Candidate(_) => {
+            RoleState::Leader(leader) => {
+                leader.tick(self.config.heartbeat_interval);
+                self.tick_quorum_check();
+                self.tick_transfer();
+            }
+            RoleState::Follower(_) | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
                 self.election_elapsed += 1;
                 if self.election_elapsed >= self.election_timeout {
-                    self.start_election();
+                    if self.may_campaign() {
+                        self.campaign();
+                    } else {
+                        // A learner, or a removed node, never campaigns (§4.2.1, §4.2.3):
+                        // it could not win, and a newer term would only disrupt.
+                        self.reset_election_timer();
+                    }
                 }
             }
         }
@@ -494,12 +704,12 @@ impl Node {
 
     /// Makes this node's election timer fire now (a playground control, as if its
     /// timeout had just expired). Returns false if it is the leader, whose timer does
-    /// not run.
+    /// not run, or does not vote (a learner or a removed node never campaigns).
     pub fn timeout_now(&mut self) -> bool {
-        if self.role() == Role::Leader {
+        if self.role() == Role::Leader || !self.may_campaign() {
             return false;
         }
-        self.start_election();
+        self.campaign();
         true
     }
 
@@ -512,8 +722,13 @@ impl Node {
                 leader.heartbeat();
                 true
             }
-            RoleState::Follower(_) | RoleState::Candidate(_) => false,
+            RoleState::Follower(_) | RoleState::PreCandidate(_) | RoleState::Candidate(_) => false,
         }
+    }
+
+    /// The optional mechanisms switched on.
+    pub fn features(&self) -> Features {
+        self.config.features
     }
 
     /// Handles one message from another node.
@@ -523,6 +738,11 @@ impl Node {
     /// message from an older term is stale.
     pub fn step(&mut self, envelope: Envelope) {
         assert_eq!(envelope.to, self.id, "message delivered to the wrong node");
+        // Leader stickiness (check-quorum): a vote request for a newer term is not even
+        // looked at while this node believes a live leader exists.
+        if self.ignores_vote_request(&envelope) {
+            return;
+        }
         let Envelope {
             from,
             term,
@@ -530,21 +750,33 @@ impl Node {
             ..
         } = envelope;
         if term > self.current_term {
-            // Only a leader sends AppendEntries and InstallSnapshot, so those also
-            // tell us who leads the new term.
-            let leader = match message {
-                Message::AppendEntries { .. } | Message::InstallSnapshot { .. } => Some(from),
-                Message::RequestVote { .. }
-                | Message::RequestVoteReply { .. }
-                | Message::AppendEntriesReply { .. }
-                | Message::InstallSnapshotReply { .. } => None,
-            };
-            self.become_follower(term, leader);
+            // A pre-vote request, and a granted pre-vote answer, carry a term nobody has
+            // reached yet (the one the candidate would campaign in): they must not move
+            // ours (§9.6), or pre-voting would disrupt as much as voting.
+            if !prevote::keeps_our_term(&message) {
+                // Only a leader sends AppendEntries, InstallSnapshot and TimeoutNow, so
+                // those also tell us who leads the new term.
+                let leader = match message {
+                    Message::AppendEntries { .. }
+                    | Message::InstallSnapshot { .. }
+                    | Message::TimeoutNow => Some(from),
+                    Message::RequestVote { .. }
+                    | Message::RequestVoteReply { .. }
+                    | Message::AppendEntriesReply { .. }
+                    | Message::InstallSnapshotReply { .. }
+                    | Message::PreVote { .. }
+                    | Message::PreVoteReply { .. } => None,
+                };
+                self.become_follower(term, leader);
+            }
         } else if term < self.current_term && !self.handles_stale(&message) {
             self.record(Event::StaleTermIgnored { from, term });
             // Stale: answer requests so their sender learns the newer term; drop replies.
             let reply = match message {
                 Message::RequestVote { .. } => Some(Message::RequestVoteReply {
+                    vote_granted: false,
+                }),
+                Message::PreVote { .. } => Some(Message::PreVoteReply {
                     vote_granted: false,
                 }),
                 Message::AppendEntries { prev_log_index, .. } => {
@@ -558,18 +790,24 @@ impl Node {
                 }),
                 Message::RequestVoteReply { .. }
                 | Message::AppendEntriesReply { .. }
-                | Message::InstallSnapshotReply { .. } => None,
+                | Message::InstallSnapshotReply { .. }
+                | Message::PreVoteReply { .. }
+                | Message::TimeoutNow => None,
             };
             if let Some(reply) = reply {
                 self.send(from, reply);
             }
             return;
         }
+        if term == self.current_term {
+            self.note_heard_from(from, &message);
+        }
 
         match message {
             Message::RequestVote {
                 last_log_index,
                 last_log_term,
+                ..
             } => self.handle_request_vote(from, last_log_index, last_log_term),
             Message::RequestVoteReply { vote_granted } => {
                 self.handle_request_vote_reply(from, vote_granted)
@@ -594,6 +832,14 @@ impl Node {
             Message::InstallSnapshotReply { installed_index } => {
                 self.handle_install_snapshot_reply(from, installed_index)
             }
+            Message::PreVote {
+                last_log_index,
+                last_log_term,
+            } => self.handle_pre_vote(from, term, last_log_index, last_log_term),
+            Message::PreVoteReply { vote_granted } => {
+                self.handle_pre_vote_reply(from, term, vote_granted)
+            }
+            Message::TimeoutNow => self.handle_timeout_now(from),
         }
     }
 
@@ -609,18 +855,26 @@ impl Node {
             Message::RequestVote { .. }
             | Message::RequestVoteReply { .. }
             | Message::InstallSnapshot { .. }
-            | Message::InstallSnapshotReply { .. } => false,
+            | Message::InstallSnapshotReply { .. }
+            | Message::PreVote { .. }
+            | Message::PreVoteReply { .. }
+            | Message::TimeoutNow => false,
         }
     }
 
     /// Appends a client command to the leader's log (§5.3) and says where it went. It
     /// is replicated with the next [`Ready`]; nothing is promised about it until it is
     /// committed.
-    pub fn propose(&mut self, command: Command) -> Result<Proposal, NotLeader> {
+    pub fn propose(&mut self, command: Command) -> Result<Proposal, ProposeError> {
         if self.role() != Role::Leader {
-            return Err(NotLeader {
+            return Err(ProposeError::NotLeader(NotLeader {
                 leader: self.leader(),
-            });
+            }));
+        }
+        // §3.10: a leader handing over its leadership takes no new commands, so the
+        // target can catch up and the handover ends.
+        if let Some(target) = self.transferring_to() {
+            return Err(ProposeError::Transferring { target });
         }
         let index = self.log.last_index() + 1;
         let term = self.current_term;
@@ -634,13 +888,9 @@ impl Node {
                 !self.rules_hold(),
                 "a leader's log holds no later term than its own"
             );
-            return Err(NotLeader { leader: None });
+            return Err(ProposeError::NotLeader(NotLeader { leader: None }));
         }
-        self.log.push(Entry {
-            index,
-            term,
-            command,
-        });
+        self.log.push(Entry::command(index, term, command));
         self.log_changed_from(index);
         // A single-node cluster commits on its own.
         self.maybe_advance_commit_index();
@@ -685,10 +935,16 @@ impl Node {
 
     /// Queues a message to `to` in the current term.
     fn send(&mut self, to: NodeId, message: Message) {
+        self.send_in_term(to, self.current_term, message);
+    }
+
+    /// Queues a message to `to` whose envelope carries `term` (only pre-votes carry a
+    /// term other than our own).
+    fn send_in_term(&mut self, to: NodeId, term: Term, message: Message) {
         self.ready.messages.push(Envelope {
             from: self.id,
             to,
-            term: self.current_term,
+            term,
             message,
         });
     }

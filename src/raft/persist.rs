@@ -93,7 +93,7 @@ impl PersistentState {
             + self
                 .log
                 .refs(0, self.log.last_index())
-                .map(|entry| 3 * 8 + entry.command.len() as u64)
+                .map(|entry| 3 * 8 + entry.command.len() as u64 + entry.kind.extra_encoded_len())
                 .sum::<u64>()
     }
 }
@@ -109,11 +109,7 @@ mod tests {
         for (position, &term) in terms.iter().enumerate() {
             let index = position as u64 + 1;
             let command = format!("c{index}").into();
-            log.push(Entry {
-                index,
-                term,
-                command,
-            });
+            log.push(Entry::command(index, term, command));
         }
         log
     }
@@ -135,11 +131,7 @@ mod tests {
         state.persist(&ready_with_suffix(1, &core));
         assert_eq!(state.log, core);
         // Appended after the last Ready: not persisted until the next one.
-        core.push(Entry {
-            index: 4,
-            term: 2,
-            command: "c4".into(),
-        });
+        core.push(Entry::command(4, 2, "c4".into()));
         assert_eq!(state.log.last_index(), 3);
         let ready = ready_with_suffix(4, &core);
         let new: Vec<u64> = ready

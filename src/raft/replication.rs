@@ -15,7 +15,7 @@ use super::entry::Entry;
 use super::event::Event;
 use super::log::{Entries, Log};
 use super::message::{AppendOutcome, ConflictHint, Envelope, Message};
-use super::progress::{Progress, ProgressView};
+use super::progress::ProgressView;
 use super::quorum::quorum_match_index;
 use super::role::RoleState;
 use super::rules::Rule;
@@ -259,6 +259,7 @@ impl Node {
                     );
                     self.log.truncate_from(entry.index);
                     self.record(Event::Truncated { from: entry.index });
+                    self.forget_configurations_from(entry.index);
                 }
                 None => {}
             }
@@ -273,6 +274,7 @@ impl Node {
             }
             appended_from.get_or_insert(entry.index);
             self.log_changed_from(entry.index);
+            self.adopt_configuration_of(&entry);
             self.log.push(entry);
         }
         if let Some(from) = appended_from {
@@ -341,6 +343,8 @@ impl Node {
         self.record_progress_change(from, before, after);
         if accepted {
             self.maybe_advance_commit_index();
+            self.send_timeout_now_if_caught_up(from);
+            self.promote_caught_up_learner();
         }
     }
 
@@ -370,11 +374,19 @@ impl Node {
         let RoleState::Leader(leader) = &self.role else {
             return;
         };
+        // Only voters count (§4.2.1: learners do not), the leader among them with its
+        // whole log if it votes (a leader removing itself does not, §4.2.2).
+        let configuration = self.configurations.in_force();
         let mut match_indexes: Vec<Index> = leader
             .progress
-            .values()
-            .map(Progress::match_index)
-            .chain(std::iter::once(self.log.last_index()))
+            .iter()
+            .filter(|&(&peer, _)| configuration.is_voter(peer))
+            .map(|(_, progress)| progress.match_index())
+            .chain(
+                configuration
+                    .is_voter(self.id)
+                    .then(|| self.log.last_index()),
+            )
             .collect();
         let majority_index = quorum_match_index(&mut match_indexes, self.config.broken);
         // Counting replicas commits only an entry of the current term. Without the term
@@ -388,6 +400,7 @@ impl Node {
             self.record(Event::Committed {
                 index: majority_index,
             });
+            self.membership_after_commit();
         }
     }
 

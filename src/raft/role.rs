@@ -3,16 +3,20 @@
 //! state is created when the role is entered and dropped when it is left.
 //!
 //! - A follower remembers the leader it last heard from in its term.
-//! - A candidate counts the votes of its election (§5.2).
+//! - A pre-candidate counts the pre-votes it was granted (§9.6, when pre-vote is on),
+//!   and a candidate the votes of its election (§5.2).
 //! - A leader keeps a [`Progress`] per follower (Figure 2 `nextIndex[]` and
-//!   `matchIndex[]`, reinitialized after each election) and its heartbeat timer.
+//!   `matchIndex[]`, reinitialized after each election), its heartbeat timer, what
+//!   its quorum check has heard (check-quorum) and a leadership transfer under way.
 //!
 //! The election timer is not here: followers and candidates both run it (a
 //! candidate whose election times out starts another), and a leader ignores it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::check_quorum::QuorumCheck;
 use super::progress::Progress;
+use super::transfer::Transfer;
 use super::{Index, NodeId, Role};
 
 /// The role-specific state of a node; the variant is its [`Role`].
@@ -20,6 +24,9 @@ use super::{Index, NodeId, Role};
 pub(super) enum RoleState {
     /// Answers leaders and candidates.
     Follower(Follower),
+    /// Asks whether it could win an election, before starting one (pre-vote, §9.6).
+    /// Shown as a candidate; its term has not moved yet.
+    PreCandidate(Candidate),
     /// Asks for votes.
     Candidate(Candidate),
     /// Replicates its log.
@@ -31,7 +38,7 @@ impl RoleState {
     pub(super) fn role(&self) -> Role {
         match self {
             RoleState::Follower(_) => Role::Follower,
-            RoleState::Candidate(_) => Role::Candidate,
+            RoleState::PreCandidate(_) | RoleState::Candidate(_) => Role::Candidate,
             RoleState::Leader(_) => Role::Leader,
         }
     }
@@ -44,15 +51,16 @@ pub(super) struct Follower {
     pub(super) leader: Option<NodeId>,
 }
 
-/// A candidate's own state: its election (§5.2).
+/// A candidate's own state: its election (§5.2), or a pre-candidate's pre-vote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Candidate {
-    /// The nodes that granted their vote in this election, the candidate included.
+    /// The nodes that granted their vote (or pre-vote) in this election, the
+    /// candidate included.
     pub(super) votes: BTreeSet<NodeId>,
 }
 
 impl Candidate {
-    /// A new election in which `id` has voted for itself (§5.2).
+    /// A new election (or pre-vote) in which `id` has voted for itself (§5.2).
     pub(super) fn new(id: NodeId) -> Candidate {
         Candidate {
             votes: BTreeSet::from([id]),
@@ -67,6 +75,10 @@ pub(super) struct Leader {
     pub(super) progress: BTreeMap<NodeId, Progress>,
     /// Ticks since the last heartbeat round.
     pub(super) heartbeat_elapsed: u64,
+    /// Whom the leader heard from since its last quorum check (check-quorum).
+    pub(super) quorum_check: QuorumCheck,
+    /// The leadership transfer under way, if any (§3.10).
+    pub(super) transfer: Option<Transfer>,
 }
 
 impl Leader {
@@ -79,6 +91,8 @@ impl Leader {
                 .map(|peer| (peer, Progress::new(last_index + 1)))
                 .collect(),
             heartbeat_elapsed: 0,
+            quorum_check: QuorumCheck::default(),
+            transfer: None,
         }
     }
 

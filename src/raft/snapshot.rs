@@ -65,9 +65,12 @@ impl Node {
             return Err(SnapshotError::NotInLog { index });
         };
         self.log.compact(index, term);
+        let configuration = self.configurations.at(index).clone();
+        self.configurations.compacted_through(index);
         self.snapshot = Some(Snapshot {
             last_included_index: index,
             last_included_term: term,
+            configuration,
             data,
         });
         self.snapshot_changed = true;
@@ -85,7 +88,20 @@ impl Node {
         if index > self.commit_index || self.breaks(Rule::SnapshotBackwards) {
             // Steps 6–7: keep the log suffix after the snapshot if it matches,
             // otherwise discard the entire log; then load the snapshot.
-            self.log.compact(index, snapshot.last_included_term);
+            let kept_suffix = self.log.compact(index, snapshot.last_included_term);
+            // The snapshot brings the configuration in force at its index (§4.1);
+            // configuration entries of a kept suffix still follow it.
+            let after = if kept_suffix {
+                self.configurations.after(index)
+            } else {
+                Default::default()
+            };
+            let before = self.configuration().clone();
+            self.configurations
+                .installed(index, snapshot.configuration.clone(), after);
+            if self.configuration() != &before {
+                self.configuration_changed();
+            }
             self.snapshot = Some(snapshot);
             self.snapshot_changed = true;
             self.snapshot_to_apply = true;
@@ -125,5 +141,7 @@ impl Node {
         let after = progress.view();
         self.record_progress_change(from, before, after);
         self.maybe_advance_commit_index();
+        self.send_timeout_now_if_caught_up(from);
+        self.promote_caught_up_learner();
     }
 }

@@ -19,6 +19,7 @@ fn log_with_terms(terms: &[Term]) -> Log {
             index,
             term,
             command: format!("t{term}.{index}").into(),
+            kind: Default::default(),
         });
     }
     log
@@ -36,18 +37,29 @@ struct Net {
     queue: Vec<Envelope>,
     /// Every command each node applied, by index.
     applied: BTreeMap<NodeId, BTreeMap<Index, Command>>,
+    /// Every event each node reported, in order.
+    events: BTreeMap<NodeId, Vec<Event>>,
     members: Vec<NodeId>,
+    /// The configuration every node is (re)built with.
+    config: RaftConfig,
 }
 
 impl Net {
     fn new(size: usize) -> Net {
+        Net::with_config(size, RaftConfig::default())
+    }
+
+    /// A network of `size` nodes built with `config` (e.g. with features switched on).
+    fn with_config(size: usize, config: RaftConfig) -> Net {
         let members: Vec<NodeId> = (1..=size).collect();
         let mut net = Net {
             nodes: BTreeMap::new(),
             storage: BTreeMap::new(),
             queue: Vec::new(),
             applied: BTreeMap::new(),
+            events: BTreeMap::new(),
             members: members.clone(),
+            config,
         };
         for &id in &members {
             net.storage.insert(id, PersistentState::default());
@@ -62,7 +74,7 @@ impl Net {
         let node = Node::restart(
             id,
             self.members.clone(),
-            RaftConfig::default(),
+            self.config.clone(),
             id as u64,
             state,
         );
@@ -93,6 +105,7 @@ impl Net {
         for entry in &ready.committed {
             applied.insert(entry.index, entry.command);
         }
+        self.events.entry(id).or_default().extend(ready.events);
     }
 
     /// Delivers queued messages whose both ends are in `group` (and up), repeatedly,
@@ -144,6 +157,9 @@ impl Net {
         self.deliver_within(group);
     }
 }
+
+mod beyond;
+mod membership;
 
 #[test]
 fn vote_decision_table() {
@@ -420,6 +436,7 @@ fn a_restarted_node_does_not_vote_twice_in_one_term() {
         message: Message::RequestVote {
             last_log_index: 5,
             last_log_term: 5,
+            leadership_transfer: false,
         },
     });
     let ready = net.node_mut(2).ready();
@@ -689,6 +706,7 @@ fn install_snapshot_keeps_a_matching_suffix_and_never_moves_backwards() {
     let snapshot = |index, term| Snapshot {
         last_included_index: index,
         last_included_term: term,
+        configuration: Configuration::with_voters([1, 2]).into(),
         data: Arc::from(&b""[..]),
     };
     node.step(Envelope {
@@ -787,6 +805,7 @@ fn duplicated_and_reordered_appends_never_shorten_the_log() {
                     index: prev + 1 + offset as Index,
                     term,
                     command: "c".into(),
+                    kind: Default::default(),
                 })
                 .collect(),
             leader_commit: 0,
@@ -969,6 +988,7 @@ fn overwriting_a_committed_entry_panics() {
                         index,
                         term,
                         command: "c".into(),
+                        kind: Default::default(),
                     })
                     .collect(),
                 leader_commit,
@@ -1002,6 +1022,7 @@ fn stale_vote_request(from: NodeId, to: NodeId, term: Term) -> Envelope {
         message: Message::RequestVote {
             last_log_index: 0,
             last_log_term: 0,
+            leadership_transfer: false,
         },
     }
 }
@@ -1077,6 +1098,7 @@ fn stepping_down_to_a_newer_term_keeps_the_election_timer() {
         message: Message::RequestVote {
             last_log_index: 1,
             last_log_term: 1,
+            leadership_transfer: false,
         },
     });
     assert_eq!(voter.status().voted_for, Some(2));

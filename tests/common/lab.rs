@@ -27,11 +27,13 @@
 //!
 //! Every failure panics with the test's name, its seed and the tick, prints the
 //! checker's violations and the last trace events. `LAB3_SEED_OFFSET=k` shifts every
-//! test's seed by `k`, to try the suite under other schedules.
+//! test's seed by `k`, to try the suite under other schedules; `LAB3_FEATURES=pre-vote`
+//! (a comma-separated list of switches) runs it with mechanisms beyond the lab.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
 
+use raft_playground::raft::Features;
 use raft_playground::{Cluster, Config, Role, Stats};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -62,6 +64,15 @@ fn seed_offset() -> u64 {
         .ok()
         .and_then(|text| text.parse::<u64>().ok())
         .unwrap_or(0)
+}
+
+/// The switches beyond Lab 3 every test of this binary runs with: `LAB3_FEATURES`
+/// from the environment if set (`pre-vote,check-quorum`), else the test binary's own
+/// `LAB3_FEATURES` constant (none for `tests/lab3.rs`; pre-vote and check-quorum for
+/// `tests/lab3_beyond.rs`, which runs the same suite with them).
+pub fn features() -> Features {
+    let list = std::env::var("LAB3_FEATURES").unwrap_or_else(|_| crate::LAB3_FEATURES.to_string());
+    Features::parse_list(&list).unwrap_or_else(|error| panic!("LAB3_FEATURES: {error}"))
 }
 
 /// The seed of a test: its fixed base, shifted by `LAB3_SEED_OFFSET` if set.
@@ -96,7 +107,9 @@ impl Lab {
     /// all up and connected; with `snapshot`, every server snapshots every
     /// [`SNAPSHOT_INTERVAL`] applied entries (the lab's `applierSnap`).
     pub fn new(n: usize, unreliable: bool, snapshot: bool, desc: &'static str, seed: u64) -> Lab {
-        let mut cluster = Cluster::new(Config::new(n).seed(seed));
+        let mut config = Config::new(n).seed(seed);
+        config.raft.features = features();
+        let mut cluster = Cluster::new(config);
         cluster.set_unreliable(unreliable);
         if snapshot {
             cluster.set_auto_snapshot(Some(SNAPSHOT_INTERVAL));

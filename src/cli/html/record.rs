@@ -100,7 +100,11 @@ fn is_heartbeat(message: &MessageInfo) -> bool {
         MessageInfo::RequestVote { .. }
         | MessageInfo::RequestVoteReply { .. }
         | MessageInfo::InstallSnapshot { .. }
-        | MessageInfo::InstallSnapshotReply { .. } => false,
+        | MessageInfo::InstallSnapshotReply { .. }
+        | MessageInfo::TransferVote { .. }
+        | MessageInfo::PreVote { .. }
+        | MessageInfo::PreVoteReply { .. }
+        | MessageInfo::TimeoutNow => false,
     }
 }
 
@@ -111,6 +115,7 @@ fn drop_words(reason: DropReason) -> &'static str {
         DropReason::Cut => "link cut",
         DropReason::Down => "node down",
         DropReason::Manual => "dropped by hand",
+        DropReason::Removed => "recipient removed",
     }
 }
 
@@ -270,7 +275,9 @@ impl Recorder {
                 | TraceKind::Disconnected
                 | TraceKind::Connected
                 | TraceKind::Partitioned { .. }
-                | TraceKind::Healed => {}
+                | TraceKind::Healed
+                | TraceKind::Added
+                | TraceKind::Removed { .. } => {}
             }
         }
         // The traffic is in `messages`; the other events are kept as they are.

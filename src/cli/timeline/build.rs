@@ -147,6 +147,8 @@ impl<'a> Builder<'a> {
                 _ => None,
             },
             TraceKind::Crashed => Some("crashes".to_string()),
+            TraceKind::Added => Some("starts, to join".to_string()),
+            TraceKind::Removed { index } => Some(format!("removed by entry {index}")),
             TraceKind::Restarted => Some("restarts".to_string()),
             TraceKind::Disconnected => Some("disconnected".to_string()),
             TraceKind::Connected => Some("connected".to_string()),

@@ -176,6 +176,15 @@ fn is_heartbeat(message: &MessageInfo) -> bool {
 fn label(message: &MessageInfo, term: Term) -> String {
     match *message {
         MessageInfo::RequestVote { .. } => format!("RV t{term}"),
+        MessageInfo::TransferVote { .. } => format!("RV t{term} transfer"),
+        MessageInfo::PreVote { .. } => format!("PV t{term}"),
+        MessageInfo::PreVoteReply { vote_granted } => if vote_granted {
+            "pre-vote"
+        } else {
+            "no pre-vote"
+        }
+        .to_string(),
+        MessageInfo::TimeoutNow => "timeout now".to_string(),
         MessageInfo::RequestVoteReply { vote_granted } => {
             if vote_granted { "vote" } else { "no vote" }.to_string()
         }
@@ -207,6 +216,7 @@ fn dropped(reason: DropReason) -> &'static str {
         DropReason::Cut => "dropped: link cut",
         DropReason::Down => "dropped: node down",
         DropReason::Manual => "dropped by hand",
+        DropReason::Removed => "dropped: node removed",
     }
 }
 

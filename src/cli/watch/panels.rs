@@ -14,7 +14,7 @@ use super::state::Ui;
 use crate::cli::render::event_text;
 use crate::cluster::router::InFlight;
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::raft::{AppendOutcome, Event, Message, Role};
+use crate::raft::{AppendOutcome, Event, Membership, Message, Role};
 
 /// The width of a timer bar.
 const BAR_WIDTH: usize = 10;
@@ -37,13 +37,20 @@ fn role_style(row: &NodeRow) -> Style {
 
 /// A role in words (a down node is "down").
 fn role_word(row: &NodeRow) -> &'static str {
-    if !row.status.up {
+    let status = &row.status;
+    if status.removed {
+        return "removed";
+    }
+    if !status.up {
         return "down";
     }
-    match row.status.role {
-        Role::Leader => "leader",
-        Role::Candidate => "candidate",
-        Role::Follower => "follower",
+    match (status.role, status.membership) {
+        (Role::Leader, _) => "leader",
+        (Role::Candidate, _) if status.pre_candidate => "pre-cand",
+        (Role::Candidate, _) => "candidate",
+        (Role::Follower, Membership::Learner) => "learner",
+        (Role::Follower, Membership::Outside) => "joining",
+        (Role::Follower, Membership::Voter) => "follower",
     }
 }
 
@@ -149,7 +156,26 @@ fn message_words(message: &Message) -> String {
         Message::RequestVote {
             last_log_index,
             last_log_term,
-        } => format!("vote? log {last_log_index}@t{last_log_term}"),
+            leadership_transfer,
+        } => {
+            let transfer = if *leadership_transfer {
+                " (transfer)"
+            } else {
+                ""
+            };
+            format!("vote? log {last_log_index}@t{last_log_term}{transfer}")
+        }
+        Message::PreVote {
+            last_log_index,
+            last_log_term,
+        } => format!("pre-vote? log {last_log_index}@t{last_log_term}"),
+        Message::PreVoteReply { vote_granted } => if *vote_granted {
+            "pre-vote ✓"
+        } else {
+            "pre-vote ✗"
+        }
+        .to_string(),
+        Message::TimeoutNow => "timeout now".to_string(),
         Message::RequestVoteReply { vote_granted } => if *vote_granted {
             "vote ✓"
         } else {
@@ -338,8 +364,13 @@ fn event_style(event: &TraceEvent) -> Style {
         TraceKind::Crashed => Style::new().fg(Color::Red),
         TraceKind::Raft { event } => match event {
             Event::BecameLeader { .. } => Style::new().fg(Color::Green),
-            Event::ElectionTimeout { .. } | Event::SteppedDown { .. } => {
-                Style::new().fg(Color::Yellow)
+            Event::ElectionTimeout { .. }
+            | Event::SteppedDown { .. }
+            | Event::LostQuorum { .. }
+            | Event::LeftCluster { .. }
+            | Event::TransferAborted { .. } => Style::new().fg(Color::Yellow),
+            Event::TransferStarted { .. } | Event::ConfigurationChanged { .. } => {
+                Style::new().fg(Color::Cyan)
             }
             Event::VoteGranted { .. }
             | Event::VoteDenied { .. }
@@ -347,13 +378,20 @@ fn event_style(event: &TraceEvent) -> Style {
             | Event::Truncated { .. }
             | Event::Committed { .. }
             | Event::SnapshotTaken { .. }
-            | Event::SnapshotInstalled { .. } => Style::new(),
+            | Event::SnapshotInstalled { .. }
+            | Event::PreVoteStarted { .. }
+            | Event::PreVoteGranted { .. }
+            | Event::PreVoteDenied { .. }
+            | Event::VoteIgnored { .. }
+            | Event::TimeoutNowReceived { .. } => Style::new(),
             // A receiver's decisions: routine, in the background.
             Event::StaleTermIgnored { .. }
             | Event::VoteCounted { .. }
             | Event::AppendRejected { .. }
             | Event::ProgressUpdated { .. } => dim(),
         },
+        TraceKind::Removed { .. } => Style::new().fg(Color::Yellow),
+        TraceKind::Added => Style::new().fg(Color::Cyan),
         TraceKind::Partitioned { .. } | TraceKind::Disconnected => Style::new().fg(Color::Yellow),
         TraceKind::Dropped { .. } | TraceKind::Sent { .. } | TraceKind::Delivered { .. } => dim(),
         TraceKind::Healed

@@ -195,6 +195,8 @@ pub fn worth_a_line(kind: &TraceKind) -> bool {
         | TraceKind::Disconnected
         | TraceKind::Connected
         | TraceKind::Rule { .. }
+        | TraceKind::Added
+        | TraceKind::Removed { .. }
         | TraceKind::Violation { .. } => true,
     }
 }

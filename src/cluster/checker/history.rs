@@ -220,6 +220,7 @@ mod tests {
                 index,
                 term,
                 command,
+                kind: Default::default(),
             });
         }
         log

@@ -14,8 +14,10 @@
 //! of a newer one), and its persisted state no longer describes the older term.
 
 use super::{Checker, Invariant};
+use crate::raft::membership::Configurations;
 use crate::raft::{
-    AppendOutcome, Envelope, HardState, Index, Log, Message, NodeId, PersistentState, Term,
+    AppendOutcome, Configuration, Envelope, HardState, Index, Log, Message, NodeId,
+    PersistentState, Term,
 };
 
 /// The highest entry a node acknowledged to its leader in one term.
@@ -76,7 +78,13 @@ impl Checker {
             voted_for,
         } = persisted.hard_state;
         let (to, term) = (envelope.to, envelope.term);
-        if term > current_term {
+        // A pre-vote, and a pre-vote granted, carry the term the pre-candidate would
+        // campaign in, which nobody has reached yet (§9.6): no claim on what is persisted.
+        let pre_vote = matches!(
+            envelope.message,
+            Message::PreVote { .. } | Message::PreVoteReply { .. }
+        );
+        if term > current_term && !pre_vote {
             return Some(format!(
                 "n{node} sent {} to n{to} in term {term}, but its persisted term is {current_term}",
                 envelope.message.kind()
@@ -136,7 +144,12 @@ impl Checker {
             | Message::InstallSnapshot { .. }
             | Message::InstallSnapshotReply {
                 installed_index: None,
-            } => None,
+            }
+            // A pre-vote claims nothing persisted: it neither raises the term nor
+            // casts a vote (§9.6). TimeoutNow claims only the term, checked above.
+            | Message::PreVote { .. }
+            | Message::PreVoteReply { .. }
+            | Message::TimeoutNow => None,
         }
     }
 
@@ -202,15 +215,24 @@ impl Checker {
             self.violation(tick, leader, Invariant::CommitJustified, text);
             return;
         }
-        let holders = logs
+        // A majority of the voters of the configuration the leader's persisted log
+        // puts in force (§4.1: a configuration takes effect when appended); the
+        // founding members' while no configuration entry was ever written.
+        let founding = Configuration::with_voters(1..=self.founding);
+        let configurations = Configurations::of_persisted(founding, logs[leader - 1]);
+        let voters = &configurations.in_force().voters;
+        let holders = voters
             .iter()
-            .filter(|state| holds_entry(&state.log, index, term))
+            .filter(|&&voter| {
+                logs.get(voter - 1)
+                    .is_some_and(|state| holds_entry(&state.log, index, term))
+            })
             .count();
-        let majority = logs.len() / 2 + 1;
+        let majority = voters.len() / 2 + 1;
         if holders < majority {
             let text = format!(
-                "n{leader} committed index {index} (term {term}), but only {holders} of {} persisted logs hold it, fewer than a majority ({majority})",
-                logs.len()
+                "n{leader} committed index {index} (term {term}), but only {holders} of {} voters' persisted logs hold it, fewer than a majority ({majority})",
+                voters.len()
             );
             self.violation(tick, leader, Invariant::CommitJustified, text);
         }

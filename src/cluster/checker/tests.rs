@@ -11,6 +11,7 @@ fn log(entries: &[(u64, &str)]) -> Log {
             index: position as u64 + 1,
             term,
             command: command.into(),
+            kind: Default::default(),
         });
     }
     log
@@ -158,6 +159,7 @@ fn a_snapshot_unlike_the_commands_it_replaces_fires() {
             apply_snapshot: Some(Snapshot {
                 last_included_index: 2,
                 last_included_term: 1,
+                configuration: Default::default(),
                 data: std::sync::Arc::from(&b""[..]),
             }),
             ..Ready::default()
@@ -254,6 +256,11 @@ fn status(term: u64, commit_index: u64, last_applied: u64) -> Status {
         last_log_index: 0,
         last_log_term: 0,
         snapshot_index: 0,
+        pre_candidate: false,
+        transferring_to: None,
+        configuration: Default::default(),
+        configuration_index: 0,
+        change_refusal: None,
     }
 }
 
@@ -293,6 +300,7 @@ fn apply_order_fires_when_a_snapshot_moves_the_state_machine_back() {
         apply_snapshot: Some(Snapshot {
             last_included_index: 2,
             last_included_term: 1,
+            configuration: Default::default(),
             data: std::sync::Arc::from(&b""[..]),
         }),
         ..Ready::default()
@@ -320,6 +328,7 @@ fn snapshot_state_fires_on_a_snapshot_of_another_index_or_junk() {
         apply_snapshot: Some(Snapshot {
             last_included_index: index,
             last_included_term: 1,
+            configuration: Default::default(),
             data: std::sync::Arc::from(&b""[..]),
         }),
         ..Ready::default()
@@ -366,6 +375,7 @@ fn persist_before_send_fires_on_every_unbacked_claim() {
                 Message::RequestVote {
                     last_log_index: 2,
                     last_log_term: 2,
+                    leadership_transfer: false,
                 },
             ),
             "n1: persist-before-send: n1 asked for votes in term 4, but its persisted vote is for nobody",
@@ -405,6 +415,7 @@ fn persist_before_send_fires_on_every_unbacked_claim() {
                         index: 3,
                         term: 4,
                         command: "c".into(),
+                        kind: Default::default(),
                     }],
                     leader_commit: 0,
                 },
@@ -498,7 +509,7 @@ fn commit_justified_fires_on_an_old_term_or_a_minority() {
     assert_eq!(
         texts(&checker),
         [
-            "n1: commit-justified: n1 committed index 2 (term 3), but only 2 of 5 persisted logs hold it, fewer than a majority (3)"
+            "n1: commit-justified: n1 committed index 2 (term 3), but only 2 of 5 voters' persisted logs hold it, fewer than a majority (3)"
         ]
     );
     // A third copy makes a majority; and a follower's commit is not a leader's.
