@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use crate::chaos::{self, ChaosOptions};
 use crate::cluster::{Action, Cluster, Config, Invariant, Violation};
-use crate::raft::BrokenRules;
+use crate::raft::{BrokenRules, Features};
 
 /// What to search for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +48,11 @@ pub struct SearchConfig {
     pub budget: Option<Duration>,
     /// The invariant to look for; `None` takes the first violation of any.
     pub invariant: Option<Invariant>,
+    /// Switches beyond Lab 3 on from the start (each a `set NAME on` step of the
+    /// schedule, so the counterexample says so).
+    pub features: Features,
+    /// Also draw membership changes and transfers (`chaos --membership`).
+    pub membership: bool,
 }
 
 impl SearchConfig {
@@ -61,6 +66,8 @@ impl SearchConfig {
             seeds,
             budget: None,
             invariant: None,
+            features: Features::default(),
+            membership: false,
         }
     }
 }
@@ -162,6 +169,8 @@ pub fn search(
         nodes: config.nodes,
         hard_cases: true,
         stop_at: config.invariant,
+        features: config.features,
+        membership: config.membership,
         ..ChaosOptions::default()
     };
     let mut tried = 0;

@@ -407,3 +407,30 @@ fn an_undone_violation_is_not_reported_and_undo_mends_a_rule_broken_after_it() {
         "{said}"
     );
 }
+
+/// Search draws the switches beyond Lab 3 and membership changes too (issue 11):
+/// with every switch on and nodes added and removed, a broken rule is still caught
+/// by a named checker invariant and its counterexample replays, and with every rule
+/// intact the same kind of schedules find nothing.
+#[test]
+fn search_with_every_switch_and_membership_changes() {
+    let features = raft_playground::raft::Features::parse_list("pre-vote,check-quorum,no-op")
+        .expect("known switches");
+    let beyond = |broken: BrokenRules, seeds: u64| SearchConfig {
+        features,
+        membership: true,
+        ..SearchConfig::new(broken, seeds)
+    };
+    let broken: BrokenRules = [Rule::SmallQuorum].into_iter().collect();
+    let found = search(&beyond(broken, SEEDS), &mut |_| {}).expect("small-quorum is caught");
+    assert_ne!(found.invariant, Invariant::NodePanic, "{}", found.violation);
+    let replay =
+        raft_playground::search::replay(found.nodes, found.seed, &found.steps, found.invariant);
+    assert_eq!(
+        replay.violation.map(|(_, violation)| violation),
+        Some(found.violation.clone())
+    );
+    let not_found = search(&beyond(BrokenRules::none(), 150), &mut |_| {})
+        .expect_err("no violation with every rule intact, every switch on");
+    assert_eq!(not_found.tried, 150);
+}

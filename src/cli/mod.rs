@@ -203,6 +203,10 @@ pub enum Subcommands {
         /// Write the counterexample's script to this file (it is printed too)
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Also draw membership changes and transfers (with --pre-vote, --check-quorum,
+        /// --no-op: those switches on from the start)
+        #[arg(long)]
+        membership: bool,
     },
 }
 
@@ -300,12 +304,15 @@ pub fn main() -> ExitCode {
             budget,
             invariant,
             out,
+            membership,
         }) => {
             let config = SearchConfig {
                 nodes: args.nodes.map(|nodes| nodes as usize),
                 first_seed: *from,
                 budget: budget.map(Duration::from_secs),
                 invariant: *invariant,
+                features: config(0).raft.features,
+                membership: *membership,
                 ..SearchConfig::new(broken, *seeds)
             };
             progress::run_search(&config, out.as_deref())

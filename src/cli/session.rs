@@ -468,17 +468,23 @@ impl Session {
         Ok(Output::text(said))
     }
 
-    /// `search`: chaos schedules with this cluster's size and broken rules, until one
+    /// `search`: chaos schedules with this cluster's size, broken rules and switches
+    /// beyond Lab 3 (on from the start), until one
     /// breaks an invariant; the shrunk counterexample replaces the cluster (the clock
     /// paused), so its end can be looked at, and is shown as a script. Progress goes
     /// to standard error while it is a terminal.
     fn search(&mut self, request: SearchRequest) -> Result<Output, ExecError> {
-        let (nodes, broken) = {
+        let (nodes, broken, features) = {
             let cluster = lock(&self.cluster);
-            (cluster.size(), cluster.broken_rules())
+            (
+                cluster.size(),
+                cluster.broken_rules(),
+                cluster.raft_config().features,
+            )
         };
         let config = SearchConfig {
             nodes: Some(nodes),
+            features,
             budget: request.budget.map(Duration::from_secs),
             invariant: request.invariant,
             ..SearchConfig::new(broken, request.seeds)

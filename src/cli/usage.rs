@@ -237,7 +237,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "rules",
         "search",
         "search [seeds N] [budget SECS] [for INVARIANT] [out FILE]",
-        "search chaos schedules (this cluster's size, its broken rules) for a violation, shrink it to a short script, and load it here",
+        "search chaos schedules (this cluster's size, broken rules and switches) for a violation, shrink it to a short script, and load it here",
         "search seeds 500",
     ),
     spec(
