@@ -111,6 +111,9 @@ pub struct Checker {
     violations: Vec<Violation>,
     /// The leader of each term seen so far.
     leaders: BTreeMap<u64, NodeId>,
+    /// The highest index a leader of each term committed: Leader Completeness
+    /// (§5.4) asks a leader of term L for the entries committed in terms below L.
+    committed_in: BTreeMap<u64, Index>,
     /// The command applied at each index.
     history: History,
     /// Per node, by id - 1.
@@ -281,6 +284,8 @@ impl Checker {
                 Event::Committed { index } => {
                     if let Some(term) = self.nodes[node - 1].leading {
                         self.check_leader_commit(tick, node, term, index, logs);
+                        let highest = self.committed_in.entry(term).or_default();
+                        *highest = (*highest).max(index);
                     }
                 }
                 Event::ElectionTimeout { .. }
@@ -341,7 +346,17 @@ impl Checker {
         } else {
             self.leaders.insert(term, node);
         }
-        let committed = self.max_applied();
+        // What leaders of earlier terms committed (and someone applied, so its term is
+        // known): an entry committed in this term or a later one is not required. A
+        // late winner of an older term (its vote replies held back) may lead after a
+        // newer term committed more; it holds none of that, and need not.
+        let committed_before = self
+            .committed_in
+            .range(..term)
+            .map(|(_, &index)| index)
+            .max()
+            .unwrap_or(0);
+        let committed = committed_before.min(self.max_applied());
         if committed == 0 || committed <= state.log.snapshot_index() {
             return;
         }

@@ -126,21 +126,65 @@ fn applies_out_of_order_or_ahead_of_everyone_fire() {
 
 #[test]
 fn leader_completeness_fires_when_a_new_leader_lacks_an_applied_entry() {
-    let mut checker = Checker::new(2);
+    let mut checker = Checker::new(3);
     let one = log(&[(1, "a"), (1, "b")]);
     let two = log(&[(1, "a")]);
-    let logs = [state(&one), state(&two)];
+    let logs = [state(&one), state(&one), state(&two)];
     let logs: Vec<&PersistentState> = logs.iter().collect();
-    checker.on_ready(1, 1, &applied(&one, 1, 2), &logs, None);
-    let elected = Ready {
-        events: vec![Event::BecameLeader { term: 2 }],
+    let event = |event| Ready {
+        events: vec![event],
         ..Ready::default()
     };
-    checker.on_ready(2, 2, &elected, &logs, None);
+    // n1 leads term 1 and commits index 2 (n1 and n2 hold it); everyone applies it.
+    checker.on_ready(1, 1, &event(Event::BecameLeader { term: 1 }), &logs, None);
+    checker.on_ready(2, 1, &event(Event::Committed { index: 2 }), &logs, None);
+    checker.on_ready(3, 1, &applied(&one, 1, 2), &logs, None);
+    assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+    // n3 wins term 2 without it.
+    checker.on_ready(4, 3, &event(Event::BecameLeader { term: 2 }), &logs, None);
     assert_eq!(
         texts(&checker),
         [
-            "n2: leader-completeness: n2 leads term 2 but holds nothing at committed index 2 (term 1)"
+            "n3: leader-completeness: n3 leads term 2 but holds nothing at committed index 2 (term 1)"
+        ]
+    );
+}
+
+#[test]
+fn a_late_winner_of_an_older_term_need_not_hold_what_a_newer_term_committed() {
+    // Leader Completeness is about terms, not time (§5.4): n3's vote replies for
+    // term 1 were held back while n1 led term 2 and committed index 2. Winning term 1
+    // late without it breaks nothing (n3 steps down when it hears of term 2).
+    let mut checker = Checker::new(3);
+    let one = log(&[(1, "a"), (2, "b")]);
+    let two = log(&[(1, "a")]);
+    let logs = [state(&one), state(&one), state(&two)];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    let event = |event| Ready {
+        events: vec![event],
+        ..Ready::default()
+    };
+    checker.on_ready(1, 1, &event(Event::BecameLeader { term: 2 }), &logs, None);
+    checker.on_ready(2, 1, &event(Event::Committed { index: 2 }), &logs, None);
+    checker.on_ready(3, 1, &applied(&one, 1, 2), &logs, None);
+    checker.on_ready(4, 3, &event(Event::BecameLeader { term: 1 }), &logs, None);
+    assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+    // A winner of term 3 must hold it.
+    checker.on_ready(
+        5,
+        3,
+        &event(Event::SteppedDown {
+            term: 3,
+            was: "leader",
+        }),
+        &logs,
+        None,
+    );
+    checker.on_ready(6, 3, &event(Event::BecameLeader { term: 3 }), &logs, None);
+    assert_eq!(
+        texts(&checker),
+        [
+            "n3: leader-completeness: n3 leads term 3 but holds nothing at committed index 2 (term 2)"
         ]
     );
 }
