@@ -82,9 +82,9 @@ fn narrates_its_events(command: &Command) -> bool {
     )
 }
 
-/// A plural `s` for a count.
-pub(super) fn plural(count: u64) -> &'static str {
-    if count == 1 { "" } else { "s" }
+/// A plural `s` for a count (of any unsigned width).
+pub(super) fn plural<N: PartialEq + From<u8>>(count: N) -> &'static str {
+    if count == N::from(1) { "" } else { "s" }
 }
 
 /// A playground session: the cluster, its clock if free-running, and what was reported.

@@ -15,7 +15,7 @@ use super::error::ExecError;
 use super::expect::roles_summary;
 use super::news::Reported;
 use super::record_file::{end_lines, lock_file};
-use super::session::{Output, Session};
+use super::session::{Output, Session, plural};
 use crate::cluster::realtime::lock;
 use crate::cluster::{Cluster, Moment};
 
@@ -71,7 +71,7 @@ impl Session {
         if ticks > now {
             return Err(ExecError::Invalid(format!(
                 "only {now} tick{} to rewind: the session is at tick {now} (`goto 0` goes back to its start)",
-                plural(now as usize)
+                plural(now)
             )));
         }
         self.go_back_to(now - ticks)
@@ -183,8 +183,4 @@ fn name_list(names: &[String]) -> String {
         shown.push(format!("and {} more", names.len() - NAMES_SHOWN));
     }
     shown.join(", ")
-}
-
-fn plural(count: usize) -> &'static str {
-    if count == 1 { "" } else { "s" }
 }

@@ -131,17 +131,31 @@ fn leader_completeness_fires_when_a_new_leader_lacks_an_applied_entry() {
     let two = log(&[(1, "a")]);
     let logs = [state(&one), state(&one), state(&two)];
     let logs: Vec<&PersistentState> = logs.iter().collect();
-    let event = |event| Ready {
-        events: vec![event],
-        ..Ready::default()
-    };
     // n1 leads term 1 and commits index 2 (n1 and n2 hold it); everyone applies it.
-    checker.on_ready(1, 1, &event(Event::BecameLeader { term: 1 }), &logs, None);
-    checker.on_ready(2, 1, &event(Event::Committed { index: 2 }), &logs, None);
+    checker.on_ready(
+        1,
+        1,
+        &happened(vec![Event::BecameLeader { term: 1 }]),
+        &logs,
+        None,
+    );
+    checker.on_ready(
+        2,
+        1,
+        &happened(vec![Event::Committed { index: 2 }]),
+        &logs,
+        None,
+    );
     checker.on_ready(3, 1, &applied(&one, 1, 2), &logs, None);
     assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
     // n3 wins term 2 without it.
-    checker.on_ready(4, 3, &event(Event::BecameLeader { term: 2 }), &logs, None);
+    checker.on_ready(
+        4,
+        3,
+        &happened(vec![Event::BecameLeader { term: 2 }]),
+        &logs,
+        None,
+    );
     assert_eq!(
         texts(&checker),
         [
@@ -160,27 +174,47 @@ fn a_late_winner_of_an_older_term_need_not_hold_what_a_newer_term_committed() {
     let two = log(&[(1, "a")]);
     let logs = [state(&one), state(&one), state(&two)];
     let logs: Vec<&PersistentState> = logs.iter().collect();
-    let event = |event| Ready {
-        events: vec![event],
-        ..Ready::default()
-    };
-    checker.on_ready(1, 1, &event(Event::BecameLeader { term: 2 }), &logs, None);
-    checker.on_ready(2, 1, &event(Event::Committed { index: 2 }), &logs, None);
+    checker.on_ready(
+        1,
+        1,
+        &happened(vec![Event::BecameLeader { term: 2 }]),
+        &logs,
+        None,
+    );
+    checker.on_ready(
+        2,
+        1,
+        &happened(vec![Event::Committed { index: 2 }]),
+        &logs,
+        None,
+    );
     checker.on_ready(3, 1, &applied(&one, 1, 2), &logs, None);
-    checker.on_ready(4, 3, &event(Event::BecameLeader { term: 1 }), &logs, None);
+    checker.on_ready(
+        4,
+        3,
+        &happened(vec![Event::BecameLeader { term: 1 }]),
+        &logs,
+        None,
+    );
     assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
     // A winner of term 3 must hold it.
     checker.on_ready(
         5,
         3,
-        &event(Event::SteppedDown {
+        &happened(vec![Event::SteppedDown {
             term: 3,
             was: "leader",
-        }),
+        }]),
         &logs,
         None,
     );
-    checker.on_ready(6, 3, &event(Event::BecameLeader { term: 3 }), &logs, None);
+    checker.on_ready(
+        6,
+        3,
+        &happened(vec![Event::BecameLeader { term: 3 }]),
+        &logs,
+        None,
+    );
     assert_eq!(
         texts(&checker),
         [
