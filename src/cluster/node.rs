@@ -74,35 +74,42 @@ pub struct Spawn {
 /// report (the snapshot it loads, if any) reaches the cluster before any request is
 /// handled.
 pub fn spawn(spawn: Spawn, shared: Arc<Shared>) -> JoinHandle<()> {
+    start_thread(spawn.id, shared, move |inbox, shared| {
+        // A clone shares the persisted log's storage: restarting copies no entry.
+        let state = spawn.storage.lock().clone();
+        let core = Node::restart(spawn.id, spawn.members, spawn.config, spawn.seed, state);
+        let mut thread = NodeThread {
+            core,
+            storage: spawn.storage,
+            kv: KvStore::new(),
+            auto_snapshot: spawn.auto_snapshot,
+            clock: spawn.now,
+            pending: false,
+            planted_panic: None,
+        };
+        let first = thread.guarded(|thread| thread.report(Answer::Done));
+        let panicked = matches!(first.answer, Answer::Panicked(_));
+        shared.tell_cluster(ToCluster::Report(Box::new(first)));
+        if !panicked {
+            thread.serve(inbox, shared);
+        }
+    })
+}
+
+/// Registers node `id`'s request channel in `shared` and runs `body` on a thread named
+/// after it. A panic outside a request (building the core, or absorbing a round on
+/// this thread) cannot be a report: the cluster hears of it and gives up.
+fn start_thread(
+    id: NodeId,
+    shared: Arc<Shared>,
+    body: impl FnOnce(&Receiver<Request>, &Arc<Shared>) + Send + 'static,
+) -> JoinHandle<()> {
     let (requests, inbox) = crossbeam_channel::unbounded();
-    let id = spawn.id;
     shared.set_sender(id, Some(requests));
     std::thread::Builder::new()
         .name(format!("n{id}"))
         .spawn(move || {
-            let body = AssertUnwindSafe(|| {
-                // A clone shares the persisted log's storage: restarting copies no entry.
-                let state = spawn.storage.lock().clone();
-                let core = Node::restart(id, spawn.members, spawn.config, spawn.seed, state);
-                let mut thread = NodeThread {
-                    core,
-                    storage: spawn.storage,
-                    kv: KvStore::new(),
-                    auto_snapshot: spawn.auto_snapshot,
-                    clock: spawn.now,
-                    pending: false,
-                    planted_panic: None,
-                };
-                let first = thread.guarded(|thread| thread.report(Answer::Done));
-                let panicked = matches!(first.answer, Answer::Panicked(_));
-                shared.tell_cluster(ToCluster::Report(Box::new(first)));
-                if !panicked {
-                    thread.serve(&inbox, &shared);
-                }
-            });
-            // A panic outside a request (building the core, or absorbing a round on
-            // this thread) cannot be a report: the cluster hears of it and gives up.
-            if let Err(payload) = panic::catch_unwind(body) {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| body(&inbox, &shared))) {
                 let message = panic_message(&*payload);
                 shared.tell_cluster(ToCluster::Panicked(id, message));
             }
@@ -115,31 +122,18 @@ pub fn spawn(spawn: Spawn, shared: Arc<Shared>) -> JoinHandle<()> {
 /// Unlike [`spawn`] it sends no first report: the cluster restoring it already knows
 /// the node's status from the same moment.
 pub fn spawn_restored(state: NodeState, storage: Storage, shared: Arc<Shared>) -> JoinHandle<()> {
-    let (requests, inbox) = crossbeam_channel::unbounded();
-    let id = state.core.id();
-    shared.set_sender(id, Some(requests));
-    std::thread::Builder::new()
-        .name(format!("n{id}"))
-        .spawn(move || {
-            let body = AssertUnwindSafe(|| {
-                let mut thread = NodeThread {
-                    core: state.core,
-                    storage,
-                    kv: state.kv,
-                    auto_snapshot: state.auto_snapshot,
-                    clock: state.clock,
-                    pending: state.pending,
-                    planted_panic: None,
-                };
-                thread.serve(&inbox, &shared);
-            });
-            // As in `spawn`: a panic outside a request reaches the cluster, which gives up.
-            if let Err(payload) = panic::catch_unwind(body) {
-                let message = panic_message(&*payload);
-                shared.tell_cluster(ToCluster::Panicked(id, message));
-            }
-        })
-        .expect("the OS can start a thread")
+    start_thread(state.core.id(), shared, move |inbox, shared| {
+        let mut thread = NodeThread {
+            core: state.core,
+            storage,
+            kv: state.kv,
+            auto_snapshot: state.auto_snapshot,
+            clock: state.clock,
+            pending: state.pending,
+            planted_panic: None,
+        };
+        thread.serve(inbox, shared);
+    })
 }
 
 impl NodeThread {

@@ -554,6 +554,27 @@ mod tests {
         }
     }
 
+    /// Every event of `cluster`'s trace (which kept all of them) is in `timeline`: each
+    /// event that is not message traffic as an event, each send as one message.
+    fn assert_holds_the_whole_trace(cluster: &Cluster, timeline: &Timeline) {
+        let trace = cluster.events(usize::MAX);
+        assert_eq!(
+            trace.len() as u64,
+            cluster.event_count(),
+            "the trace kept all"
+        );
+        let not_traffic = trace.iter().filter(|event| !is_message_event(&event.kind));
+        assert_eq!(timeline.events.len(), not_traffic.count());
+        let traffic = trace
+            .iter()
+            .filter(|event| matches!(event.kind, TraceKind::Sent { .. }));
+        assert_eq!(
+            timeline.messages.len(),
+            traffic.count(),
+            "one message per send"
+        );
+    }
+
     #[test]
     fn frames_rebuild_every_log_through_crashes_partitions_and_snapshots() {
         for seed in 0..6 {
@@ -657,22 +678,7 @@ mod tests {
         assert_eq!(timeline.links.len(), 2, "{:?}", timeline.links);
         assert_eq!(timeline.links[1].cut, vec![(1, 2), (2, 3), (2, 4), (2, 5)]);
         // Every trace event is there, in order.
-        let trace = cluster.events(usize::MAX);
-        assert_eq!(
-            trace.len() as u64,
-            cluster.event_count(),
-            "the trace kept all"
-        );
-        let not_traffic = trace.iter().filter(|event| !is_message_event(&event.kind));
-        assert_eq!(timeline.events.len(), not_traffic.count());
-        let traffic = trace
-            .iter()
-            .filter(|event| matches!(event.kind, TraceKind::Sent { .. }));
-        assert_eq!(
-            timeline.messages.len(),
-            traffic.count(),
-            "one message per send"
-        );
+        assert_holds_the_whole_trace(&cluster, &timeline);
     }
 
     #[test]
@@ -723,22 +729,7 @@ mod tests {
         assert!(!timeline.complete);
         assert_eq!(timeline.start, 50);
         // The trace's recent events are still in it.
-        let trace = cluster.events(usize::MAX);
-        assert_eq!(
-            trace.len() as u64,
-            cluster.event_count(),
-            "the trace kept all"
-        );
-        let not_traffic = trace.iter().filter(|event| !is_message_event(&event.kind));
-        assert_eq!(timeline.events.len(), not_traffic.count());
-        let traffic = trace
-            .iter()
-            .filter(|event| matches!(event.kind, TraceKind::Sent { .. }));
-        assert_eq!(
-            timeline.messages.len(),
-            traffic.count(),
-            "one message per send"
-        );
+        assert_holds_the_whole_trace(&cluster, &timeline);
         let mut fresh = Cluster::new(Config::new(3).seed(2));
         recorder.observe(&mut fresh);
         let timeline = recorder.timeline().unwrap();
