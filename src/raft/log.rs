@@ -200,9 +200,9 @@ impl Log {
         Iter(self.refs(from, to))
     }
 
-    /// All entries after the snapshot, in order.
+    /// All entries after the snapshot, in order (the range clamps to what is held).
     pub fn iter(&self) -> Iter<'_> {
-        self.range(self.snapshot_index + 1, self.last_index())
+        self.range(0, Index::MAX)
     }
 
     /// The entries from `from` on (at least one if any exists), stopping before the
@@ -885,6 +885,22 @@ mod tests {
                         .then_some(model.snapshot_index)
                 });
             assert_eq!(log.last_index_of_term(asked), last_of_term, "step {step}");
+            // Iterators over a range know exactly how much is left (ExactSizeIterator).
+            let from = rng.random_range(0..=model.last_index() + 2);
+            let to = rng.random_range(0..=model.last_index() + 2);
+            let expected: Vec<&Entry> = model
+                .entries
+                .iter()
+                .filter(|entry| (from..=to).contains(&entry.index))
+                .collect();
+            let (mut refs, mut iter) = (log.refs(from, to), log.range(from, to));
+            for left in (0..=expected.len()).rev() {
+                assert_eq!((refs.len(), iter.len()), (left, left), "step {step}");
+                let taken = (refs.next(), iter.next());
+                let want = expected.get(expected.len() - left);
+                assert_eq!(taken.0.map(|entry| entry.index), want.map(|e| e.index));
+                assert_eq!(taken.1.as_ref(), want.copied(), "step {step}");
+            }
         }
         assert_eq!(log.iter().collect::<Vec<_>>(), model.entries);
         for (clone, entries, snapshot_index) in &clones {

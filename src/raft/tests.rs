@@ -112,7 +112,13 @@ impl Net {
     /// until none is left; other messages are dropped.
     fn deliver_within(&mut self, group: &[NodeId]) {
         let group: BTreeSet<NodeId> = group.iter().copied().collect();
+        let mut rounds = 0;
         while !self.queue.is_empty() {
+            rounds += 1;
+            assert!(
+                rounds <= 1_000,
+                "messages still flowing after {rounds} rounds"
+            );
             for envelope in std::mem::take(&mut self.queue) {
                 let to = envelope.to;
                 if group.contains(&envelope.from)
@@ -518,6 +524,10 @@ fn figure_7_follower_logs_converge_to_the_leaders() {
             let mut queue = leader.ready().messages;
             while !queue.is_empty() {
                 round_trips += 1;
+                assert!(
+                    round_trips <= 1_000,
+                    "still exchanging after {round_trips} rounds"
+                );
                 for envelope in std::mem::take(&mut queue) {
                     let target = if envelope.to == 1 {
                         &mut *leader
@@ -752,6 +762,91 @@ fn install_snapshot_keeps_a_matching_suffix_and_never_moves_backwards() {
         },
     });
     assert_eq!((node.log().snapshot_index(), node.log().len()), (4, 0));
+}
+
+/// AppendEntries receiver below a snapshot: entries the snapshot covers are
+/// committed, so they are skipped and the consistency check moves to the snapshot
+/// base; what lies beyond it is appended as usual.
+#[test]
+fn an_append_that_starts_below_the_snapshot_appends_what_lies_beyond_it() {
+    let mut node = Node::restart(
+        2,
+        vec![1, 2],
+        RaftConfig::default(),
+        2,
+        PersistentState {
+            hard_state: HardState {
+                current_term: 3,
+                voted_for: None,
+            },
+            log: log_with_terms(&[1, 2, 3, 3]),
+            snapshot: None,
+        },
+    );
+    node.step(Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::InstallSnapshot {
+            snapshot: Snapshot {
+                last_included_index: 3,
+                last_included_term: 3,
+                configuration: Configuration::with_voters([1, 2]).into(),
+                data: Arc::from(&b""[..]),
+            },
+        },
+    });
+    let _ = node.ready();
+    let append = |prev_log_index: Index, terms: &[Term]| Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::AppendEntries {
+            prev_log_index,
+            prev_log_term: log_with_terms(&[1, 2, 3, 3])
+                .term_at(prev_log_index)
+                .unwrap(),
+            entries: terms
+                .iter()
+                .enumerate()
+                .map(|(offset, &term)| Entry {
+                    index: prev_log_index + 1 + offset as Index,
+                    term,
+                    command: format!("t{term}.{}", prev_log_index + 1 + offset as Index).into(),
+                    kind: Default::default(),
+                })
+                .collect(),
+            leader_commit: 0,
+        },
+    };
+    let replies = |node: &mut Node| -> Vec<AppendOutcome> {
+        node.ready()
+            .messages
+            .iter()
+            .map(|envelope| match envelope.message {
+                Message::AppendEntriesReply { outcome, .. } => outcome,
+                ref other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    // Wholly covered by the snapshot: accepted up to the snapshot base.
+    node.step(append(0, &[1, 2]));
+    assert_eq!(
+        replies(&mut node),
+        [AppendOutcome::Accepted { match_index: 3 }]
+    );
+    // Starting below it and reaching past the log's end: 2 and 3 are skipped, 4
+    // matches, 5 and 6 are appended.
+    node.step(append(1, &[2, 3, 3, 3, 3]));
+    assert_eq!(
+        replies(&mut node),
+        [AppendOutcome::Accepted { match_index: 6 }]
+    );
+    assert_eq!(
+        (node.log().snapshot_index(), node.log().last_index()),
+        (3, 6)
+    );
+    assert_eq!(terms_of(node.log()), [3, 3, 3]);
 }
 
 #[test]
@@ -1028,8 +1123,16 @@ fn stale_vote_request(from: NodeId, to: NodeId, term: Term) -> Envelope {
 }
 
 /// Ticks `node` until its election timer is `ticks` ticks from firing.
+/// Ticks `node` until its next timer is due in `ticks` ticks, within one longest
+/// election timeout (a core whose timers do not advance fails here, not hangs).
 fn tick_until_due_in(node: &mut Node, ticks: u64) {
+    let mut budget = 1_000;
     while node.ticks_until_due() > ticks {
+        assert!(
+            budget > 0,
+            "the timer never came within {ticks} ticks of due"
+        );
+        budget -= 1;
         node.tick();
     }
     assert_eq!(node.ticks_until_due(), ticks);

@@ -25,7 +25,13 @@ impl Net {
     /// Delivers queued messages between nodes of the same group (and up), until none
     /// is left; messages across groups are dropped.
     fn deliver_in_groups(&mut self, groups: &[&[NodeId]]) {
+        let mut rounds = 0;
         while !self.queue.is_empty() {
+            rounds += 1;
+            assert!(
+                rounds <= 1_000,
+                "messages still flowing after {rounds} rounds"
+            );
             for envelope in std::mem::take(&mut self.queue) {
                 let to = envelope.to;
                 let same = group_of(groups, envelope.from).is_some()
