@@ -349,6 +349,13 @@ impl NodeThread {
             if ready.is_empty() {
                 break;
             }
+            // Handling a Ready (loading a snapshot, say) may make a little more output,
+            // never an endless stream: a core that keeps producing it is broken.
+            assert!(
+                readies.len() < 100,
+                "n{}: the core still has output after 100 Readies",
+                self.core.id()
+            );
             let loaded = self.handle_ready(&ready);
             readies.push((ready, loaded));
         }
