@@ -74,7 +74,8 @@ impl EntryKind {
 
     /// The bytes the kind adds to an entry's encoding (see `Envelope::encoded_len`):
     /// nothing for a command (so the lab's byte counts stay as they were), a tag for a
-    /// no-op, a tag, a count and a word per server for a configuration.
+    /// no-op, a tag, two counts (voters, learners) and a word per server for a
+    /// configuration.
     pub fn extra_encoded_len(&self) -> u64 {
         match self {
             EntryKind::Command => 0,

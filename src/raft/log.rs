@@ -662,6 +662,9 @@ mod tests {
                 .count(),
             1
         );
+        let mut past_the_configuration = log.clone();
+        assert!(past_the_configuration.compact(5, 2));
+        assert_eq!(past_the_configuration.configuration_entries().count(), 0);
         assert!(compacted.compact(6, 2));
         assert_eq!(compacted.configuration_entries().count(), 0);
         // The clone taken before is untouched.

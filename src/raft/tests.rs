@@ -1122,7 +1122,6 @@ fn stale_vote_request(from: NodeId, to: NodeId, term: Term) -> Envelope {
     }
 }
 
-/// Ticks `node` until its election timer is `ticks` ticks from firing.
 /// Ticks `node` until its next timer is due in `ticks` ticks, within one longest
 /// election timeout (a core whose timers do not advance fails here, not hangs).
 fn tick_until_due_in(node: &mut Node, ticks: u64) {
@@ -1207,4 +1206,219 @@ fn stepping_down_to_a_newer_term_keeps_the_election_timer() {
     assert_eq!(voter.status().voted_for, Some(2));
     let config = RaftConfig::default();
     assert!(voter.ticks_until_due() >= config.election_timeout_min);
+}
+
+/// `set heartbeat` shorter than the time a leader's heartbeat timer has run: the
+/// timer fires at the next tick, and the leader says so when asked when it is due.
+#[test]
+fn a_shorter_heartbeat_interval_fires_at_the_next_tick() {
+    let mut leader = node_with_one_entry(1);
+    leader.set_config(RaftConfig {
+        heartbeat_interval: 6,
+        ..RaftConfig::default()
+    });
+    leader.timeout_now();
+    leader.step(Envelope {
+        from: 2,
+        to: 1,
+        term: 2,
+        message: Message::RequestVoteReply { vote_granted: true },
+    });
+    assert_eq!(leader.role(), Role::Leader);
+    let _ = leader.ready();
+    for _ in 0..4 {
+        leader.tick();
+    }
+    assert_eq!(leader.ticks_until_due(), 2);
+    assert!(leader.ready().messages.is_empty(), "no heartbeat yet");
+    leader.set_config(RaftConfig {
+        heartbeat_interval: 2,
+        ..RaftConfig::default()
+    });
+    assert_eq!(leader.ticks_until_due(), 1);
+    leader.tick();
+    assert!(
+        !leader.ready().messages.is_empty(),
+        "the heartbeat went out at the next tick"
+    );
+    assert_eq!(leader.ticks_until_due(), 2, "and the timer started over");
+}
+
+/// A leader records each change of its view of a follower (`ProgressUpdated`), and
+/// only changes: heartbeats that teach it nothing stay quiet.
+#[test]
+fn progress_changes_are_recorded_and_steady_heartbeats_stay_quiet() {
+    let all = [1, 2, 3];
+    let mut net = Net::new(3);
+    net.elect(1, &all);
+    net.heartbeat(1, &all);
+    let updated = |net: &mut Net| {
+        let events = net.events.remove(&1).unwrap_or_default();
+        let mut followers: Vec<NodeId> = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::ProgressUpdated { follower, .. } => Some(*follower),
+                _ => None,
+            })
+            .collect();
+        followers.sort();
+        followers
+    };
+    let _ = updated(&mut net);
+    net.heartbeat(1, &all);
+    assert_eq!(
+        updated(&mut net),
+        Vec::<NodeId>::new(),
+        "nothing new to learn"
+    );
+    net.propose(1, "x");
+    net.deliver_within(&all);
+    assert_eq!(updated(&mut net), [2, 3], "both acknowledged the entry");
+}
+
+/// What the byte counters count: 8 bytes a word (from, to, term and tag head every
+/// message), plus each command's bytes, and for the entries that are not commands a
+/// tag (no-op) or a tag, two counts and a word per server (configuration). The persisted
+/// state's size counts entries the same way.
+#[test]
+fn encoded_lengths_count_words_and_bytes() {
+    let envelope = |message| Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message,
+    };
+    let entries = vec![
+        Entry::command(1, 1, "abcde".into()),
+        Entry::internal(2, 1, EntryKind::NoOp),
+        Entry::internal(
+            3,
+            1,
+            EntryKind::Configuration(Configuration::with_voters([1, 2, 3]).into()),
+        ),
+    ];
+    // 3 words + 5 bytes; 3 words + a tag; 3 words + tag, two counts, 3 voters.
+    let entry_bytes = (3 * 8 + 5) + (3 * 8 + 8) + (3 * 8 + 6 * 8);
+    let snapshot = Snapshot {
+        last_included_index: 3,
+        last_included_term: 1,
+        configuration: Configuration::with_voters([1, 2, 3]).into(),
+        data: Arc::from(&b"0123456789"[..]),
+    };
+    let table: Vec<(Message, u64)> = vec![
+        (
+            Message::RequestVote {
+                last_log_index: 1,
+                last_log_term: 1,
+                leadership_transfer: false,
+            },
+            32 + 16,
+        ),
+        (Message::RequestVoteReply { vote_granted: true }, 32 + 8),
+        (
+            Message::AppendEntries {
+                prev_log_index: 0,
+                prev_log_term: 0,
+                entries: entries.clone(),
+                leader_commit: 0,
+            },
+            32 + 32 + entry_bytes,
+        ),
+        (
+            Message::AppendEntries {
+                prev_log_index: 0,
+                prev_log_term: 0,
+                entries: vec![],
+                leader_commit: 0,
+            },
+            32 + 32,
+        ),
+        (
+            Message::AppendEntriesReply {
+                prev_log_index: 0,
+                outcome: AppendOutcome::Accepted { match_index: 3 },
+            },
+            32 + 40,
+        ),
+        (Message::InstallSnapshot { snapshot }, 32 + 24 + 10),
+        (
+            Message::InstallSnapshotReply {
+                installed_index: Some(3),
+            },
+            32 + 16,
+        ),
+        (
+            Message::PreVote {
+                last_log_index: 1,
+                last_log_term: 1,
+            },
+            32 + 16,
+        ),
+        (
+            Message::PreVoteReply {
+                vote_granted: false,
+            },
+            32 + 8,
+        ),
+        (Message::TimeoutNow, 32),
+    ];
+    for (message, bytes) in table {
+        let name = message.kind();
+        assert_eq!(envelope(message).encoded_len(), bytes, "{name}");
+    }
+    let mut log = Log::new();
+    for entry in entries {
+        log.push(entry);
+    }
+    let state = PersistentState {
+        hard_state: HardState::default(),
+        log,
+        snapshot: None,
+    };
+    assert_eq!(state.raft_state_size(), 5 * 8 + entry_bytes);
+}
+
+/// RequestVote rule 2 across a step-down: a candidate that hears from the leader of
+/// its own term becomes its follower but keeps its vote (for itself), so it refuses
+/// any other candidate of that term.
+#[test]
+fn a_candidate_that_concedes_keeps_its_vote_for_the_term() {
+    let mut node = Node::new(1, vec![1, 2, 3], RaftConfig::default(), 1);
+    node.timeout_now();
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 1));
+    let _ = node.ready();
+    node.step(Envelope {
+        from: 2,
+        to: 1,
+        term: 1,
+        message: Message::AppendEntries {
+            prev_log_index: 0,
+            prev_log_term: 0,
+            entries: vec![],
+            leader_commit: 0,
+        },
+    });
+    assert_eq!((node.role(), node.term()), (Role::Follower, 1));
+    assert_eq!(node.status().voted_for, Some(1), "the vote of term 1 stays");
+    let _ = node.ready();
+    node.step(Envelope {
+        from: 3,
+        to: 1,
+        term: 1,
+        message: Message::RequestVote {
+            last_log_index: 0,
+            last_log_term: 0,
+            leadership_transfer: false,
+        },
+    });
+    let ready = node.ready();
+    assert!(matches!(
+        ready.messages.as_slice(),
+        [Envelope {
+            message: Message::RequestVoteReply {
+                vote_granted: false
+            },
+            ..
+        }]
+    ));
 }

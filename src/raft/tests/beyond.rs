@@ -514,3 +514,31 @@ fn transfer_refusals() {
     net.node_mut(1).transfer_leadership(2).unwrap();
     assert!(net.node_mut(1).ready().events.is_empty());
 }
+
+/// The quorum check's period starts when check-quorum is switched on, and setting
+/// the configuration again with it already on does not restart it.
+#[test]
+fn the_quorum_check_period_starts_when_the_switch_is_turned_on() {
+    let on = config(false, true);
+    let timeout = on.election_timeout_min;
+    let mut net = Net::with_config(3, on.clone());
+    net.elect(1, &[1, 2, 3]);
+    for _ in 0..3 {
+        net.node_mut(1).tick();
+    }
+    assert_eq!(net.node(1).ticks_until_quorum_check(), Some(timeout - 3));
+    net.node_mut(1).set_config(on.clone());
+    assert_eq!(
+        net.node(1).ticks_until_quorum_check(),
+        Some(timeout - 3),
+        "already on: the period goes on"
+    );
+    net.node_mut(1).set_config(config(false, false));
+    assert_eq!(net.node(1).ticks_until_quorum_check(), None, "off");
+    net.node_mut(1).set_config(on);
+    assert_eq!(
+        net.node(1).ticks_until_quorum_check(),
+        Some(timeout),
+        "switched on: a whole period from now"
+    );
+}
