@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use raft_playground::search::{Counterexample, SearchConfig, search};
+use raft_playground::search::{Counterexample, Progress, SearchConfig, search};
 use raft_playground::{BrokenRules, Cluster, ClusterError, Config, Invariant, Rule, rules};
 
 /// The most seeds any switch's test tries (the slowest, `stale-reply`, needs a few
@@ -22,24 +22,46 @@ const SEEDS: u64 = 400;
 /// The longest a shrunk counterexample may be, in steps after the `cluster` line.
 const MAX_STEPS: usize = 30;
 
-/// Searches seeds `0..=last_seed` with `rule` broken. Each test pins the seed that
-/// finds its rule, so searching past it could only fail the test later: stopping
-/// there keeps a checker that misses a rule (a mutant, say) from costing a search of
-/// every seed.
-fn find(rule: Rule, last_seed: u64) -> Counterexample {
+/// Searches seeds `0..=last_seed` with `rule` broken, expecting `invariant` at
+/// `last_seed`. Each test pins the seed that finds its rule, so searching past it
+/// could only fail the test later: stopping there, and failing as soon as the search
+/// finds anything else (before shrinking it), keeps a checker or core that misses a
+/// rule (a mutant, say) from costing a long search.
+fn find(rule: Rule, invariant: Invariant, last_seed: u64) -> Counterexample {
     assert!(
         last_seed < SEEDS,
         "{rule}: seed {last_seed} beyond the bound"
     );
     let broken: BrokenRules = [rule].into_iter().collect();
-    search(&SearchConfig::new(broken, last_seed + 1), &mut |_| {})
+    let mut expect_found = |progress: &Progress| {
+        if let Progress::Found {
+            seed,
+            invariant: found,
+            ..
+        } = progress
+        {
+            assert_eq!((*found, *seed), (invariant, last_seed), "{rule}: found");
+        }
+    };
+    search(&SearchConfig::new(broken, last_seed + 1), &mut expect_found)
         .unwrap_or_else(|not_found| panic!("{rule}: {not_found}"))
+}
+
+/// Fails as soon as a search finds a violation (before shrinking it): for searches
+/// that must find none.
+fn expect_nothing(progress: &Progress) {
+    if let Progress::Found {
+        seed, invariant, ..
+    } = progress
+    {
+        panic!("seed {seed} violates {invariant}");
+    }
 }
 
 /// Asserts that breaking `rule` is caught by `invariant`, at `seed`, and shrinks to
 /// at most [`MAX_STEPS`] steps that replay to the same violation.
 fn caught(rule: Rule, invariant: Invariant, seed: u64) {
-    let found = find(rule, seed);
+    let found = find(rule, invariant, seed);
     assert_ne!(
         found.invariant,
         Invariant::NodePanic,
@@ -152,7 +174,10 @@ fn every_rule_has_a_test_above() {
 
 #[test]
 fn with_every_rule_intact_the_same_seeds_find_nothing() {
-    let result = search(&SearchConfig::new(BrokenRules::none(), SEEDS), &mut |_| {});
+    let result = search(
+        &SearchConfig::new(BrokenRules::none(), SEEDS),
+        &mut expect_nothing,
+    );
     let not_found = result.expect_err("no violation with every rule intact");
     assert_eq!(not_found.tried, SEEDS);
     assert!(!not_found.out_of_time);
@@ -437,7 +462,7 @@ fn search_with_every_switch_and_membership_changes() {
         replay.violation.map(|(_, violation)| violation),
         Some(found.violation.clone())
     );
-    let not_found = search(&beyond(BrokenRules::none(), 150), &mut |_| {})
+    let not_found = search(&beyond(BrokenRules::none(), 150), &mut expect_nothing)
         .expect_err("no violation with every rule intact, every switch on");
     assert_eq!(not_found.tried, 150);
 }
