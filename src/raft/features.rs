@@ -135,3 +135,25 @@ impl Features {
         Ok(features)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_of_names_turns_those_switches_on_and_no_other() {
+        let features = Features::parse_list(" pre-vote, no-op ,").unwrap();
+        assert_eq!(features.on(), [Feature::PreVote, Feature::LeaderNoOp]);
+        assert!(!features.is_on(Feature::CheckQuorum));
+        assert_eq!(Features::parse_list("").unwrap(), Features::default());
+        for feature in Feature::ALL {
+            let one = Features::parse_list(feature.name()).unwrap();
+            assert_eq!(one.on(), [feature], "{}", feature.name());
+            let mut off = one;
+            off.set(feature, false);
+            assert_eq!(off, Features::default());
+        }
+        let unknown = Features::parse_list("pre-vote,fast-commit").unwrap_err();
+        assert_eq!(unknown.name, "fast-commit");
+    }
+}

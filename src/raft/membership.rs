@@ -622,6 +622,12 @@ mod tests {
             configurations.after(6).keys().copied().collect::<Vec<_>>(),
             vec![9]
         );
+        // Strictly after: the entry at the index itself is the snapshot's.
+        assert_eq!(configurations.after(9).keys().count(), 0);
+        assert_eq!(
+            configurations.after(8).keys().copied().collect::<Vec<_>>(),
+            vec![9]
+        );
         // An installed snapshot replaces it all.
         configurations.installed(20, founding.clone().into(), BTreeMap::new());
         assert_eq!(

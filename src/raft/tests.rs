@@ -1428,3 +1428,29 @@ fn a_candidate_that_concedes_keeps_its_vote_for_the_term() {
         }]
     ));
 }
+
+/// `timer_length` is the whole length of the timer that runs now: the randomized
+/// election timeout for a follower, which `ticks_until_due` counts down; the
+/// heartbeat interval for a leader.
+#[test]
+fn the_timer_length_is_the_running_timers_whole_length() {
+    let config = RaftConfig::default();
+    let mut node = node_with_one_entry(1);
+    let length = node.timer_length();
+    assert!((config.election_timeout_min..config.election_timeout_max).contains(&length));
+    assert_eq!(node.ticks_until_due(), length);
+    node.tick();
+    assert_eq!(
+        (node.timer_length(), node.ticks_until_due()),
+        (length, length - 1)
+    );
+    node.timeout_now();
+    node.step(Envelope {
+        from: 2,
+        to: 1,
+        term: 2,
+        message: Message::RequestVoteReply { vote_granted: true },
+    });
+    assert_eq!(node.role(), Role::Leader);
+    assert_eq!(node.timer_length(), config.heartbeat_interval);
+}

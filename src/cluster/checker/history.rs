@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn one_source_per_node_and_stretch_and_none_once_forgotten() {
         let mut history = History::default();
-        let mut log = log_with_terms(&[1, 1, 1, 1]);
+        let mut log = log_with_terms(&[1, 1, 2, 2]);
         apply(&mut history, 1, &log, 1, 2);
         apply(&mut history, 1, &log, 3, 3);
         assert_eq!(
@@ -264,8 +264,14 @@ mod tests {
             1,
             "the same node's newer log answers"
         );
+        // A log that changed the last entry applied (only a broken rule does that)
+        // does not answer for the stretch before it.
+        let mut rewritten = History::default();
+        apply(&mut rewritten, 1, &log, 1, 2);
+        apply(&mut rewritten, 1, &log_with_terms(&[1, 3, 3, 3]), 3, 3);
+        assert_eq!(rewritten.sources.len(), 2);
         // Node 1 compacted what its source answers for: a new source follows.
-        log.compact(3, 1);
+        log.compact(3, 2);
         apply(&mut history, 1, &log, 4, 4);
         assert_eq!(history.sources.len(), 2);
         let other = log_with_terms(&[1, 1, 1, 1, 1]);
