@@ -186,6 +186,7 @@ mod tests {
         assert_eq!(format!("{short} {short:?}"), "set x 1 \"set x 1\"");
         assert_eq!(serde_json::to_string(&short).unwrap(), "\"set x 1\"");
         assert_eq!(Command::from(""), *"");
+        assert!(short == *"set x 1" && short != *"set x 2" && short != *"");
         // An entry stays small: index, term, a 24-byte command and a 16-byte kind (a
         // tag, or a shared configuration). Logs do not even store the kind per entry.
         assert_eq!(std::mem::size_of::<Command>(), 24);

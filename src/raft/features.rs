@@ -153,6 +153,14 @@ mod tests {
             off.set(feature, false);
             assert_eq!(off, Features::default());
         }
+        for feature in Feature::ALL {
+            // A line that says what it does and where it comes from.
+            let description = feature.description();
+            assert!(
+                description.contains('§') && description.len() > 40,
+                "{description}"
+            );
+        }
         let unknown = Features::parse_list("pre-vote,fast-commit").unwrap_err();
         assert_eq!(unknown.name, "fast-commit");
     }

@@ -1454,3 +1454,68 @@ fn the_timer_length_is_the_running_timers_whole_length() {
     assert_eq!(node.role(), Role::Leader);
     assert_eq!(node.timer_length(), config.heartbeat_interval);
 }
+
+/// The timing a node accepts: election timeouts above the heartbeat interval, as a
+/// range (`check_config`); anything else is refused loudly.
+#[test]
+#[should_panic(expected = "election timeouts must exceed the heartbeat interval")]
+fn an_election_timeout_no_longer_than_the_heartbeat_is_refused() {
+    let mut node = node_with_one_entry(1);
+    node.set_config(RaftConfig {
+        heartbeat_interval: 5,
+        election_timeout_min: 5,
+        election_timeout_max: 10,
+        ..RaftConfig::default()
+    });
+}
+
+/// With a rule broken, two leaders of one term can send a follower entries whose
+/// terms would make its log's terms decrease: it keeps what it has and acknowledges
+/// only the entries before the first such one.
+#[test]
+fn a_follower_refuses_entries_whose_terms_would_decrease() {
+    let broken: BrokenRules = [Rule::SmallQuorum].into_iter().collect();
+    let mut follower = Node::restart(
+        2,
+        vec![1, 2, 3],
+        RaftConfig {
+            broken,
+            ..RaftConfig::default()
+        },
+        2,
+        PersistentState {
+            hard_state: HardState {
+                current_term: 2,
+                voted_for: None,
+            },
+            log: log_with_terms(&[1, 2]),
+            snapshot: None,
+        },
+    );
+    follower.step(Envelope {
+        from: 1,
+        to: 2,
+        term: 2,
+        message: Message::AppendEntries {
+            prev_log_index: 1,
+            prev_log_term: 1,
+            entries: vec![
+                Entry::command(2, 2, "t2.2".into()),
+                Entry::command(3, 1, "from another leader".into()),
+            ],
+            leader_commit: 0,
+        },
+    });
+    let ready = follower.ready();
+    assert!(matches!(
+        ready.messages.as_slice(),
+        [Envelope {
+            message: Message::AppendEntriesReply {
+                outcome: AppendOutcome::Accepted { match_index: 2 },
+                ..
+            },
+            ..
+        }]
+    ));
+    assert_eq!(terms_of(follower.log()), [1, 2]);
+}

@@ -474,9 +474,16 @@ fn a_transfer_to_a_down_node_is_given_up_after_an_election_timeout() {
     let mut net = Net::new(3);
     net.elect(1, all);
     net.crash(3);
+    assert_eq!(net.node(1).ticks_until_transfer_deadline(), None);
     net.node_mut(1).transfer_leadership(3).unwrap();
     let mut events = Vec::new();
-    for _ in 0..net.config.election_timeout_min {
+    let timeout = net.config.election_timeout_min;
+    for elapsed in 0..timeout {
+        assert_eq!(
+            net.node(1).ticks_until_transfer_deadline(),
+            Some(timeout - elapsed),
+            "the deadline counts down"
+        );
         assert!(net.node_mut(1).propose("wait".into()).is_err());
         net.node_mut(1).tick();
         events.extend(net.node_mut(1).ready().events);
