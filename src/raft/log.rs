@@ -926,6 +926,10 @@ mod tests {
             [1, 2]
         );
         assert!(log.entries(3, 4).is_empty(), "both ends must be held");
+        assert_eq!(
+            format!("{:?}", log.entries(3, 3)),
+            format!("[{:?}]", log.get(3).unwrap())
+        );
         assert_eq!(view.log(), &log);
         let json = serde_json::to_value(&log).unwrap();
         assert_eq!(json["snapshot_index"], 0);

@@ -1242,6 +1242,10 @@ fn a_shorter_heartbeat_interval_fires_at_the_next_tick() {
         "the heartbeat went out at the next tick"
     );
     assert_eq!(leader.ticks_until_due(), 2, "and the timer started over");
+    // `tick N heartbeat` fires it by hand, at once; only a leader has one.
+    assert!(leader.heartbeat_now());
+    assert!(!leader.ready().messages.is_empty());
+    assert!(!node_with_one_entry(2).heartbeat_now());
 }
 
 /// A leader records each change of its view of a follower (`ProgressUpdated`) and

@@ -73,6 +73,16 @@ fn log_matching_fires_on_a_different_command_or_prefix() {
             "n1: log-matching: n1 and n3 both hold index 3 term 2 but differ before it",
         ]
     );
+    // One entry in common is enough to compare.
+    let mut checker = Checker::new(2);
+    let (a, x) = (log(&[(1, "a")]), log(&[(1, "x")]));
+    let logs = [state(&a), state(&x)];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    checker.on_ready(1, 1, &wrote(1, &a), &logs, None);
+    assert_eq!(
+        texts(&checker),
+        ["n1: log-matching: n1 and n2 both hold index 1 term 1 but differ in its command"]
+    );
     // Agreeing logs, or entries only one side holds, raise nothing.
     let mut checker = Checker::new(2);
     let longer = log(&[(1, "a"), (1, "b"), (2, "c"), (2, "d")]);
@@ -674,4 +684,18 @@ fn invariant_names_round_trip() {
         error.contains("election-safety") && error.contains("node-panic"),
         "{error}"
     );
+}
+
+#[test]
+fn what_a_node_applied_is_kept_as_one_range_per_stretch() {
+    let mut checker = Checker::new(1);
+    let entries = log(&[(1, "a"), (1, "b"), (1, "c")]);
+    let logs = [state(&entries)];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    checker.on_ready(1, 1, &applied(&entries, 1, 2), &logs, None);
+    checker.on_ready(1, 1, &applied(&entries, 3, 3), &logs, None);
+    assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+    assert_eq!(checker.nodes[0].applied_ranges, [(1, 3)]);
+    assert_eq!(checker.applied(1, 3).as_deref(), Some("c"));
+    assert_eq!(checker.applied(1, 4), None);
 }
