@@ -101,6 +101,13 @@ impl Net {
         let ready = self.node_mut(id).ready();
         self.storage.get_mut(&id).expect("storage").persist(&ready);
         self.queue.extend(ready.messages);
+        // These tests exchange a few messages; a core that floods (answering every
+        // answer, say) fails here instead of filling memory.
+        assert!(
+            self.queue.len() <= 10_000,
+            "a message storm: {} messages queued",
+            self.queue.len()
+        );
         let applied = self.applied.entry(id).or_default();
         for entry in &ready.committed {
             applied.insert(entry.index, entry.command);
@@ -538,6 +545,7 @@ fn figure_7_follower_logs_converge_to_the_leaders() {
                 }
                 queue.extend(leader.ready().messages);
                 queue.extend(follower.ready().messages);
+                assert!(queue.len() <= 10_000, "a message storm");
             }
         };
         exchange(&mut leader, &mut follower);
