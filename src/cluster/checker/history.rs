@@ -333,5 +333,11 @@ mod tests {
                 "{index}"
             );
         }
+        // Forgetting again, past one more checkpoint, drops just that one.
+        history.forget_through(3 * STRIDE + 1);
+        assert_eq!(history.checkpoints.len(), 2);
+        for index in 3 * STRIDE + 2..=total {
+            assert_eq!(history.digest_at(index), Some(expected[index as usize]));
+        }
     }
 }
