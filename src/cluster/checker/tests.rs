@@ -699,3 +699,24 @@ fn what_a_node_applied_is_kept_as_one_range_per_stretch() {
     assert_eq!(checker.applied(1, 3).as_deref(), Some("c"));
     assert_eq!(checker.applied(1, 4), None);
 }
+
+#[test]
+fn a_node_added_to_the_cluster_is_checked_like_the_founders() {
+    let mut checker = Checker::new(1);
+    checker.add_node(2);
+    let one = log(&[(1, "a")]);
+    let two = log(&[(1, "x")]);
+    let logs = [state(&one), state(&two)];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    // Tick 1: the new node n2 applies "x"; tick 2: n1 applies "a" at the same index.
+    checker.on_ready(1, 2, &applied(&two, 1, 1), &logs, None);
+    checker.on_ready(2, 1, &applied(&one, 1, 1), &logs, None);
+    assert_eq!(checker.applied(2, 1).as_deref(), Some("x"));
+    assert!(
+        texts(&checker)
+            .iter()
+            .any(|text| text.starts_with("n1: state-machine-safety")),
+        "{:?}",
+        texts(&checker)
+    );
+}
