@@ -917,6 +917,16 @@ mod tests {
     }
 
     #[test]
+    fn a_log_after_a_snapshot_starts_at_its_base() {
+        let mut log = Log::after_snapshot(5, 2);
+        assert_eq!((log.snapshot_index(), log.snapshot_term()), (5, 2));
+        assert_eq!((log.last_index(), log.last_term(), log.len()), (5, 2, 0));
+        assert_eq!((log.term_at(5), log.term_at(4)), (Some(2), None));
+        log.push(Entry::command(6, 3, "c6".into()));
+        assert_eq!(log.iter().map(|entry| entry.term).collect::<Vec<_>>(), [3]);
+    }
+
+    #[test]
     fn entries_views_share_the_log_and_serialize_like_a_list() {
         let log = log_with_terms(&[1, 1, 2]);
         let view = log.entries(2, 3);

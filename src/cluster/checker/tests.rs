@@ -650,6 +650,19 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
             "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now ends at 2"
         ]
     );
+    // A restart keeps the promise: the persisted log must still hold the entry.
+    let mut checker = Checker::new(2);
+    let logs = [&leader, &persisted(2, Some(1), &full)];
+    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    checker.on_restart(2);
+    let logs = [&leader, &persisted(2, Some(1), &cut)];
+    checker.on_ready(2, 2, &Ready::default(), &logs, None);
+    assert_eq!(
+        texts(&checker),
+        [
+            "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now ends at 2"
+        ]
+    );
     // In a newer term, a new leader may replace what was acknowledged before.
     let mut checker = Checker::new(2);
     let logs = [&leader, &persisted(2, Some(1), &full)];
