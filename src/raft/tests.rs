@@ -13,14 +13,8 @@ use super::*;
 /// A log (no snapshot) whose entry i has term `terms[i - 1]` and command `t{term}.{i}`.
 fn log_with_terms(terms: &[Term]) -> Log {
     let mut log = Log::new();
-    for (position, &term) in terms.iter().enumerate() {
-        let index = position as Index + 1;
-        log.push(Entry {
-            index,
-            term,
-            command: format!("t{term}.{index}").into(),
-            kind: Default::default(),
-        });
+    for entry in entries_from(1, terms) {
+        log.push(entry);
     }
     log
 }
@@ -705,9 +699,47 @@ fn a_lagging_follower_gets_the_snapshot_and_applies_it_first() {
     assert_eq!(net.node(3).status().commit_index, 8);
 }
 
-#[test]
-fn install_snapshot_keeps_a_matching_suffix_and_never_moves_backwards() {
-    let mut node = Node::restart(
+/// Entries from index `first` on with the given terms, their commands named as
+/// [`log_with_terms`] names them.
+fn entries_from(first: Index, terms: &[Term]) -> Vec<Entry> {
+    terms
+        .iter()
+        .enumerate()
+        .map(|(offset, &term)| {
+            let index = first + offset as Index;
+            Entry::command(index, term, format!("t{term}.{index}").into())
+        })
+        .collect()
+}
+
+/// An AppendEntries with no entries, from the start of the log (a first heartbeat).
+fn empty_append(from: NodeId, to: NodeId, term: Term) -> Envelope {
+    Envelope {
+        from,
+        to,
+        term,
+        message: Message::AppendEntries {
+            prev_log_index: 0,
+            prev_log_term: 0,
+            entries: vec![],
+            leader_commit: 0,
+        },
+    }
+}
+
+/// A granted vote.
+fn vote_granted(from: NodeId, to: NodeId, term: Term) -> Envelope {
+    Envelope {
+        from,
+        to,
+        term,
+        message: Message::RequestVoteReply { vote_granted: true },
+    }
+}
+
+/// n2 of a two-node cluster, restarted in term 3 with log terms `[1, 2, 3, 3]`.
+fn follower_in_term_3() -> Node {
+    Node::restart(
         2,
         vec![1, 2],
         RaftConfig::default(),
@@ -720,13 +752,36 @@ fn install_snapshot_keeps_a_matching_suffix_and_never_moves_backwards() {
             log: log_with_terms(&[1, 2, 3, 3]),
             snapshot: None,
         },
-    );
-    let snapshot = |index, term| Snapshot {
+    )
+}
+
+/// A snapshot of `1..=index` of n1 and n2's cluster, its last entry of `term`.
+fn snapshot_through(index: Index, term: Term) -> Snapshot {
+    Snapshot {
         last_included_index: index,
         last_included_term: term,
         configuration: Configuration::with_voters([1, 2]).into(),
         data: Arc::from(&b""[..]),
-    };
+    }
+}
+
+/// The outcomes of the AppendEntries replies in `ready`, in order (panics on any
+/// other message).
+fn append_outcomes(ready: &Ready) -> Vec<AppendOutcome> {
+    ready
+        .messages
+        .iter()
+        .map(|envelope| match envelope.message {
+            Message::AppendEntriesReply { outcome, .. } => outcome,
+            ref other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn install_snapshot_keeps_a_matching_suffix_and_never_moves_backwards() {
+    let mut node = follower_in_term_3();
+    let snapshot = snapshot_through;
     node.step(Envelope {
         from: 1,
         to: 2,
@@ -777,31 +832,13 @@ fn install_snapshot_keeps_a_matching_suffix_and_never_moves_backwards() {
 /// base; what lies beyond it is appended as usual.
 #[test]
 fn an_append_that_starts_below_the_snapshot_appends_what_lies_beyond_it() {
-    let mut node = Node::restart(
-        2,
-        vec![1, 2],
-        RaftConfig::default(),
-        2,
-        PersistentState {
-            hard_state: HardState {
-                current_term: 3,
-                voted_for: None,
-            },
-            log: log_with_terms(&[1, 2, 3, 3]),
-            snapshot: None,
-        },
-    );
+    let mut node = follower_in_term_3();
     node.step(Envelope {
         from: 1,
         to: 2,
         term: 3,
         message: Message::InstallSnapshot {
-            snapshot: Snapshot {
-                last_included_index: 3,
-                last_included_term: 3,
-                configuration: Configuration::with_voters([1, 2]).into(),
-                data: Arc::from(&b""[..]),
-            },
+            snapshot: snapshot_through(3, 3),
         },
     });
     let _ = node.ready();
@@ -814,29 +851,11 @@ fn an_append_that_starts_below_the_snapshot_appends_what_lies_beyond_it() {
             prev_log_term: log_with_terms(&[1, 2, 3, 3])
                 .term_at(prev_log_index)
                 .unwrap(),
-            entries: terms
-                .iter()
-                .enumerate()
-                .map(|(offset, &term)| Entry {
-                    index: prev_log_index + 1 + offset as Index,
-                    term,
-                    command: format!("t{term}.{}", prev_log_index + 1 + offset as Index).into(),
-                    kind: Default::default(),
-                })
-                .collect(),
+            entries: entries_from(prev_log_index + 1, terms),
             leader_commit: 0,
         },
     };
-    let replies = |node: &mut Node| -> Vec<AppendOutcome> {
-        node.ready()
-            .messages
-            .iter()
-            .map(|envelope| match envelope.message {
-                Message::AppendEntriesReply { outcome, .. } => outcome,
-                ref other => panic!("{other:?}"),
-            })
-            .collect()
-    };
+    let replies = |node: &mut Node| append_outcomes(&node.ready());
     // Wholly covered by the snapshot: accepted up to the snapshot base.
     node.step(append(0, &[1, 2]));
     assert_eq!(
@@ -863,17 +882,7 @@ fn stale_messages_get_the_newer_term_back() {
     node.timeout_now();
     node.timeout_now();
     let _ = node.ready();
-    node.step(Envelope {
-        from: 2,
-        to: 1,
-        term: 1,
-        message: Message::AppendEntries {
-            prev_log_index: 0,
-            prev_log_term: 0,
-            entries: vec![],
-            leader_commit: 0,
-        },
-    });
+    node.step(empty_append(2, 1, 1));
     let ready = node.ready();
     let reply = &ready.messages[0];
     assert_eq!(reply.term, 2);
@@ -901,16 +910,7 @@ fn duplicated_and_reordered_appends_never_shorten_the_log() {
         message: Message::AppendEntries {
             prev_log_index: prev,
             prev_log_term: if prev == 0 { 0 } else { 1 },
-            entries: terms
-                .iter()
-                .enumerate()
-                .map(|(offset, &term)| Entry {
-                    index: prev + 1 + offset as Index,
-                    term,
-                    command: "c".into(),
-                    kind: Default::default(),
-                })
-                .collect(),
+            entries: entries_from(prev + 1, terms),
             leader_commit: 0,
         },
     };
@@ -918,14 +918,7 @@ fn duplicated_and_reordered_appends_never_shorten_the_log() {
     follower.step(append(0, &[1])); // a late, shorter copy of an earlier request
     assert_eq!(follower.log().last_index(), 3);
     let ready = follower.ready();
-    let outcomes: Vec<AppendOutcome> = ready
-        .messages
-        .iter()
-        .map(|envelope| match envelope.message {
-            Message::AppendEntriesReply { outcome, .. } => outcome,
-            ref other => panic!("{other:?}"),
-        })
-        .collect();
+    let outcomes = append_outcomes(&ready);
     assert_eq!(
         outcomes,
         vec![
@@ -971,12 +964,7 @@ fn a_candidate_counts_granted_votes_until_a_majority() {
     assert_eq!(votes(&net), Some(vec![1, 2]), "a refusal is not counted");
     assert_eq!(net.node(1).role(), Role::Candidate, "2 of 5 is no majority");
     // A third vote wins: the candidate's votes go, a leader's progress comes.
-    net.node_mut(1).step(Envelope {
-        from: 4,
-        to: 1,
-        term: 1,
-        message: Message::RequestVoteReply { vote_granted: true },
-    });
+    net.node_mut(1).step(vote_granted(4, 1, 1));
     assert_eq!(net.node(1).role(), Role::Leader);
     assert_eq!(net.node(1).votes_received(), None);
     let progress = net.node(1).progress().expect("a leader has progress");
@@ -1058,17 +1046,7 @@ fn a_leader_hearing_from_another_leader_of_its_term_panics() {
     let mut node = Node::new(1, vec![1], RaftConfig::default(), 1);
     assert!(node.timeout_now());
     assert_eq!(node.role(), Role::Leader);
-    node.step(Envelope {
-        from: 2,
-        to: 1,
-        term: 1,
-        message: Message::AppendEntries {
-            prev_log_index: 0,
-            prev_log_term: 0,
-            entries: vec![],
-            leader_commit: 0,
-        },
-    });
+    node.step(empty_append(2, 1, 1));
 }
 
 /// Planted bad input: a leader that lacks a committed entry (which Leader
@@ -1183,12 +1161,7 @@ fn stepping_down_to_a_newer_term_keeps_the_election_timer() {
     let mut leader = node_with_one_entry(1);
     leader.timeout_now();
     tick_until_due_in(&mut leader, 3);
-    leader.step(Envelope {
-        from: 2,
-        to: 1,
-        term: 2,
-        message: Message::RequestVoteReply { vote_granted: true },
-    });
+    leader.step(vote_granted(2, 1, 2));
     assert_eq!(leader.role(), Role::Leader);
     for _ in 0..10 {
         leader.tick();
@@ -1226,12 +1199,7 @@ fn a_shorter_heartbeat_interval_fires_at_the_next_tick() {
         ..RaftConfig::default()
     });
     leader.timeout_now();
-    leader.step(Envelope {
-        from: 2,
-        to: 1,
-        term: 2,
-        message: Message::RequestVoteReply { vote_granted: true },
-    });
+    leader.step(vote_granted(2, 1, 2));
     assert_eq!(leader.role(), Role::Leader);
     let _ = leader.ready();
     for _ in 0..4 {
@@ -1405,17 +1373,7 @@ fn a_candidate_that_concedes_keeps_its_vote_for_the_term() {
     node.timeout_now();
     assert_eq!((node.role(), node.term()), (Role::Candidate, 1));
     let _ = node.ready();
-    node.step(Envelope {
-        from: 2,
-        to: 1,
-        term: 1,
-        message: Message::AppendEntries {
-            prev_log_index: 0,
-            prev_log_term: 0,
-            entries: vec![],
-            leader_commit: 0,
-        },
-    });
+    node.step(empty_append(2, 1, 1));
     assert_eq!((node.role(), node.term()), (Role::Follower, 1));
     assert_eq!(node.status().voted_for, Some(1), "the vote of term 1 stays");
     let _ = node.ready();
@@ -1457,12 +1415,7 @@ fn the_timer_length_is_the_running_timers_whole_length() {
         (length, length - 1)
     );
     node.timeout_now();
-    node.step(Envelope {
-        from: 2,
-        to: 1,
-        term: 2,
-        message: Message::RequestVoteReply { vote_granted: true },
-    });
+    node.step(vote_granted(2, 1, 2));
     assert_eq!(node.role(), Role::Leader);
     assert_eq!(node.timer_length(), config.heartbeat_interval);
 }
