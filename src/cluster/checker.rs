@@ -189,11 +189,6 @@ impl Checker {
             .map(|applied| applied.command.to_string())
     }
 
-    /// The highest index reflected in `node`'s state machine.
-    pub fn last_applied(&self, node: NodeId) -> Index {
-        self.nodes[node - 1].last_applied
-    }
-
     /// Records a broken invariant.
     fn violation(&mut self, tick: u64, node: NodeId, invariant: Invariant, text: String) {
         self.violations.push(Violation {
