@@ -936,6 +936,11 @@ mod tests {
             [1, 2]
         );
         assert!(log.entries(3, 4).is_empty(), "both ends must be held");
+        let none = log.entries(3, 4);
+        assert_eq!(
+            (none.first_index(), none.last_index(), none.len()),
+            (None, None, 0)
+        );
         assert_eq!(
             format!("{:?}", log.entries(3, 3)),
             format!("[{:?}]", log.get(3).unwrap())

@@ -75,7 +75,9 @@ impl Invariant {
             Invariant::LogMatching => {
                 "logs with an entry of the same index and term agree there and before it (§5.3)"
             }
-            Invariant::LeaderCompleteness => "a new leader holds every applied entry (§5.4)",
+            Invariant::LeaderCompleteness => {
+                "a new leader holds every entry committed in an earlier term (§5.4)"
+            }
             Invariant::StateMachineSafety => {
                 "no two nodes apply different commands at one index (§5.4.3)"
             }

@@ -690,8 +690,17 @@ fn node_panic_is_reported_with_its_message() {
 fn invariant_names_round_trip() {
     for invariant in Invariant::ALL {
         assert_eq!(Invariant::from_name(invariant.name()), Ok(invariant));
-        assert!(!invariant.description().is_empty());
+        // One line that says what must hold.
+        let description = invariant.description();
+        assert!(
+            description.len() > 15 && !description.contains('\n'),
+            "{description}"
+        );
     }
+    assert_eq!(
+        Invariant::ElectionSafety.description(),
+        "at most one leader per term (§5.2)"
+    );
     let error = Invariant::from_name("nope").unwrap_err();
     assert!(
         error.contains("election-safety") && error.contains("node-panic"),
