@@ -742,3 +742,23 @@ fn a_node_added_to_the_cluster_is_checked_like_the_founders() {
         texts(&checker)
     );
 }
+
+#[test]
+fn a_cluster_that_starts_with_a_log_counts_it_as_applied() {
+    let mut checker = Checker::new(1);
+    let founding = log(&[(1, "a"), (1, "b")]);
+    checker.start_with(&founding.iter().collect::<Vec<_>>());
+    assert_eq!(checker.applied_count(2), (0, Some("b".to_string())));
+    // A node that then applies something else at index 1 breaks State Machine Safety.
+    let other = log(&[(1, "x")]);
+    let logs = [state(&other)];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    checker.on_ready(1, 1, &applied(&other, 1, 1), &logs, None);
+    assert!(
+        texts(&checker)
+            .iter()
+            .any(|text| text.starts_with("n1: state-machine-safety")),
+        "{:?}",
+        texts(&checker)
+    );
+}
