@@ -16,34 +16,7 @@ fn config(pre_vote: bool, check_quorum: bool) -> RaftConfig {
     }
 }
 
-/// The group of `id` among `groups`, if any.
-fn group_of(groups: &[&[NodeId]], id: NodeId) -> Option<usize> {
-    groups.iter().position(|group| group.contains(&id))
-}
-
 impl Net {
-    /// Delivers queued messages between nodes of the same group (and up), until none
-    /// is left; messages across groups are dropped.
-    fn deliver_in_groups(&mut self, groups: &[&[NodeId]]) {
-        let mut rounds = 0;
-        while !self.queue.is_empty() {
-            rounds += 1;
-            assert!(
-                rounds <= 100,
-                "messages still flowing after {rounds} rounds"
-            );
-            for envelope in std::mem::take(&mut self.queue) {
-                let to = envelope.to;
-                let same = group_of(groups, envelope.from).is_some()
-                    && group_of(groups, envelope.from) == group_of(groups, to);
-                if same && self.nodes.contains_key(&to) {
-                    self.node_mut(to).step(envelope);
-                    self.collect(to);
-                }
-            }
-        }
-    }
-
     /// Runs `ticks` ticks on every up node, delivering within `groups` after each.
     fn run(&mut self, ticks: u64, groups: &[&[NodeId]]) {
         for _ in 0..ticks {
