@@ -15,9 +15,16 @@
 //! 2. delta debugging over the steps: remove chunks, halving the chunk size when
 //!    none can go (an action that no longer applies, like a command to a node that
 //!    is no longer the leader, is refused by the cluster, changes nothing, and goes);
-//! 3. remove single steps;
+//! 3. remove single steps, then every two and three neighbouring steps (a fault and
+//!    the ticks it acts in often go only together);
 //! 4. shorten each `tick N` (a binary search for the fewest ticks that still fail);
 //! 5. merge neighbouring ticks (`tick 3` then `tick 4` is `tick 7`: the same run).
+//!
+//! How long a shrunk schedule ends up depends on the seed: most shrink to a handful
+//! of steps, a few get stuck at a long one (removing any step changes every random
+//! choice after it, and the violation with them). So a counterexample longer than
+//! [`SHORT_ENOUGH`] steps sends the search on to the next seeds that fail, shrinking
+//! at most [`MOST_SHRINKS`] in all and keeping the shortest.
 //!
 //! The result is a [`Counterexample`], whose [`Counterexample::script`] is an
 //! ordinary script: header comments, the `cluster` line, the `break` lines, the
@@ -31,6 +38,14 @@ use std::time::{Duration, Instant};
 use crate::chaos::{self, ChaosOptions};
 use crate::cluster::{Action, Cluster, Config, Invariant, Violation};
 use crate::raft::{BrokenRules, Features};
+
+/// A counterexample of at most this many steps (its `break` lines included) is a
+/// short enough lesson; a longer one sends the search on to the next failing seed.
+pub const SHORT_ENOUGH: usize = 30;
+
+/// At most this many failing seeds are shrunk in one search (the shortest result is
+/// kept).
+pub const MOST_SHRINKS: usize = 3;
 
 /// What to search for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,8 +141,11 @@ pub struct Counterexample {
     pub ticks: Vec<u64>,
     /// The length of the schedule that was found, before shrinking.
     pub found_steps: usize,
-    /// Seeds run until one broke the invariant (that one included).
+    /// Seeds run (the one kept included, and any tried after it for a shorter one).
     pub seeds_tried: u64,
+    /// Failing seeds shrunk: more than one when the first shrank to more than
+    /// [`SHORT_ENOUGH`] steps. This counterexample is the shortest of them.
+    pub seeds_shrunk: usize,
     /// Time spent running seeds.
     pub search_time: Duration,
     /// Time spent shrinking.
@@ -174,14 +192,15 @@ pub fn search(
         ..ChaosOptions::default()
     };
     let mut tried = 0;
+    let mut shortest: Option<Counterexample> = None;
+    let mut shrinks = 0;
+    let mut shrink_time = Duration::ZERO;
+    let mut replays = 0;
+    let mut out_of_time = false;
     for seed in config.first_seed..config.first_seed.saturating_add(config.seeds) {
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-            return Err(NotFound {
-                invariant: config.invariant,
-                tried,
-                out_of_time: true,
-                elapsed: start.elapsed(),
-            });
+            out_of_time = true;
+            break;
         }
         progress(&Progress::Seed {
             seed,
@@ -206,7 +225,7 @@ pub fn search(
             invariant,
             steps: actions.len(),
         });
-        let search_time = start.elapsed();
+        let shrink_start = Instant::now();
         let shrunk = Shrinker {
             nodes: report.nodes,
             seed,
@@ -217,27 +236,53 @@ pub fn search(
             progress,
         }
         .shrink(actions);
-        return Ok(Counterexample {
-            nodes: report.nodes,
-            seed,
-            broken: config.broken,
-            invariant,
-            violation: shrunk.violation,
-            steps: shrunk.steps,
-            ticks: shrunk.ticks,
-            found_steps: report.actions().count(),
-            seeds_tried: tried,
-            search_time,
-            shrink_time: start.elapsed() - search_time,
-            replays: shrunk.replays,
-        });
+        shrinks += 1;
+        shrink_time += shrink_start.elapsed();
+        replays += shrunk.replays;
+        if shortest
+            .as_ref()
+            .is_none_or(|shortest| shrunk.steps.len() < shortest.steps.len())
+        {
+            shortest = Some(Counterexample {
+                nodes: report.nodes,
+                seed,
+                broken: config.broken,
+                invariant,
+                violation: shrunk.violation,
+                steps: shrunk.steps,
+                ticks: shrunk.ticks,
+                found_steps: report.actions().count(),
+                seeds_tried: 0,
+                seeds_shrunk: 0,
+                search_time: Duration::ZERO,
+                shrink_time: Duration::ZERO,
+                replays: 0,
+            });
+        }
+        if shortest
+            .as_ref()
+            .is_some_and(|shortest| shortest.steps.len() <= SHORT_ENOUGH)
+            || shrinks == MOST_SHRINKS
+        {
+            break;
+        }
     }
-    Err(NotFound {
-        invariant: config.invariant,
-        tried,
-        out_of_time: false,
-        elapsed: start.elapsed(),
-    })
+    match shortest {
+        Some(shortest) => Ok(Counterexample {
+            seeds_tried: tried,
+            seeds_shrunk: shrinks,
+            search_time: start.elapsed() - shrink_time,
+            shrink_time,
+            replays,
+            ..shortest
+        }),
+        None => Err(NotFound {
+            invariant: config.invariant,
+            tried,
+            out_of_time,
+            elapsed: start.elapsed(),
+        }),
+    }
 }
 
 /// What a replay of a schedule showed.
@@ -363,6 +408,7 @@ impl Shrinker<'_> {
             self.cut_last_tick(&premise, &mut steps);
             self.delta_debug(&premise, &mut steps);
             self.remove_each(&premise, &mut steps);
+            self.remove_windows(&premise, &mut steps);
             self.shorten_ticks(&premise, &mut steps);
             let merged = merge_ticks(steps.clone());
             if merged.len() < steps.len() {
@@ -448,6 +494,30 @@ impl Shrinker<'_> {
         }
     }
 
+    /// Tries removing every two and three neighbouring steps, at every position
+    /// (delta debugging removes only aligned chunks; a step that matters only with
+    /// its neighbour, such as a fault switched on and the ticks it acts in, goes
+    /// here).
+    fn remove_windows(&mut self, premise: &[Action], steps: &mut Vec<Action>) {
+        for size in [2, 3] {
+            let mut start = steps.len().saturating_sub(size);
+            loop {
+                if self.out_of_time() || steps.len() <= size {
+                    return;
+                }
+                if start + size <= steps.len() {
+                    let mut candidate = steps.clone();
+                    candidate.drain(start..start + size);
+                    self.try_candidate(premise, steps, candidate);
+                }
+                if start == 0 {
+                    break;
+                }
+                start -= 1;
+            }
+        }
+    }
+
     /// Shortens each `tick N` to the fewest ticks found to still fail (a binary
     /// search: failing need not be monotonic in N, so this finds a short one, not
     /// always the shortest).
@@ -492,6 +562,18 @@ fn merge_ticks(steps: Vec<Action>) -> Vec<Action> {
 }
 
 impl Counterexample {
+    /// ", the shortest of N failing seeds shrunk" when more than one was, else "".
+    pub fn shortest_of(&self) -> String {
+        if self.seeds_shrunk > 1 {
+            format!(
+                ", the shortest of {} failing seeds shrunk",
+                self.seeds_shrunk
+            )
+        } else {
+            String::new()
+        }
+    }
+
     /// The counterexample as a script for `raft-playground run`: header comments
     /// (the rule broken, the invariant that failed, the seed, how it was found and
     /// how to replay it), the `cluster` line, the steps with the tick of each as a
@@ -515,7 +597,7 @@ impl Counterexample {
         );
         let _ = writeln!(
             script,
-            "# Found at chaos seed {} ({} nodes, hard cases) after {} seed{} in {:.1} s; shrunk from {} to {} steps in {:.1} s ({} replays).",
+            "# Found at chaos seed {} ({} nodes, hard cases) after {} seed{} in {:.1} s; shrunk from {} to {} steps in {:.1} s ({} replays{}).",
             self.seed,
             self.nodes,
             self.seeds_tried,
@@ -524,7 +606,8 @@ impl Counterexample {
             self.found_steps,
             self.steps.len(),
             self.shrink_time.as_secs_f64(),
-            self.replays
+            self.replays,
+            self.shortest_of()
         );
         let _ = writeln!(
             script,

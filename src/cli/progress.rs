@@ -137,7 +137,7 @@ pub fn found_summary(found: &Counterexample) -> String {
         format!("with {} broken", found.broken)
     };
     format!(
-        "{} {rules}, the checker reports {} (chaos seed {}, {} node{}): found after {} seed{} in {:.1} s, shrunk from {} to {} steps in {:.1} s\n{}",
+        "{} {rules}, the checker reports {} (chaos seed {}, {} node{}): found after {} seed{} in {:.1} s, shrunk from {} to {} steps in {:.1} s{}\n{}",
         "found:".red().bold(),
         found.invariant.name().bold(),
         found.seed,
@@ -149,6 +149,7 @@ pub fn found_summary(found: &Counterexample) -> String {
         found.found_steps,
         found.steps.len(),
         found.shrink_time.as_secs_f64(),
+        found.shortest_of(),
         found.violation.to_string().red()
     )
 }

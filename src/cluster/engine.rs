@@ -36,9 +36,13 @@ pub struct Slot {
     pub storage: Storage,
     /// Its last reported status.
     pub status: Status,
-    /// The tick at which its next timer fires.
+    /// The tick at which its next timer fires (any of them: it gets a round then).
     pub due_at: u64,
-    /// The full length of that timer, in ticks (it started at `due_at - timer_length`).
+    /// The tick at which its role's main timer fires (election or heartbeat), the
+    /// one a view draws.
+    pub timer_due_at: u64,
+    /// The full length of that timer, in ticks (it started at
+    /// `timer_due_at - timer_length`).
     pub timer_length: u64,
     /// True if it holds proposals waiting for the next round.
     pub pending: bool,
@@ -57,6 +61,7 @@ impl Slot {
             storage: Storage::default(),
             status: Status::at_rest(id, founding, &PersistentState::default()),
             due_at: 0,
+            timer_due_at: 0,
             timer_length: 0,
             pending: false,
             votes: None,
@@ -220,6 +225,7 @@ impl Slot {
             storage,
             status,
             due_at,
+            timer_due_at,
             timer_length,
             pending,
             votes,
@@ -230,6 +236,7 @@ impl Slot {
             storage: storage.copy(),
             status: status.clone(),
             due_at: *due_at,
+            timer_due_at: *timer_due_at,
             timer_length: *timer_length,
             pending: *pending,
             votes: votes.clone(),
@@ -383,6 +390,7 @@ impl Engine {
             status,
             clock,
             ticks_until_due,
+            timer_due_in,
             timer_length,
             readies,
             pending,
@@ -393,6 +401,7 @@ impl Engine {
         let slot = &mut self.slots[id - 1];
         slot.status = status;
         slot.due_at = clock + ticks_until_due;
+        slot.timer_due_at = clock + timer_due_in;
         slot.timer_length = timer_length;
         slot.pending = pending;
         slot.votes = votes;

@@ -288,8 +288,9 @@ pub struct NodeStatus {
     pub up: bool,
     /// False while disconnected.
     pub connected: bool,
-    /// The tick at which its next timer fires: the election timeout of a follower or
-    /// candidate, the next heartbeat of a leader. `None` while down.
+    /// The tick at which its role's main timer fires: the election timeout of a
+    /// follower or candidate, the next heartbeat of a leader (not a candidate's retry
+    /// nor a leader's quorum check). `None` while down.
     pub timer_due: Option<u64>,
     /// The full length of that timer in ticks (this term's randomized election
     /// timeout, §5.2, or the heartbeat interval). `None` while down.
@@ -528,7 +529,7 @@ impl Cluster {
         let slot = self.slot(node);
         // A down node shows what it persisted, and what a restart would begin with.
         let (status, timer_due) = if slot.up {
-            (slot.status.clone(), Some(slot.due_at))
+            (slot.status.clone(), Some(slot.timer_due_at))
         } else {
             let state = slot.storage.lock();
             (Status::at_rest(node, &self.founding(), &state), None)

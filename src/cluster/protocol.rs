@@ -151,6 +151,9 @@ pub struct Report {
     pub clock: u64,
     /// Ticks from `clock` until a timer fires.
     pub ticks_until_due: u64,
+    /// Ticks from `clock` until the role's main timer fires, the one a view draws
+    /// ([`crate::raft::Node::timer_due_in`]).
+    pub timer_due_in: u64,
     /// The full length of that timer ([`crate::raft::Node::timer_length`]).
     pub timer_length: u64,
     /// Outputs handled, in order: persisted, applied, messages to route.

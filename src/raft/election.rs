@@ -2,7 +2,9 @@
 //!
 //! A follower that hears nothing from a leader for its randomized election timeout
 //! becomes a candidate: it increments its term, votes for itself and asks every other
-//! node for a vote. A node grants at most one vote per term, and only to a candidate
+//! node for a vote, asking again every heartbeat interval those that have not
+//! answered (§5.1: "servers retry RPCs if they do not receive a response in a timely
+//! manner"). A node grants at most one vote per term, and only to a candidate
 //! whose log is at least as up-to-date as its own. A candidate with votes from a
 //! majority becomes leader; one that hears from a leader of its term (or sees a newer
 //! term) becomes a follower; one whose timer fires again starts a new election.
@@ -63,7 +65,7 @@ impl Node {
         self.current_term += 1;
         self.voted_for = Some(self.id);
         self.hard_state_changed = true;
-        self.role = RoleState::Candidate(Candidate::new(self.id));
+        self.role = RoleState::Candidate(Candidate::new(self.id, leadership_transfer));
         self.reset_election_timer();
         self.record(Event::ElectionTimeout {
             term: self.current_term,
@@ -72,17 +74,45 @@ impl Node {
         if self.become_leader_if_elected() {
             return;
         }
+        self.request_votes();
+    }
+
+    /// Sends a candidate's RequestVote (or a pre-candidate's PreVote) to every voter
+    /// that has not answered yet: all of them when the election starts, and again
+    /// every heartbeat interval (§5.1, "servers retry RPCs if they do not receive a
+    /// response in a timely manner"). Under a network that delays replies, a retry
+    /// is what lets a candidate win before its voters' timers (restarted when they
+    /// granted) run out: a voter that granted grants again, restarting its timer.
+    pub(super) fn request_votes(&mut self) {
+        let peers = self.voting_peers();
         let last_log_index = self.log.last_index();
         let last_log_term = self.log.last_term();
-        for peer in self.voting_peers() {
-            self.send(
-                peer,
+        let (term, message, candidate) = match &mut self.role {
+            RoleState::PreCandidate(candidate) => (
+                self.current_term + 1,
+                Message::PreVote {
+                    last_log_index,
+                    last_log_term,
+                },
+                candidate,
+            ),
+            RoleState::Candidate(candidate) => (
+                self.current_term,
                 Message::RequestVote {
                     last_log_index,
                     last_log_term,
-                    leadership_transfer,
+                    leadership_transfer: candidate.leadership_transfer,
                 },
-            );
+                candidate,
+            ),
+            RoleState::Follower(_) | RoleState::Leader(_) => return,
+        };
+        candidate.retry_elapsed = 0;
+        let unanswered: Vec<NodeId> = peers
+            .filter(|peer| !candidate.answered.contains(peer))
+            .collect();
+        for peer in unanswered {
+            self.send_in_term(peer, term, message.clone());
         }
     }
 
@@ -127,9 +157,7 @@ impl Node {
         let RoleState::Candidate(candidate) = &mut self.role else {
             return;
         };
-        if vote_granted {
-            candidate.votes.insert(from);
-        }
+        candidate.answer(from, vote_granted);
         let votes = candidate.votes.len();
         self.record(Event::VoteCounted {
             from,

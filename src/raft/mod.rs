@@ -647,9 +647,10 @@ impl Node {
     /// [`Node::tick`] for fewer ticks than this and catch up later: no tick before then
     /// can produce output.
     pub fn ticks_until_due(&self) -> u64 {
+        let main = self.timer_due_in();
         match &self.role {
-            RoleState::Leader(leader) => {
-                let heartbeat = self.config.heartbeat_interval - leader.heartbeat_elapsed;
+            RoleState::Leader(_) => {
+                let heartbeat = main;
                 let quorum_check = self.ticks_until_quorum_check();
                 let transfer = self.ticks_until_transfer_deadline();
                 [Some(heartbeat), quorum_check, transfer]
@@ -658,16 +659,31 @@ impl Node {
                     .min()
                     .unwrap_or(heartbeat)
             }
+            RoleState::Follower(_) => main,
+            RoleState::PreCandidate(candidate) | RoleState::Candidate(candidate) => {
+                main.min(self.config.heartbeat_interval - candidate.retry_elapsed)
+            }
+        }
+    }
+
+    /// How many more ticks until the role's main timer fires: the election timeout
+    /// (§5.2) of a follower or candidate, a leader's next heartbeat. Unlike
+    /// [`Node::ticks_until_due`] it leaves out a candidate's retry and a leader's
+    /// quorum check and transfer deadline, so a view shows when the next election or
+    /// heartbeat comes.
+    pub fn timer_due_in(&self) -> u64 {
+        match &self.role {
+            RoleState::Leader(leader) => self.config.heartbeat_interval - leader.heartbeat_elapsed,
             RoleState::Follower(_) | RoleState::PreCandidate(_) | RoleState::Candidate(_) => {
                 self.election_timeout - self.election_elapsed
             }
         }
     }
 
-    /// The full length of the timer that runs now, in ticks: this term's randomized
+    /// The full length of the role's main timer, in ticks: this term's randomized
     /// election timeout (§5.2) for a follower or candidate, the heartbeat interval for
-    /// a leader. With [`Node::ticks_until_due`] it says how far the timer has run, so
-    /// a view can draw it draining.
+    /// a leader. With [`Node::timer_due_in`] it says how far the timer has run, so a
+    /// view can draw it draining.
     pub fn timer_length(&self) -> u64 {
         match &self.role {
             RoleState::Leader(_) => self.config.heartbeat_interval,
@@ -678,8 +694,9 @@ impl Node {
     }
 
     /// Advances virtual time by one tick (§5.2 timers): a leader's heartbeat timer
-    /// (and, when switched on, its quorum check and its transfer deadline), or a
-    /// follower's or candidate's election timer.
+    /// (and, when switched on, its quorum check and its transfer deadline), a
+    /// follower's or candidate's election timer, and a candidate's retry of the
+    /// requests not yet answered (every heartbeat interval, §5.1).
     pub fn tick(&mut self) {
         match &mut self.role {
             RoleState::Leader(leader) => {
@@ -697,6 +714,11 @@ impl Node {
                         // it could not win, and a newer term would only disrupt.
                         self.reset_election_timer();
                     }
+                } else if let RoleState::PreCandidate(candidate) | RoleState::Candidate(candidate) =
+                    &mut self.role
+                    && candidate.tick_retry(self.config.heartbeat_interval)
+                {
+                    self.request_votes();
                 }
             }
         }

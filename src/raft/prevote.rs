@@ -128,7 +128,7 @@ impl Node {
             Role::Leader,
             "a leader's election timer does not run"
         );
-        self.role = RoleState::PreCandidate(Candidate::new(self.id));
+        self.role = RoleState::PreCandidate(Candidate::new(self.id, false));
         self.reset_election_timer();
         let term = self.current_term + 1;
         self.record(Event::PreVoteStarted { term });
@@ -136,18 +136,7 @@ impl Node {
         if self.start_election_if_pre_elected() {
             return;
         }
-        let last_log_index = self.log.last_index();
-        let last_log_term = self.log.last_term();
-        for peer in self.voting_peers() {
-            self.send_in_term(
-                peer,
-                term,
-                Message::PreVote {
-                    last_log_index,
-                    last_log_term,
-                },
-            );
-        }
+        self.request_votes();
     }
 
     /// PreVote receiver: answers whether `candidate` would get our vote in `term`,
@@ -202,12 +191,16 @@ impl Node {
         let RoleState::PreCandidate(candidate) = &mut self.role else {
             return;
         };
-        // A grant for another term answers an older pre-vote of ours.
-        if !vote_granted || term != asked_about {
-            return;
+        // A grant for another term answers an older pre-vote of ours: neither counted
+        // nor an answer to this one. A refusal is an answer: this round does not ask
+        // that node again.
+        let granted = vote_granted && term == asked_about;
+        if !vote_granted || granted {
+            candidate.answer(from, granted);
         }
-        candidate.votes.insert(from);
-        self.start_election_if_pre_elected();
+        if granted {
+            self.start_election_if_pre_elected();
+        }
     }
 
     /// Starts the real election if this pre-candidate holds a majority of pre-votes;

@@ -4,7 +4,8 @@
 //!
 //! - A follower remembers the leader it last heard from in its term.
 //! - A pre-candidate counts the pre-votes it was granted (§9.6, when pre-vote is on),
-//!   and a candidate the votes of its election (§5.2).
+//!   and a candidate the votes of its election (§5.2); both remember who answered
+//!   and when they last asked, so they can ask again (§5.1).
 //! - A leader keeps a [`Progress`] per follower (Figure 2 `nextIndex[]` and
 //!   `matchIndex[]`, reinitialized after each election), its heartbeat timer, what
 //!   its quorum check has heard (check-quorum) and a leadership transfer under way.
@@ -57,14 +58,41 @@ pub(super) struct Candidate {
     /// The nodes that granted their vote (or pre-vote) in this election, the
     /// candidate included.
     pub(super) votes: BTreeSet<NodeId>,
+    /// The nodes that answered, granting or refusing, the candidate included. The
+    /// others are asked again every heartbeat interval (§5.1).
+    pub(super) answered: BTreeSet<NodeId>,
+    /// Ticks since the requests last went out.
+    pub(super) retry_elapsed: u64,
+    /// Whether a leader asked for this election (§3.10), so that every request of
+    /// the election says so.
+    pub(super) leadership_transfer: bool,
 }
 
 impl Candidate {
-    /// A new election (or pre-vote) in which `id` has voted for itself (§5.2).
-    pub(super) fn new(id: NodeId) -> Candidate {
+    /// A new election (or pre-vote) in which `id` has voted for itself (§5.2) and
+    /// has asked nobody yet.
+    pub(super) fn new(id: NodeId, leadership_transfer: bool) -> Candidate {
         Candidate {
             votes: BTreeSet::from([id]),
+            answered: BTreeSet::from([id]),
+            retry_elapsed: 0,
+            leadership_transfer,
         }
+    }
+
+    /// Counts `from`'s answer.
+    pub(super) fn answer(&mut self, from: NodeId, granted: bool) {
+        self.answered.insert(from);
+        if granted {
+            self.votes.insert(from);
+        }
+    }
+
+    /// One tick of the retry timer; true when the unanswered are due to be asked
+    /// again (every `heartbeat_interval` ticks, like a leader's heartbeat).
+    pub(super) fn tick_retry(&mut self, heartbeat_interval: u64) -> bool {
+        self.retry_elapsed += 1;
+        self.retry_elapsed >= heartbeat_interval
     }
 }
 

@@ -526,7 +526,7 @@ fn figure_7_follower_logs_converge_to_the_leaders() {
             Node::restart(2, members, RaftConfig::default(), 2, state(follower_terms));
         // Make n1 leader of term 8 directly (in the figure, other servers elected it).
         leader.current_term = 8;
-        leader.role = RoleState::Candidate(Candidate::new(1));
+        leader.role = RoleState::Candidate(Candidate::new(1, false));
         leader.become_leader();
         let mut round_trips = 0;
         let mut exchange = |leader: &mut Node, follower: &mut Node| {
@@ -988,6 +988,120 @@ fn a_candidate_counts_granted_votes_until_a_majority() {
         }));
 }
 
+/// Takes what `id` sends in its next Ready: (recipient, envelope term, message).
+fn sent_by(net: &mut Net, id: NodeId) -> Vec<(NodeId, Term, Message)> {
+    net.collect(id);
+    std::mem::take(&mut net.queue)
+        .into_iter()
+        .map(|envelope| (envelope.to, envelope.term, envelope.message))
+        .collect()
+}
+
+/// §5.1, "servers retry RPCs if they do not receive a response in a timely manner":
+/// a candidate asks again, every heartbeat interval, the voters that have not
+/// answered, with the same request; a voter that answered, granting or refusing, is
+/// not asked again. A pre-candidate does the same with its PreVote.
+#[test]
+fn a_candidate_asks_again_whoever_has_not_answered() {
+    for pre_vote in [false, true] {
+        let mut config = RaftConfig::default();
+        config.features.pre_vote = pre_vote;
+        config.heartbeat_interval = 3;
+        let mut net = Net::with_config(5, config);
+        net.node_mut(1).timeout_now();
+        let first = sent_by(&mut net, 1);
+        let recipients = |sent: &[(NodeId, Term, Message)]| -> Vec<NodeId> {
+            sent.iter().map(|(to, _, _)| *to).collect()
+        };
+        assert_eq!(recipients(&first), [2, 3, 4, 5], "pre-vote {pre_vote}");
+        // n2 grants, n3 refuses (a pre-vote is granted in the term it asked about,
+        // refused in the voter's own term).
+        let (granted_term, refused_term) = if pre_vote { (1, 0) } else { (1, 1) };
+        let reply = |from: NodeId, term: Term, vote_granted: bool| Envelope {
+            from,
+            to: 1,
+            term,
+            message: if pre_vote {
+                Message::PreVoteReply { vote_granted }
+            } else {
+                Message::RequestVoteReply { vote_granted }
+            },
+        };
+        net.node_mut(1).step(reply(2, granted_term, true));
+        net.node_mut(1).step(reply(3, refused_term, false));
+        assert_eq!(net.node(1).role(), Role::Candidate);
+        // The retry is due before the election timer, which views show.
+        let election = net.node(1).timer_due_in();
+        assert_eq!(net.node(1).timer_length(), election);
+        assert!(election >= RaftConfig::default().election_timeout_min);
+        for due_in in [3, 2] {
+            assert_eq!(net.node(1).ticks_until_due(), due_in);
+            net.node_mut(1).tick();
+            assert!(sent_by(&mut net, 1).is_empty(), "pre-vote {pre_vote}");
+        }
+        assert_eq!(net.node(1).ticks_until_due(), 1);
+        net.node_mut(1).tick();
+        let again = sent_by(&mut net, 1);
+        assert_eq!(recipients(&again), [4, 5], "pre-vote {pre_vote}");
+        assert_eq!(again[..], first[2..], "the same requests");
+        assert_eq!(net.node(1).ticks_until_due(), 3, "the retry timer restarts");
+        // Another interval, the same two again: a retry is not an answer.
+        for _ in 0..3 {
+            net.node_mut(1).tick();
+        }
+        assert_eq!(recipients(&sent_by(&mut net, 1)), [4, 5]);
+    }
+}
+
+/// A leader's transfer asks for an election whose every request says so (§3.10),
+/// retries included; a repeated request is granted again by the voter that granted
+/// it, restarting its timer as any grant does (Figure 2).
+#[test]
+fn a_retried_request_is_the_same_request_and_is_granted_again() {
+    let mut net = Net::new(3);
+    net.node_mut(1).start_election(true);
+    let first = sent_by(&mut net, 1);
+    let interval = RaftConfig::default().heartbeat_interval;
+    for _ in 0..interval {
+        net.node_mut(1).tick();
+    }
+    let again = sent_by(&mut net, 1);
+    assert_eq!(again, first);
+    assert!(again.iter().all(|(_, _, message)| matches!(
+        message,
+        Message::RequestVote {
+            leadership_transfer: true,
+            ..
+        }
+    )));
+    let request = |(to, term, message): &(NodeId, Term, Message)| Envelope {
+        from: 1,
+        to: *to,
+        term: *term,
+        message: message.clone(),
+    };
+    net.node_mut(2).step(request(&first[0]));
+    assert_eq!(
+        sent_by(&mut net, 2)[0].2,
+        Message::RequestVoteReply { vote_granted: true }
+    );
+    for _ in 0..5 {
+        net.node_mut(2).tick();
+    }
+    let before = net.node(2).ticks_until_due();
+    net.node_mut(2).step(request(&again[0]));
+    assert_eq!(
+        sent_by(&mut net, 2)[0].2,
+        Message::RequestVoteReply { vote_granted: true }
+    );
+    assert_eq!(net.node(2).status().voted_for, Some(1));
+    assert!(
+        net.node(2).ticks_until_due() > before,
+        "the grant restarts the timer"
+    );
+    assert!(net.node(2).ticks_until_due() >= RaftConfig::default().election_timeout_min);
+}
+
 /// A leader's view of each follower moves through Probe, Replicate and Snapshot as
 /// its messages are answered or lost.
 #[test]
@@ -1116,19 +1230,20 @@ fn stale_vote_request(from: NodeId, to: NodeId, term: Term) -> Envelope {
     }
 }
 
-/// Ticks `node` until its next timer is due in `ticks` ticks, within one longest
-/// election timeout (a core whose timers do not advance fails here, not hangs).
-fn tick_until_due_in(node: &mut Node, ticks: u64) {
+/// Ticks `node` until its election timer is due in `ticks` ticks, within 1,000
+/// ticks (a core whose timers do not advance fails here, not hangs).
+fn tick_until_election_due_in(node: &mut Node, ticks: u64) {
+    let election_due_in = |node: &Node| node.election_timeout - node.election_elapsed;
     let mut budget = 1_000;
-    while node.ticks_until_due() > ticks {
+    while election_due_in(node) > ticks {
         assert!(
             budget > 0,
-            "the timer never came within {ticks} ticks of due"
+            "the election timer never came within {ticks} ticks of due"
         );
         budget -= 1;
         node.tick();
     }
-    assert_eq!(node.ticks_until_due(), ticks);
+    assert_eq!(election_due_in(node), ticks);
 }
 
 /// The liveness flake of the lab's Figure 8 (unreliable) test: with long reply
@@ -1147,7 +1262,7 @@ fn stepping_down_to_a_newer_term_keeps_the_election_timer() {
     candidate.timeout_now();
     assert_eq!((candidate.role(), candidate.term()), (Role::Candidate, 2));
     let _ = candidate.ready();
-    tick_until_due_in(&mut candidate, 2);
+    tick_until_election_due_in(&mut candidate, 2);
     candidate.step(stale_vote_request(3, 1, 3));
     let ready = candidate.ready();
     assert!(matches!(
@@ -1168,7 +1283,7 @@ fn stepping_down_to_a_newer_term_keeps_the_election_timer() {
     // (the timer does not run while a node leads), instead of starting afresh.
     let mut leader = node_with_one_entry(1);
     leader.timeout_now();
-    tick_until_due_in(&mut leader, 3);
+    tick_until_election_due_in(&mut leader, 3);
     leader.step(vote_granted(2, 1, 2));
     assert_eq!(leader.role(), Role::Leader);
     for _ in 0..10 {
@@ -1181,7 +1296,7 @@ fn stepping_down_to_a_newer_term_keeps_the_election_timer() {
     // Granting a vote still restarts the timer (Figure 2), whatever the role was.
     let mut voter = node_with_one_entry(1);
     voter.timeout_now();
-    tick_until_due_in(&mut voter, 1);
+    tick_until_election_due_in(&mut voter, 1);
     voter.step(Envelope {
         from: 2,
         to: 1,
