@@ -229,11 +229,13 @@ impl Log {
         batch
     }
 
-    /// The entries in `from..=to` (both must be held; otherwise none).
+    /// The entries in `from..=to` (both must be held; otherwise none, as when `from`
+    /// comes after `to`).
     pub fn slice(&self, from: Index, to: Index) -> Iter<'_> {
-        match (self.position(from), self.position(to)) {
-            (Some(start), Some(end)) if start <= end => self.range(from, to),
-            _ => self.range(1, 0),
+        if self.position(from).is_some() && self.position(to).is_some() {
+            self.range(from, to)
+        } else {
+            self.range(1, 0)
         }
     }
 
@@ -720,6 +722,12 @@ mod tests {
         let mut log = log_with_terms(&[1, 1, 2, 2]);
         log.truncate_from(3);
         assert_eq!(log.last_index(), 2);
+        // The run of term 2 started at the cut: it goes whole.
+        assert_eq!((log.last_term(), log.last_index_of_term(2)), (1, None));
+        // A slice needs both ends held, in order.
+        assert_eq!(log.slice(2, 3).count(), 0);
+        assert_eq!(log.slice(2, 1).count(), 0);
+        assert_eq!(log.slice(1, 2).count(), 2);
         let other = log_with_terms(&[1, 1, 3, 3, 3]);
         let tail: Vec<Entry> = other.slice(3, 5).collect();
         log.replace_from(3, &tail);
@@ -730,6 +738,31 @@ mod tests {
         compacted.replace_from(1, &other.slice(1, 5).collect::<Vec<_>>());
         assert_eq!(compacted.last_index(), 5);
         assert_eq!(compacted.snapshot_index(), 2);
+    }
+
+    /// A cut exactly at the end of the full pages of commands, or of a leaf, or
+    /// inside one, leaves a log that reads and grows as one built that long.
+    #[test]
+    fn truncating_at_page_and_leaf_boundaries() {
+        let page = commands::LEAF * commands::PAGE;
+        let long = log_with_terms(&vec![1; page + 100]);
+        for kept in [
+            page,
+            page - commands::LEAF,
+            page + commands::LEAF,
+            page + 1,
+            5,
+        ] {
+            let mut log = long.clone();
+            log.truncate_from(kept as Index + 1);
+            let mut expected = log_with_terms(&vec![1; kept]);
+            assert_eq!(log, expected, "kept {kept}");
+            let next = Entry::command(kept as Index + 1, 2, "next".into());
+            log.push(next.clone());
+            expected.push(next);
+            assert_eq!(log, expected, "kept {kept}, then one more");
+            assert_eq!(log.slice(kept as Index, kept as Index + 1).count(), 2);
+        }
     }
 
     #[test]

@@ -124,6 +124,17 @@ mod tests {
         }
     }
 
+    /// A suffix whose first changed index a snapshot has since covered gives the
+    /// entries from just after the snapshot.
+    #[test]
+    fn a_suffix_below_the_snapshot_starts_after_it() {
+        let mut log = log_with_terms(&[1, 1, 2, 2]);
+        log.compact(2, 1);
+        let suffix = LogSuffix { first: 1, log };
+        let indexes: Vec<u64> = suffix.entries().iter().map(|entry| entry.index).collect();
+        assert_eq!(indexes, [3, 4]);
+    }
+
     #[test]
     fn persisting_a_suffix_keeps_the_cores_log() {
         let mut state = PersistentState::default();

@@ -233,11 +233,12 @@ impl Progress {
     /// inconsistency: decrement nextIndex and retry" (§5.3), by a whole term at a time.
     ///
     /// A rejection of a request the leader has moved past is stale and changes nothing
-    /// (returns false): the follower already matched beyond it, or the leader probes
-    /// somewhere else now. Otherwise `next_index` moves to the hint, but never past
+    /// (returns false): the follower already matched at or beyond it (it holds the
+    /// leader's entry at `match_index`, so a request that starts there cannot fail
+    /// now: the rejection was sent before), or the leader probes somewhere else now. Otherwise `next_index` moves to the hint, but never past
     /// the rejected request itself nor back over `match_index`, and the leader probes.
     pub fn rejected(&mut self, prev_log_index: Index, hinted_next_index: Index) -> bool {
-        let stale = prev_log_index < self.match_index
+        let stale = prev_log_index <= self.match_index
             || (self.state.is_probing() && prev_log_index + 1 != self.next_index);
         if stale {
             return false;
@@ -342,6 +343,12 @@ mod tests {
                 name: "a rejection below match_index is stale",
                 from: (REPLICATE, 15, 12),
                 on: On::Rejected(10, 4),
+                to: (REPLICATE, 15, 12),
+            },
+            Case {
+                name: "a rejection at match_index is stale: the follower holds that entry",
+                from: (REPLICATE, 15, 12),
+                on: On::Rejected(12, 4),
                 to: (REPLICATE, 15, 12),
             },
             Case {

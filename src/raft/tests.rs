@@ -1102,6 +1102,89 @@ fn a_retried_request_is_the_same_request_and_is_granted_again() {
     assert!(net.node(2).ticks_until_due() >= RaftConfig::default().election_timeout_min);
 }
 
+/// With `truncate-on-match` broken, a follower given a stale AppendEntries whose
+/// entries all match deletes everything after `prev_log_index` (and exactly that),
+/// then appends the request's entries: its newer entries are gone.
+#[test]
+fn a_follower_breaking_truncate_on_match_drops_what_follows_prev_log_index() {
+    let mut follower = follower_in_term_3();
+    follower.set_config(RaftConfig {
+        broken: [Rule::TruncateOnMatch].into_iter().collect(),
+        ..RaftConfig::default()
+    });
+    let _ = follower.ready();
+    follower.step(Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::AppendEntries {
+            prev_log_index: 1,
+            prev_log_term: 1,
+            entries: entries_from(2, &[2]),
+            leader_commit: 0,
+        },
+    });
+    let ready = follower.ready();
+    assert_eq!(terms_of(follower.log()), [1, 2]);
+    assert!(ready.events.contains(&Event::Truncated { from: 2 }));
+    assert_eq!(ready.log.as_ref().map(|suffix| suffix.first), Some(2));
+    assert_eq!(
+        append_outcomes(&ready),
+        [AppendOutcome::Accepted { match_index: 2 }]
+    );
+}
+
+/// A message's payload-free view for traces names the same type as the message.
+#[test]
+fn message_infos_name_their_messages_type() {
+    let snapshot = snapshot_through(1, 1);
+    let messages = [
+        Message::RequestVote {
+            last_log_index: 1,
+            last_log_term: 1,
+            leadership_transfer: false,
+        },
+        Message::RequestVote {
+            last_log_index: 1,
+            last_log_term: 1,
+            leadership_transfer: true,
+        },
+        Message::RequestVoteReply { vote_granted: true },
+        Message::AppendEntries {
+            prev_log_index: 0,
+            prev_log_term: 0,
+            entries: vec![],
+            leader_commit: 0,
+        },
+        Message::AppendEntriesReply {
+            prev_log_index: 0,
+            outcome: AppendOutcome::Accepted { match_index: 0 },
+        },
+        Message::InstallSnapshot { snapshot },
+        Message::InstallSnapshotReply {
+            installed_index: Some(1),
+        },
+        Message::PreVote {
+            last_log_index: 1,
+            last_log_term: 1,
+        },
+        Message::PreVoteReply { vote_granted: true },
+        Message::TimeoutNow,
+    ];
+    let kinds: Vec<&str> = messages
+        .iter()
+        .map(|message| message.info().kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        messages.iter().map(Message::kind).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        kinds[1], "RequestVote",
+        "a transfer's vote request is one too"
+    );
+}
+
 /// A leader's view of each follower moves through Probe, Replicate and Snapshot as
 /// its messages are answered or lost.
 #[test]
@@ -1408,6 +1491,13 @@ fn encoded_lengths_count_words_and_bytes() {
     ];
     // 3 words + 5 bytes; 3 words + a tag; 3 words + tag, two counts, 3 voters.
     let entry_bytes = (3 * 8 + 5) + (3 * 8 + 8) + (3 * 8 + 6 * 8);
+    // Learners count a word each, like voters.
+    let mut with_learners = Configuration::with_voters([1, 2, 3]);
+    with_learners.learners.extend([4, 5]);
+    assert_eq!(
+        EntryKind::Configuration(with_learners.into()).extra_encoded_len(),
+        8 * 8
+    );
     let snapshot = Snapshot {
         last_included_index: 3,
         last_included_term: 1,

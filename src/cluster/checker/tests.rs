@@ -720,6 +720,18 @@ fn what_a_node_applied_is_kept_as_one_range_per_stretch() {
     assert_eq!(checker.nodes[0].applied_ranges, [(1, 3)]);
     assert_eq!(checker.applied(1, 3).as_deref(), Some("c"));
     assert_eq!(checker.applied(1, 4), None);
+    // What a node applies after a gap (a snapshot jumped over it) is a stretch of
+    // its own: n2 applied 1 to 5, n1 applies 1 to 3 and then 5.
+    let mut checker = Checker::new(2);
+    let longer = log(&[(1, "a"), (1, "b"), (1, "c"), (1, "d"), (1, "e")]);
+    let logs = [state(&longer), state(&longer)];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    checker.on_ready(1, 2, &applied(&longer, 1, 5), &logs, None);
+    checker.on_ready(1, 1, &applied(&longer, 1, 3), &logs, None);
+    checker.on_ready(2, 1, &applied(&longer, 5, 5), &logs, None);
+    assert_eq!(checker.nodes[0].applied_ranges, [(1, 3), (5, 5)]);
+    assert_eq!(checker.applied(1, 4), None, "never applied from its log");
+    assert_eq!(checker.applied(1, 5).as_deref(), Some("e"));
 }
 
 #[test]

@@ -261,6 +261,10 @@ fn the_quorum_check_steps_down_after_one_election_timeout_and_says_why() {
     net.elect(1, &[1, 2, 3]);
     net.heartbeat(1, &[1, 2, 3]);
     let timeout = net.config.election_timeout_min;
+    let first_check = net
+        .node(1)
+        .ticks_until_quorum_check()
+        .expect("check-quorum is on");
     // Cut off, the leader ticks alone.
     let mut events = Vec::new();
     let mut ticks = 0;
@@ -271,8 +275,8 @@ fn the_quorum_check_steps_down_after_one_election_timeout_and_says_why() {
         assert!(ticks <= 2 * timeout, "no step-down after {ticks} ticks");
     }
     // The check runs every election timeout; the first one still counted the answers
-    // to the heartbeat above, so the second one (or earlier) fails.
-    assert!(ticks > timeout / 2, "it took only {ticks} ticks");
+    // to the heartbeat above, so the second one fails, on its tick exactly.
+    assert_eq!(ticks, first_check + timeout);
     assert!(events.contains(&Event::LostQuorum {
         term: 1,
         heard_from: vec![],
