@@ -701,7 +701,7 @@ mod tests {
         let mut log = log_with_terms(&[1, 1, 2, 2, 3]);
         assert!(log.compact(3, 2));
         assert_eq!(log.snapshot_index(), 3);
-        assert_eq!(log.len(), 2);
+        assert_eq!((log.len(), log.is_empty()), (2, false));
         assert_eq!(log.term_at(3), Some(2));
         assert_eq!(log.term_at(2), None);
         assert_eq!(log.get(4).unwrap().index, 4);
