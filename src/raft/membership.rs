@@ -628,6 +628,15 @@ mod tests {
             configurations.after(8).keys().copied().collect::<Vec<_>>(),
             vec![9]
         );
+        // Compacted through a configuration entry: the base holds it, the log no longer.
+        let mut at_entry = configurations.clone();
+        at_entry.compacted_through(9);
+        assert_eq!(**at_entry.at(9), four);
+        assert_eq!(
+            at_entry.after(0).keys().count(),
+            0,
+            "the log holds no entry"
+        );
         // An installed snapshot replaces it all.
         configurations.installed(20, founding.clone().into(), BTreeMap::new());
         assert_eq!(
