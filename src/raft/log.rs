@@ -728,6 +728,7 @@ mod tests {
         assert_eq!(log.slice(2, 3).count(), 0);
         assert_eq!(log.slice(2, 1).count(), 0);
         assert_eq!(log.slice(1, 2).count(), 2);
+        assert!(log.entries(2, 1).is_empty() && log.entries(2, 2).len() == 1);
         let other = log_with_terms(&[1, 1, 3, 3, 3]);
         let tail: Vec<Entry> = other.slice(3, 5).collect();
         log.replace_from(3, &tail);
@@ -773,6 +774,8 @@ mod tests {
         assert_eq!(log.last_index_of_term(4), Some(5));
         assert_eq!(log.last_index_of_term(2), None);
         assert_eq!(log.last_index_of_term(5), Some(6));
+        // No snapshot: nothing of term 0 is held (index 0 is no entry).
+        assert_eq!(log.last_index_of_term(0), None);
         let mut compacted = log.clone();
         compacted.compact(4, 4);
         assert_eq!(compacted.first_index_of_term_at(5), 5);
@@ -789,6 +792,8 @@ mod tests {
         assert_eq!(log.batch_from(11, 100, usize::MAX).len(), 0);
         // A single entry larger than the byte limit is still sent.
         assert_eq!(log.batch_from(1, 100, 1).len(), 1);
+        // Commands of 2 bytes ("c1", "c2", ...): 5 bytes take two.
+        assert_eq!(log.batch_from(1, 100, 5).len(), 2);
     }
 
     #[test]

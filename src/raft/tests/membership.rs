@@ -142,6 +142,9 @@ fn a_new_node_joins_as_a_learner_catches_up_and_is_promoted() {
         "in force on the leader at once"
     );
     assert_eq!(net.node(1).configuration_index(), 7);
+    // The leader starts n4 where its log ended when the change took effect: at the
+    // configuration entry, the first thing n4 is sent (then it backs up from there).
+    assert_eq!(net.node(1).progress().expect("n1 leads")[&4].next_index, 7);
     // n4 catches up from index 1, learns it is a learner, and once its log reaches the
     // leader's commit index the leader promotes it with a second entry.
     net.deliver_within(all);
