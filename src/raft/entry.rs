@@ -165,6 +165,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn entry_kinds_display_as_traces_name_them() {
+        let configuration = Configuration::with_voters([1, 2, 3]);
+        let kinds = [
+            EntryKind::Command,
+            EntryKind::NoOp,
+            EntryKind::Configuration(configuration.clone().into()),
+        ];
+        assert_eq!(
+            kinds.map(|kind| kind.to_string()),
+            [
+                "command".to_string(),
+                "no-op".to_string(),
+                format!("configuration {configuration}")
+            ]
+        );
+    }
+
+    #[test]
     fn commands_short_and_long_behave_alike() {
         let short = Command::from("set x 1");
         let long = Command::from("y".repeat(5000));

@@ -136,42 +136,49 @@ fn applies_out_of_order_or_ahead_of_everyone_fire() {
 
 #[test]
 fn leader_completeness_fires_when_a_new_leader_lacks_an_applied_entry() {
-    let mut checker = Checker::new(3);
-    let one = log(&[(1, "a"), (1, "b")]);
-    let two = log(&[(1, "a")]);
-    let logs = [state(&one), state(&one), state(&two)];
-    let logs: Vec<&PersistentState> = logs.iter().collect();
-    // n1 leads term 1 and commits index 2 (n1 and n2 hold it); everyone applies it.
-    checker.on_ready(
-        1,
-        1,
-        &happened(vec![Event::BecameLeader { term: 1 }]),
-        &logs,
-        None,
-    );
-    checker.on_ready(
-        2,
-        1,
-        &happened(vec![Event::Committed { index: 2 }]),
-        &logs,
-        None,
-    );
-    checker.on_ready(3, 1, &applied(&one, 1, 2), &logs, None);
-    assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
-    // n3 wins term 2 without it.
-    checker.on_ready(
-        4,
-        3,
-        &happened(vec![Event::BecameLeader { term: 2 }]),
-        &logs,
-        None,
-    );
-    assert_eq!(
-        texts(&checker),
-        [
-            "n3: leader-completeness: n3 leads term 2 but holds nothing at committed index 2 (term 1)"
-        ]
-    );
+    // n3 holds nothing at index 2, or an entry of another term there.
+    let cases = [
+        (
+            log(&[(1, "a")]),
+            "n3: leader-completeness: n3 leads term 3 but holds nothing at committed index 2 (term 1)",
+        ),
+        (
+            log(&[(1, "a"), (2, "x")]),
+            "n3: leader-completeness: n3 leads term 3 but holds term 2 at committed index 2 (term 1)",
+        ),
+    ];
+    for (three, expected) in cases {
+        let mut checker = Checker::new(3);
+        let one = log(&[(1, "a"), (1, "b")]);
+        let logs = [state(&one), state(&one), state(&three)];
+        let logs: Vec<&PersistentState> = logs.iter().collect();
+        // n1 leads term 1 and commits index 2 (n1 and n2 hold it); everyone applies it.
+        checker.on_ready(
+            1,
+            1,
+            &happened(vec![Event::BecameLeader { term: 1 }]),
+            &logs,
+            None,
+        );
+        checker.on_ready(
+            2,
+            1,
+            &happened(vec![Event::Committed { index: 2 }]),
+            &logs,
+            None,
+        );
+        checker.on_ready(3, 1, &applied(&one, 1, 2), &logs, None);
+        assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+        // n3 wins term 3 without it.
+        checker.on_ready(
+            4,
+            3,
+            &happened(vec![Event::BecameLeader { term: 3 }]),
+            &logs,
+            None,
+        );
+        assert_eq!(texts(&checker), [expected]);
+    }
 }
 
 #[test]
