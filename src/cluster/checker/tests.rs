@@ -677,6 +677,29 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
     let logs = [&leader, &persisted(3, None, &cut)];
     checker.on_ready(2, 2, &wrote(3, &cut), &logs, None);
     assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+    // A persisted term behind the acknowledgement's (a broken rule lost the term) is
+    // for persist-before-send to report when it sends; this check judges the promises
+    // of the persisted term only.
+    let mut checker = Checker::new(2);
+    let logs = [&leader, &persisted(2, Some(1), &full)];
+    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let logs = [&leader, &persisted(1, None, &cut)];
+    checker.on_ready(2, 2, &wrote(3, &cut), &logs, None);
+    assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+}
+
+/// Log Matching compares only what both logs hold, index by index: a suffix that
+/// starts below the writer's own snapshot is compared from just after it.
+#[test]
+fn log_matching_aligns_a_suffix_that_starts_below_the_snapshot() {
+    let mut checker = Checker::new(2);
+    let full = log(&[(1, "a"), (1, "b"), (1, "c"), (1, "d")]);
+    let mut compacted = full.clone();
+    compacted.compact(2, 1);
+    let logs = [state(&compacted), state(&full)];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    checker.on_ready(1, 1, &wrote(1, &compacted), &logs, None);
+    assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
 }
 
 #[test]
