@@ -793,8 +793,9 @@ mod tests {
         assert_eq!(log.batch_from(11, 100, usize::MAX).len(), 0);
         // A single entry larger than the byte limit is still sent.
         assert_eq!(log.batch_from(1, 100, 1).len(), 1);
-        // Commands of 2 bytes ("c1", "c2", ...): 5 bytes take two.
+        // Commands of 2 bytes ("c1", "c2", ...): 5 bytes take two, and so do 4.
         assert_eq!(log.batch_from(1, 100, 5).len(), 2);
+        assert_eq!(log.batch_from(1, 100, 4).len(), 2);
     }
 
     #[test]

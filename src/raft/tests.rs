@@ -1132,6 +1132,92 @@ fn a_follower_breaking_truncate_on_match_drops_what_follows_prev_log_index() {
         append_outcomes(&ready),
         [AppendOutcome::Accepted { match_index: 2 }]
     );
+    // A request that ends where the log ends deletes nothing.
+    follower.step(Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::AppendEntries {
+            prev_log_index: 2,
+            prev_log_term: 2,
+            entries: vec![],
+            leader_commit: 0,
+        },
+    });
+    let ready = follower.ready();
+    assert!(
+        !ready
+            .events
+            .iter()
+            .any(|event| matches!(event, Event::Truncated { .. })),
+        "{:?}",
+        ready.events
+    );
+}
+
+/// A snapshot that brings the configuration already in force changes nothing to
+/// say; one that brings another says so (§4.1).
+#[test]
+fn an_installed_snapshot_reports_a_configuration_change_only_when_there_is_one() {
+    for (configuration, changes) in [
+        (Configuration::with_voters([1, 2]), false),
+        (Configuration::with_voters([1, 2, 3]), true),
+    ] {
+        let mut node = follower_in_term_3();
+        let snapshot = Snapshot {
+            configuration: configuration.into(),
+            ..snapshot_through(3, 3)
+        };
+        node.step(Envelope {
+            from: 1,
+            to: 2,
+            term: 3,
+            message: Message::InstallSnapshot { snapshot },
+        });
+        let events = node.ready().events;
+        let changed = events
+            .iter()
+            .any(|event| matches!(event, Event::ConfigurationChanged { .. }));
+        assert_eq!(changed, changes, "{events:?}");
+    }
+}
+
+/// With `forget-log` broken, a follower acknowledges entries it has not persisted
+/// (its Ready carries no log); a leader still persists its own.
+#[test]
+fn forget_log_holds_back_a_followers_log_only() {
+    let forget_log = RaftConfig {
+        broken: [Rule::ForgetLog].into_iter().collect(),
+        ..RaftConfig::default()
+    };
+    let mut follower = follower_in_term_3();
+    follower.set_config(forget_log.clone());
+    let _ = follower.ready();
+    follower.step(Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::AppendEntries {
+            prev_log_index: 4,
+            prev_log_term: 3,
+            entries: entries_from(5, &[3]),
+            leader_commit: 0,
+        },
+    });
+    let ready = follower.ready();
+    assert!(ready.log.is_none(), "not persisted");
+    assert_eq!(
+        append_outcomes(&ready),
+        [AppendOutcome::Accepted { match_index: 5 }]
+    );
+    let mut leader = node_with_one_entry(1);
+    leader.set_config(forget_log);
+    leader.timeout_now();
+    leader.step(vote_granted(2, 1, 2));
+    assert_eq!(leader.role(), Role::Leader);
+    let _ = leader.ready();
+    leader.propose("x".into()).expect("a leader takes commands");
+    assert_eq!(leader.ready().log.map(|suffix| suffix.first), Some(2));
 }
 
 /// A message's payload-free view for traces names the same type as the message.

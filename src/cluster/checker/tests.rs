@@ -677,6 +677,20 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
     let logs = [&leader, &persisted(3, None, &cut)];
     checker.on_ready(2, 2, &wrote(3, &cut), &logs, None);
     assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
+    // The promise is the highest index acknowledged in the term: after index 2, then
+    // 3, losing 3 breaks it.
+    let mut checker = Checker::new(2);
+    let logs = [&leader, &persisted(2, Some(1), &full)];
+    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(2)), &logs, None);
+    checker.on_ready(2, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let logs = [&leader, &persisted(2, Some(1), &cut)];
+    checker.on_ready(3, 2, &wrote(3, &cut), &logs, None);
+    assert_eq!(
+        texts(&checker),
+        [
+            "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now ends at 2"
+        ]
+    );
     // A persisted term behind the acknowledgement's (a broken rule lost the term) is
     // for persist-before-send to report when it sends; this check judges the promises
     // of the persisted term only.
