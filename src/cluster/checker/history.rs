@@ -166,6 +166,12 @@ impl History {
         }
     }
 
+    /// How many sources answer for the history (for tests of who adds one).
+    #[cfg(test)]
+    pub(super) fn source_count(&self) -> usize {
+        self.sources.len()
+    }
+
     /// Records `command`, applied at `last_index() + 1` and found in the last source.
     pub fn push(&mut self, command: &Command) {
         let index = self.last + 1;

@@ -113,6 +113,16 @@ fn state_machine_safety_fires_on_a_different_command_at_an_applied_index() {
         Some("b"),
         "the first one applied"
     );
+    // A node that applies only what others applied before adds no source to the
+    // history: what was applied first stays the reference.
+    let mut checker = Checker::new(3);
+    let logs = [state(&one), state(&two), state(&one)];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    checker.on_ready(1, 1, &applied(&one, 1, 2), &logs, None);
+    checker.on_ready(2, 2, &applied(&two, 1, 2), &logs, None);
+    checker.on_ready(3, 3, &applied(&one, 1, 2), &logs, None);
+    assert_eq!(checker.violations().len(), 1, "{:?}", texts(&checker));
+    assert_eq!(checker.history.source_count(), 1);
 }
 
 #[test]
