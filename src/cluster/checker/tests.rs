@@ -123,6 +123,20 @@ fn state_machine_safety_fires_on_a_different_command_at_an_applied_index() {
     checker.on_ready(3, 3, &applied(&one, 1, 2), &logs, None);
     assert_eq!(checker.violations().len(), 1, "{:?}", texts(&checker));
     assert_eq!(checker.history.source_count(), 1);
+    // A restart starts a new life: the node's log after it does not answer for what
+    // it applied before (a broken rule may have changed it).
+    let mut checker = Checker::new(1);
+    let before = log(&[(1, "a"), (1, "b")]);
+    let after = log(&[(1, "a"), (1, "x"), (1, "c")]);
+    checker.on_ready(1, 1, &applied(&before, 1, 2), &[&state(&before)], None);
+    checker.on_restart(1);
+    checker.on_ready(2, 1, &applied(&after, 1, 3), &[&state(&after)], None);
+    assert_eq!(
+        checker.applied(1, 2).as_deref(),
+        Some("b"),
+        "the first applied"
+    );
+    assert_eq!(checker.history.source_count(), 2);
 }
 
 #[test]
@@ -699,6 +713,22 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
         texts(&checker),
         [
             "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now ends at 2"
+        ]
+    );
+    // In a newer term the promise starts over, even at a lower index: after index 3
+    // in term 2, index 2 in term 3 is what must be kept.
+    let mut checker = Checker::new(2);
+    let logs = [&leader, &persisted(2, Some(1), &full)];
+    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let logs = [&leader, &persisted(3, None, &full)];
+    checker.on_ready(2, 2, &sent(2, 1, 3, accepted(2)), &logs, None);
+    let first = log(&[(1, "a")]);
+    let logs = [&leader, &persisted(3, None, &first)];
+    checker.on_ready(3, 2, &wrote(2, &first), &logs, None);
+    assert_eq!(
+        texts(&checker),
+        [
+            "n2: acked-entries-kept: n2 acknowledged index 2 (term 2) in term 3, but its persisted log now ends at 1"
         ]
     );
     // A persisted term behind the acknowledgement's (a broken rule lost the term) is
