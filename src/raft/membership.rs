@@ -646,6 +646,19 @@ mod tests {
     }
 
     #[test]
+    fn changes_display_as_traces_name_them() {
+        let changes = [
+            ConfChange::AddLearner(4),
+            ConfChange::Promote(4),
+            ConfChange::Remove(2),
+        ];
+        assert_eq!(
+            changes.map(|change| change.to_string()),
+            ["add n4 as learner", "promote n4 to voter", "remove n2"]
+        );
+    }
+
+    #[test]
     #[should_panic(expected = "configuration entries are appended in index order")]
     fn configurations_are_appended_in_order() {
         let mut configurations = Configurations::new(voters(&[1]));
