@@ -593,6 +593,28 @@ fn persist_before_send_compares_an_ack_with_the_leaders_entry() {
             "n2: persist-before-send: n2 acknowledged index 2 to n1 in term 2, but its persisted entry there has term 1, the leader's term 2"
         ]
     );
+    // Once the leader has moved on to a newer term, its log is no longer the term's
+    // (a newer leader may have replaced that entry): nothing to compare.
+    let mut checker = Checker::new(2);
+    let moved_on = [
+        persisted(2, Some(1), &leader),
+        persisted(2, Some(1), &follower),
+    ];
+    let moved_on: Vec<&PersistentState> = moved_on.iter().collect();
+    checker.on_ready(
+        1,
+        1,
+        &happened(vec![Event::BecameLeader { term: 2 }]),
+        &moved_on,
+        None,
+    );
+    let logs = [
+        persisted(3, None, &leader),
+        persisted(2, Some(1), &follower),
+    ];
+    let logs: Vec<&PersistentState> = logs.iter().collect();
+    checker.on_ready(2, 2, &sent(2, 1, 2, accepted(2)), &logs, None);
+    assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
 }
 
 #[test]
