@@ -767,6 +767,23 @@ mod tests {
         }
     }
 
+    /// Compacting a log of several full pages of commands, through an index inside a
+    /// leaf, at a page's end, or past it, keeps exactly what follows.
+    #[test]
+    fn compacting_a_long_log_keeps_what_follows() {
+        let page = commands::LEAF * commands::PAGE;
+        let long = log_with_terms(&vec![1; 2 * page + 10]);
+        for through in [10, page - 1, page, page + 70, 2 * page + 5] {
+            let mut log = long.clone();
+            assert!(log.compact(through as Index, 1));
+            let kept: Vec<Entry> = log.iter().collect();
+            let expected: Vec<Entry> = long
+                .slice(through as Index + 1, long.last_index())
+                .collect();
+            assert_eq!(kept, expected, "through {through}");
+        }
+    }
+
     #[test]
     fn term_runs() {
         let log = log_with_terms(&[1, 1, 4, 4, 4, 5]);

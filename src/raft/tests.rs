@@ -1220,6 +1220,36 @@ fn forget_log_holds_back_a_followers_log_only() {
     assert_eq!(leader.ready().log.map(|suffix| suffix.first), Some(2));
 }
 
+/// A follower says its commit index moved only when it did: the same heartbeat
+/// twice commits once.
+#[test]
+fn a_follower_reports_a_commit_only_when_its_commit_index_moves() {
+    let mut follower = follower_in_term_3();
+    let _ = follower.ready();
+    let heartbeat = Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::AppendEntries {
+            prev_log_index: 4,
+            prev_log_term: 3,
+            entries: vec![],
+            leader_commit: 2,
+        },
+    };
+    let commits = |ready: Ready| {
+        ready
+            .events
+            .iter()
+            .filter(|event| matches!(event, Event::Committed { .. }))
+            .count()
+    };
+    follower.step(heartbeat.clone());
+    assert_eq!(commits(follower.ready()), 1);
+    follower.step(heartbeat);
+    assert_eq!(commits(follower.ready()), 0);
+}
+
 /// A message's payload-free view for traces names the same type as the message.
 #[test]
 fn message_infos_name_their_messages_type() {
