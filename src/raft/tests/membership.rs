@@ -191,6 +191,17 @@ fn a_learner_neither_campaigns_nor_counts() {
         (Role::Follower, term)
     );
     assert!(!net.node_mut(4).timeout_now(), "nor when told to");
+    net.node_mut(4).step(Envelope {
+        from: 1,
+        to: 4,
+        term,
+        message: Message::TimeoutNow,
+    });
+    assert_eq!(
+        net.node(4).role(),
+        Role::Follower,
+        "nor by a leader's TimeoutNow"
+    );
     // And a transfer to it is refused.
     assert_eq!(
         net.node_mut(1).transfer_leadership(4),
