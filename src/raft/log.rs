@@ -730,6 +730,7 @@ mod tests {
         assert_eq!(log.slice(1, 2).count(), 2);
         assert!(log.entries(2, 1).is_empty() && log.entries(2, 2).len() == 1);
         assert!(log_with_terms(&[1, 1, 1]).entries(3, 1).is_empty());
+        assert!(!log_with_terms(&[1, 1, 1]).entries(1, 3).is_empty());
         let other = log_with_terms(&[1, 1, 3, 3, 3]);
         let tail: Vec<Entry> = other.slice(3, 5).collect();
         log.replace_from(3, &tail);

@@ -594,6 +594,12 @@ mod tests {
         assert!(!configurations.votes_in_any_since(12, 4));
         // A node that never voted in any of them: never.
         assert!(!configurations.votes_in_any_since(0, 5));
+        // An entry before `index` that a later one replaced does not count.
+        let mut back_to_back = Configurations::new(voters(&[1, 2, 3]));
+        back_to_back.appended(5, voters(&[1, 2, 3, 4]).into());
+        back_to_back.appended(6, voters(&[1, 2, 3]).into());
+        assert!(!back_to_back.votes_in_any_since(6, 4));
+        assert!(back_to_back.votes_in_any_since(5, 4));
     }
 
     #[test]

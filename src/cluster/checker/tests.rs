@@ -753,6 +753,21 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
             "n2: acked-entries-kept: n2 acknowledged index 2 (term 2) in term 3, but its persisted log now ends at 1"
         ]
     );
+    // A snapshot through the acknowledged index keeps the promise only if it ends
+    // with the same entry: one whose last term differs replaced it.
+    let mut checker = Checker::new(2);
+    let logs = [&leader, &persisted(2, Some(1), &full)];
+    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let mut replaced = full.clone();
+    replaced.compact(3, 1);
+    let logs = [&leader, &persisted(2, Some(1), &replaced)];
+    checker.on_ready(2, 2, &Ready::default(), &logs, None);
+    assert_eq!(
+        texts(&checker),
+        [
+            "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now has an entry of term 1 there"
+        ]
+    );
     // A persisted term behind the acknowledgement's (a broken rule lost the term) is
     // for persist-before-send to report when it sends; this check judges the promises
     // of the persisted term only.

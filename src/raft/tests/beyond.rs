@@ -517,8 +517,10 @@ fn the_quorum_check_period_starts_when_the_switch_is_turned_on() {
         Some(timeout - 3),
         "already on: the period goes on"
     );
+    assert!(net.node(1).features().check_quorum && !net.node(1).features().pre_vote);
     net.node_mut(1).set_config(config(false, false));
     assert_eq!(net.node(1).ticks_until_quorum_check(), None, "off");
+    assert!(!net.node(1).features().check_quorum);
     net.node_mut(1).set_config(on);
     assert_eq!(
         net.node(1).ticks_until_quorum_check(),
