@@ -763,6 +763,37 @@ fn follower_in_term_3() -> Node {
     )
 }
 
+/// An AppendEntries from n1, leader of term 3, to [`follower_in_term_3`]'s n2.
+fn append_from_leader_of_term_3(
+    prev_log_index: Index,
+    prev_log_term: Term,
+    entries: Vec<Entry>,
+    leader_commit: Index,
+) -> Envelope {
+    Envelope {
+        from: 1,
+        to: 2,
+        term: 3,
+        message: Message::AppendEntries {
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit,
+        },
+    }
+}
+
+/// [`follower_in_term_3`] breaking `rule`, its start-up output taken.
+fn follower_in_term_3_breaking(rule: Rule) -> Node {
+    let mut follower = follower_in_term_3();
+    follower.set_config(RaftConfig {
+        broken: [rule].into_iter().collect(),
+        ..RaftConfig::default()
+    });
+    let _ = follower.ready();
+    follower
+}
+
 /// A snapshot of `1..=index` of n1 and n2's cluster, its last entry of `term`.
 fn snapshot_through(index: Index, term: Term) -> Snapshot {
     Snapshot {
@@ -1107,23 +1138,8 @@ fn a_retried_request_is_the_same_request_and_is_granted_again() {
 /// then appends the request's entries: its newer entries are gone.
 #[test]
 fn a_follower_breaking_truncate_on_match_drops_what_follows_prev_log_index() {
-    let mut follower = follower_in_term_3();
-    follower.set_config(RaftConfig {
-        broken: [Rule::TruncateOnMatch].into_iter().collect(),
-        ..RaftConfig::default()
-    });
-    let _ = follower.ready();
-    follower.step(Envelope {
-        from: 1,
-        to: 2,
-        term: 3,
-        message: Message::AppendEntries {
-            prev_log_index: 1,
-            prev_log_term: 1,
-            entries: entries_from(2, &[2]),
-            leader_commit: 0,
-        },
-    });
+    let mut follower = follower_in_term_3_breaking(Rule::TruncateOnMatch);
+    follower.step(append_from_leader_of_term_3(1, 1, entries_from(2, &[2]), 0));
     let ready = follower.ready();
     assert_eq!(terms_of(follower.log()), [1, 2]);
     assert!(ready.events.contains(&Event::Truncated { from: 2 }));
@@ -1133,17 +1149,7 @@ fn a_follower_breaking_truncate_on_match_drops_what_follows_prev_log_index() {
         [AppendOutcome::Accepted { match_index: 2 }]
     );
     // A request that ends where the log ends deletes nothing.
-    follower.step(Envelope {
-        from: 1,
-        to: 2,
-        term: 3,
-        message: Message::AppendEntries {
-            prev_log_index: 2,
-            prev_log_term: 2,
-            entries: vec![],
-            leader_commit: 0,
-        },
-    });
+    follower.step(append_from_leader_of_term_3(2, 2, vec![], 0));
     let ready = follower.ready();
     assert!(
         !ready
@@ -1186,24 +1192,8 @@ fn an_installed_snapshot_reports_a_configuration_change_only_when_there_is_one()
 /// (its Ready carries no log); a leader still persists its own.
 #[test]
 fn forget_log_holds_back_a_followers_log_only() {
-    let forget_log = RaftConfig {
-        broken: [Rule::ForgetLog].into_iter().collect(),
-        ..RaftConfig::default()
-    };
-    let mut follower = follower_in_term_3();
-    follower.set_config(forget_log.clone());
-    let _ = follower.ready();
-    follower.step(Envelope {
-        from: 1,
-        to: 2,
-        term: 3,
-        message: Message::AppendEntries {
-            prev_log_index: 4,
-            prev_log_term: 3,
-            entries: entries_from(5, &[3]),
-            leader_commit: 0,
-        },
-    });
+    let mut follower = follower_in_term_3_breaking(Rule::ForgetLog);
+    follower.step(append_from_leader_of_term_3(4, 3, entries_from(5, &[3]), 0));
     let ready = follower.ready();
     assert!(ready.log.is_none(), "not persisted");
     assert_eq!(
@@ -1211,7 +1201,10 @@ fn forget_log_holds_back_a_followers_log_only() {
         [AppendOutcome::Accepted { match_index: 5 }]
     );
     let mut leader = node_with_one_entry(1);
-    leader.set_config(forget_log);
+    leader.set_config(RaftConfig {
+        broken: [Rule::ForgetLog].into_iter().collect(),
+        ..RaftConfig::default()
+    });
     leader.timeout_now();
     leader.step(vote_granted(2, 1, 2));
     assert_eq!(leader.role(), Role::Leader);
@@ -1226,17 +1219,7 @@ fn forget_log_holds_back_a_followers_log_only() {
 fn a_follower_reports_a_commit_only_when_its_commit_index_moves() {
     let mut follower = follower_in_term_3();
     let _ = follower.ready();
-    let heartbeat = Envelope {
-        from: 1,
-        to: 2,
-        term: 3,
-        message: Message::AppendEntries {
-            prev_log_index: 4,
-            prev_log_term: 3,
-            entries: vec![],
-            leader_commit: 2,
-        },
-    };
+    let heartbeat = append_from_leader_of_term_3(4, 3, vec![], 2);
     let commits = |ready: Ready| {
         ready
             .events

@@ -177,21 +177,7 @@ fn leader_completeness_fires_when_a_new_leader_lacks_an_applied_entry() {
         let logs = [state(&one), state(&one), state(&three)];
         let logs: Vec<&PersistentState> = logs.iter().collect();
         // n1 leads term 1 and commits index 2 (n1 and n2 hold it); everyone applies it.
-        checker.on_ready(
-            1,
-            1,
-            &happened(vec![Event::BecameLeader { term: 1 }]),
-            &logs,
-            None,
-        );
-        checker.on_ready(
-            2,
-            1,
-            &happened(vec![Event::Committed { index: 2 }]),
-            &logs,
-            None,
-        );
-        checker.on_ready(3, 1, &applied(&one, 1, 2), &logs, None);
+        n1_leads_commits_2_and_applies(&mut checker, 1, &one, &logs);
         assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
         // n3 wins term 3 without it.
         checker.on_ready(
@@ -215,21 +201,7 @@ fn a_late_winner_of_an_older_term_need_not_hold_what_a_newer_term_committed() {
     let two = log(&[(1, "a")]);
     let logs = [state(&one), state(&one), state(&two)];
     let logs: Vec<&PersistentState> = logs.iter().collect();
-    checker.on_ready(
-        1,
-        1,
-        &happened(vec![Event::BecameLeader { term: 2 }]),
-        &logs,
-        None,
-    );
-    checker.on_ready(
-        2,
-        1,
-        &happened(vec![Event::Committed { index: 2 }]),
-        &logs,
-        None,
-    );
-    checker.on_ready(3, 1, &applied(&one, 1, 2), &logs, None);
+    n1_leads_commits_2_and_applies(&mut checker, 2, &one, &logs);
     checker.on_ready(
         4,
         3,
@@ -345,6 +317,30 @@ fn sent(from: NodeId, to: NodeId, term: u64, message: crate::raft::Message) -> R
         }],
         ..Ready::default()
     }
+}
+
+/// n1 wins `term`, commits index 2 and applies `log` through it (ticks 1 to 3).
+fn n1_leads_commits_2_and_applies(
+    checker: &mut Checker,
+    term: u64,
+    log: &Log,
+    logs: &[&PersistentState],
+) {
+    checker.on_ready(
+        1,
+        1,
+        &happened(vec![Event::BecameLeader { term }]),
+        logs,
+        None,
+    );
+    checker.on_ready(
+        2,
+        1,
+        &happened(vec![Event::Committed { index: 2 }]),
+        logs,
+        None,
+    );
+    checker.on_ready(3, 1, &applied(log, 1, 2), logs, None);
 }
 
 /// A Ready with these events.
@@ -571,7 +567,6 @@ fn persist_before_send_fires_on_every_unbacked_claim() {
 
 #[test]
 fn persist_before_send_compares_an_ack_with_the_leaders_entry() {
-    let mut checker = Checker::new(2);
     let leader = log(&[(1, "a"), (2, "b")]);
     let follower = log(&[(1, "a"), (1, "x")]);
     let logs = [
@@ -579,13 +574,19 @@ fn persist_before_send_compares_an_ack_with_the_leaders_entry() {
         persisted(2, Some(1), &follower),
     ];
     let logs: Vec<&PersistentState> = logs.iter().collect();
-    checker.on_ready(
-        1,
-        1,
-        &happened(vec![Event::BecameLeader { term: 2 }]),
-        &logs,
-        None,
-    );
+    // n1 wins term 2.
+    let elected = || {
+        let mut checker = Checker::new(2);
+        checker.on_ready(
+            1,
+            1,
+            &happened(vec![Event::BecameLeader { term: 2 }]),
+            &logs,
+            None,
+        );
+        checker
+    };
+    let mut checker = elected();
     checker.on_ready(2, 2, &sent(2, 1, 2, accepted(2)), &logs, None);
     assert_eq!(
         texts(&checker),
@@ -595,25 +596,13 @@ fn persist_before_send_compares_an_ack_with_the_leaders_entry() {
     );
     // Once the leader has moved on to a newer term, its log is no longer the term's
     // (a newer leader may have replaced that entry): nothing to compare.
-    let mut checker = Checker::new(2);
+    let mut checker = elected();
     let moved_on = [
-        persisted(2, Some(1), &leader),
-        persisted(2, Some(1), &follower),
-    ];
-    let moved_on: Vec<&PersistentState> = moved_on.iter().collect();
-    checker.on_ready(
-        1,
-        1,
-        &happened(vec![Event::BecameLeader { term: 2 }]),
-        &moved_on,
-        None,
-    );
-    let logs = [
         persisted(3, None, &leader),
         persisted(2, Some(1), &follower),
     ];
-    let logs: Vec<&PersistentState> = logs.iter().collect();
-    checker.on_ready(2, 2, &sent(2, 1, 2, accepted(2)), &logs, None);
+    let moved_on: Vec<&PersistentState> = moved_on.iter().collect();
+    checker.on_ready(2, 2, &sent(2, 1, 2, accepted(2)), &moved_on, None);
     assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
 }
 
@@ -687,39 +676,31 @@ fn commit_justified_fires_on_an_old_term_or_a_minority() {
 
 #[test]
 fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
-    let mut checker = Checker::new(2);
+    let lost_3 = "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now ends at 2";
     let full = log(&[(1, "a"), (2, "b"), (2, "c")]);
     let cut = log(&[(1, "a"), (2, "b")]);
     let leader = persisted(2, Some(1), &full);
-    let logs = [&leader, &persisted(2, Some(1), &full)];
-    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    // n2 acknowledges index 3 to n1 in term 2, its persisted log holding it.
+    let acked_3 = || {
+        let mut checker = Checker::new(2);
+        let logs = [&leader, &persisted(2, Some(1), &full)];
+        checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+        checker
+    };
+    let mut checker = acked_3();
     assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
     // Still term 2, the entry gone (a stale request truncated it).
     let logs = [&leader, &persisted(2, Some(1), &cut)];
     checker.on_ready(2, 2, &wrote(3, &cut), &logs, None);
-    assert_eq!(
-        texts(&checker),
-        [
-            "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now ends at 2"
-        ]
-    );
+    assert_eq!(texts(&checker), [lost_3]);
     // A restart keeps the promise: the persisted log must still hold the entry.
-    let mut checker = Checker::new(2);
-    let logs = [&leader, &persisted(2, Some(1), &full)];
-    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let mut checker = acked_3();
     checker.on_restart(2);
     let logs = [&leader, &persisted(2, Some(1), &cut)];
     checker.on_ready(2, 2, &Ready::default(), &logs, None);
-    assert_eq!(
-        texts(&checker),
-        [
-            "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now ends at 2"
-        ]
-    );
+    assert_eq!(texts(&checker), [lost_3]);
     // In a newer term, a new leader may replace what was acknowledged before.
-    let mut checker = Checker::new(2);
-    let logs = [&leader, &persisted(2, Some(1), &full)];
-    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let mut checker = acked_3();
     let logs = [&leader, &persisted(3, None, &cut)];
     checker.on_ready(2, 2, &wrote(3, &cut), &logs, None);
     assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
@@ -731,17 +712,10 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
     checker.on_ready(2, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
     let logs = [&leader, &persisted(2, Some(1), &cut)];
     checker.on_ready(3, 2, &wrote(3, &cut), &logs, None);
-    assert_eq!(
-        texts(&checker),
-        [
-            "n2: acked-entries-kept: n2 acknowledged index 3 (term 2) in term 2, but its persisted log now ends at 2"
-        ]
-    );
+    assert_eq!(texts(&checker), [lost_3]);
     // In a newer term the promise starts over, even at a lower index: after index 3
     // in term 2, index 2 in term 3 is what must be kept.
-    let mut checker = Checker::new(2);
-    let logs = [&leader, &persisted(2, Some(1), &full)];
-    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let mut checker = acked_3();
     let logs = [&leader, &persisted(3, None, &full)];
     checker.on_ready(2, 2, &sent(2, 1, 3, accepted(2)), &logs, None);
     let first = log(&[(1, "a")]);
@@ -755,9 +729,7 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
     );
     // A snapshot through the acknowledged index keeps the promise only if it ends
     // with the same entry: one whose last term differs replaced it.
-    let mut checker = Checker::new(2);
-    let logs = [&leader, &persisted(2, Some(1), &full)];
-    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let mut checker = acked_3();
     let mut replaced = full.clone();
     replaced.compact(3, 1);
     let logs = [&leader, &persisted(2, Some(1), &replaced)];
@@ -771,9 +743,7 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
     // A persisted term behind the acknowledgement's (a broken rule lost the term) is
     // for persist-before-send to report when it sends; this check judges the promises
     // of the persisted term only.
-    let mut checker = Checker::new(2);
-    let logs = [&leader, &persisted(2, Some(1), &full)];
-    checker.on_ready(1, 2, &sent(2, 1, 2, accepted(3)), &logs, None);
+    let mut checker = acked_3();
     let logs = [&leader, &persisted(1, None, &cut)];
     checker.on_ready(2, 2, &wrote(3, &cut), &logs, None);
     assert!(checker.violations().is_empty(), "{:?}", texts(&checker));
