@@ -228,6 +228,32 @@ fn waits_for_roles_terms_and_a_new_leader() {
 }
 
 #[test]
+fn waits_for_applied_snapshot_and_last_index() {
+    let mut s = session(3, 4, &["wait leader"]);
+    let leader = lock(s.cluster()).leader().unwrap();
+    run(&mut s, &format!("submit {leader} set x 1"));
+    run(&mut s, &format!("submit {leader} set y 2"));
+    // Every up node, at least through index 2.
+    let text = run(&mut s, "wait applied 2 within 20");
+    assert!(text.contains("applied >= 2 at tick"), "{text}");
+    assert!(text.contains("(n1 2, n2 2, n3 2)"), "{text}");
+    for id in 1..=3 {
+        assert!(lock(s.cluster()).status(id).last_applied >= 2);
+    }
+    let error = fails(&mut s, "wait applied 1,2 3 within 5");
+    assert!(
+        error.contains("wait applied n1,n2 >= 3: not reached within 5 ticks"),
+        "{error}"
+    );
+    run(&mut s, &format!("snapshot {leader}"));
+    let text = run(&mut s, &format!("wait snapshot {leader} == 2 within 5"));
+    assert!(text.contains("snapshot == 2 at tick"), "{text}");
+    run(&mut s, "wait last-index all >= 2");
+    let error = fails(&mut s, "wait last-index > 2 within 3");
+    assert!(error.contains("not reached within 3 ticks"), "{error}");
+}
+
+#[test]
 fn receivers_say_what_they_decided_and_why() {
     // n2 and n3 time out together: n1 asks n2 after n2 voted for itself.
     let mut s = session(3, 1, &["timeout 1,2"]);

@@ -291,9 +291,80 @@ fn views_show_switches_learners_no_ops_and_configurations() {
     let entries = log[0]["log"]["entries"].as_array().unwrap();
     assert_eq!(entries[0]["kind"], "no_op", "{log}");
     assert!(entries[1]["kind"]["configuration"].is_object(), "{log}");
+    // They carry no command, and the JSON does not pretend they carry an empty one.
+    assert!(entries[0].get("command").is_none(), "{log}");
+    assert!(entries[1].get("command").is_none(), "{log}");
     let members = json(&mut session, "members --json");
     assert!(
         members.to_string().contains("\"voters\":[1,2,3,4]"),
         "{members}"
     );
+}
+
+/// A follower its own configuration leaves out is shown for what it is: joining (just
+/// added), leaving (its log removes it, not yet committed), or outside (the entry
+/// adding it was lost from every log), and `status` says what to do about the last.
+#[test]
+fn views_tell_joining_leaving_and_outside_apart() {
+    colored::control::set_override(false);
+    let mut session = Session::scripted(Config::new(5).seed(1));
+    for line in [
+        "wait leader",
+        "expect leader 5",
+        "submit set a 1",
+        "wait commit 1 on all",
+        "add-node",
+    ] {
+        run(&mut session, line);
+    }
+    let status = run(&mut session, "status");
+    assert!(status.contains("n6    joining"), "{status}");
+    assert!(!status.contains("outside"), "{status}");
+    // Only n5 holds the entry adding n6; it crashes before sending it, and the next
+    // leader's entry at that index replaces it on n5 too.
+    for line in [
+        "crash 5",
+        "wait leader new",
+        "restart 5",
+        "submit set x 1",
+        "wait applied 1,2,3,4,5 2",
+    ] {
+        run(&mut session, line);
+    }
+    let status = run(&mut session, "status");
+    assert!(status.contains("n6    outside"), "{status}");
+    assert!(
+        status.contains(
+            "n6 is outside: the entry adding it was lost (`remove-node 6` shuts it down)"
+        ),
+        "{status}"
+    );
+    assert!(run(&mut session, "members").contains("n6    outside"));
+    let rows = json(&mut session, "status --json");
+    let nodes = rows["nodes"].as_array().unwrap();
+    assert_eq!(nodes[5]["in_no_configuration"], true, "{rows}");
+    assert!(nodes[0].get("in_no_configuration").is_none(), "{rows}");
+    run(&mut session, "remove-node 6");
+    assert!(!run(&mut session, "status").contains("outside"));
+
+    // A leader removes itself, but with n3 cut off the entry cannot commit; the
+    // leader crashes and comes back a follower whose own log leaves it out: leaving.
+    let mut session = Session::scripted(Config::new(3).seed(1));
+    for line in [
+        "wait leader",
+        "expect leader 1",
+        "submit set a 1",
+        "wait commit 1 on all",
+        "disconnect 3",
+        "remove-node 1",
+        "tick 3",
+        "crash 1",
+        "restart 1",
+    ] {
+        run(&mut session, line);
+    }
+    let status = run(&mut session, "status");
+    assert!(status.contains("n1    leaving"), "{status}");
+    assert!(run(&mut session, "members").contains("n1    leaving   2,3"));
+    assert!(!status.contains("outside"), "{status}");
 }

@@ -111,7 +111,7 @@ pub struct MembersWanted {
     pub learners: Option<Vec<NodeId>>,
 }
 
-/// A number in a node's status, for `expect FIELD NODES OP N`.
+/// A number in a node's status, for `expect FIELD NODES OP N` and `wait FIELD [NODES] OP N`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     /// `term`: the current term.
@@ -149,9 +149,10 @@ pub enum WaitFor {
     NewLeader,
     /// These nodes have this role: `wait role NODES ROLE`.
     Role(Targets, RoleOrDown),
-    /// The term of these nodes (every up node by default) compares so:
-    /// `wait term [NODES] OP N`.
-    Term(Option<Targets>, Op, u64),
+    /// A number in the status of these nodes (every up node by default) compares so:
+    /// `wait term|applied|snapshot|last-index [NODES] OP N` (and `wait applied
+    /// [NODES] INDEX`, for `>=`). Never [`Field::Commit`]: `wait commit` counts nodes.
+    Field(Field, Option<Targets>, Op, u64),
     /// `index` is committed on enough nodes.
     Commit {
         /// The log index.

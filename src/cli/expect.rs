@@ -302,7 +302,18 @@ fn expect_role(
     passed(format!("{} {wanted_text}", names(&nodes)))
 }
 
-/// `expect term|commit|snapshot|last-index NODES OP N`.
+/// A node's value of `field`, from its status.
+pub(super) fn field_value(field: Field, status: &NodeStatus) -> u64 {
+    match field {
+        Field::Term => status.term,
+        Field::Commit => status.commit_index,
+        Field::Snapshot => status.snapshot_index,
+        Field::LastIndex => status.last_log_index,
+        Field::Applied => status.last_applied,
+    }
+}
+
+/// `expect term|commit|snapshot|last-index|applied NODES OP N`.
 fn expect_field(
     cluster: &Cluster,
     field: Field,
@@ -314,13 +325,7 @@ fn expect_field(
     let name = field.name();
     for &id in &nodes {
         let status = cluster.status(id);
-        let seen = match field {
-            Field::Term => status.term,
-            Field::Commit => status.commit_index,
-            Field::Snapshot => status.snapshot_index,
-            Field::LastIndex => status.last_log_index,
-            Field::Applied => status.last_applied,
-        };
+        let seen = field_value(field, &status);
         if !op.holds(seen, value) {
             return failed(format!(
                 "expected n{id}'s {name} {} {value}, saw {seen}",

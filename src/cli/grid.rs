@@ -10,7 +10,7 @@
 use colored::Colorize;
 use serde::Serialize;
 
-use super::render::{in_term_color, node_name, visible_width};
+use super::render::{entry_payload, in_term_color, node_name, visible_width};
 use crate::cluster::NodeStatus;
 use crate::raft::{EntryKind, Index, Log};
 
@@ -91,7 +91,7 @@ pub fn log_grid(rows: &[LogRow], range: Option<(Index, Index)>, width: usize) ->
                 };
                 let what = match &entry.kind {
                     EntryKind::Command => entry.command.to_string(),
-                    other => format!("({other})").cyan().to_string(),
+                    _ => entry_payload(&entry).cyan().to_string(),
                 };
                 lines.push(format!("entry {index:>width$}{mark} {term}  {what}"));
             }
@@ -212,6 +212,7 @@ mod tests {
                 configuration: std::sync::Arc::new(crate::raft::Configuration::with_voters(1..=3)),
                 configuration_index: 0,
                 removed: false,
+                in_no_configuration: false,
             },
             log,
         }

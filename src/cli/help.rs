@@ -83,6 +83,11 @@ mod tests {
         assert!(expect.contains("e.g. expect log 1,2 = 1 1 2"), "{expect}");
         let wait = help(Some("wait")).unwrap();
         assert!(wait.contains("wait term [NODES] OP N [within N]"), "{wait}");
+        assert!(wait.contains("wait applied [NODES] INDEX"), "{wait}");
+        assert!(
+            wait.contains("e.g. wait applied all 3") || wait.contains("wait applied all 3"),
+            "{wait}"
+        );
     }
 
     #[test]

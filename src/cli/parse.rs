@@ -1101,7 +1101,60 @@ mod tests {
             }
         );
         assert!(err("expect role 1 king").contains("leader, candidate"));
-        assert!(err("wait forever").contains("leader, commit, role, term, members, ticks"));
+        assert!(
+            err("wait forever").contains(
+                "leader, commit, role, term, applied, snapshot, last-index, members, ticks"
+            )
+        );
+        let wait_field = |field, targets: Option<Vec<Target>>, op, value| Command::Wait {
+            until: WaitFor::Field(field, targets, op, value),
+            within: None,
+        };
+        assert_eq!(
+            ok("wait term >= 2"),
+            wait_field(Field::Term, None, Op::Ge, 2)
+        );
+        assert_eq!(
+            ok("wait term 1,2 == 3"),
+            wait_field(
+                Field::Term,
+                Some(vec![Target::Node(1), Target::Node(2)]),
+                Op::Eq,
+                3
+            )
+        );
+        // `wait applied [NODES] INDEX` is at least through INDEX, as `expect applied`.
+        assert_eq!(
+            ok("wait applied 4"),
+            wait_field(Field::Applied, None, Op::Ge, 4)
+        );
+        assert_eq!(
+            ok("wait applied all 4"),
+            wait_field(Field::Applied, Some(vec![Target::All]), Op::Ge, 4)
+        );
+        assert_eq!(
+            ok("wait applied > 4"),
+            wait_field(Field::Applied, None, Op::Gt, 4)
+        );
+        assert_eq!(
+            ok("wait applied 2 == 4"),
+            wait_field(Field::Applied, Some(vec![Target::Node(2)]), Op::Eq, 4)
+        );
+        assert_eq!(
+            ok("wait snapshot 3 >= 10"),
+            wait_field(Field::Snapshot, Some(vec![Target::Node(3)]), Op::Ge, 10)
+        );
+        assert_eq!(
+            ok("wait last-index != 0"),
+            wait_field(Field::LastIndex, None, Op::Ne, 0)
+        );
+        // Only `applied` reads a bare number as an index.
+        assert!(err("wait term 2").contains("missing the comparison"));
+        assert!(err("wait snapshot 1 5").contains("expected one of == != < <= > >="));
+        assert!(err("wait applied").contains("missing the comparison"));
+        assert!(err("wait applied x 4").contains("wait applied"));
+        assert!(err("wait applied 1 >= 2 3").contains("unexpected `3`"));
+        assert!(err("wait applied 1 >=").contains("a log index"));
         assert!(err("expect").contains("missing"));
         assert_eq!(
             ok("expect members 1,2 = 3,1,2 learners 6"),

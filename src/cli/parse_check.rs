@@ -92,16 +92,10 @@ pub(super) fn parse_wait(words: &[&str]) -> Result<Command, ParseError> {
         ["role", nodes, role] => {
             WaitFor::Role(parse_targets(name, nodes)?, parse_role(name, role)?)
         }
-        ["term", op, value] => WaitFor::Term(
-            None,
-            parse_op(name, op)?,
-            parse_number(name, value, "a term")?,
-        ),
-        ["term", nodes, op, value] => WaitFor::Term(
-            Some(parse_targets(name, nodes)?),
-            parse_op(name, op)?,
-            parse_number(name, value, "a term")?,
-        ),
+        [
+            field @ ("term" | "applied" | "snapshot" | "last-index"),
+            rest @ ..,
+        ] => parse_wait_field(name, field_of(field), rest)?,
         ["ticks", count] => WaitFor::Ticks(parse_ticks(name, count)?),
         ["members", rest @ ..] => WaitFor::Members(parse_members(name, rest)?),
         [form, ..] if WAIT_FORMS.contains(form) => {
@@ -120,6 +114,48 @@ pub(super) fn parse_wait(words: &[&str]) -> Result<Command, ParseError> {
         [] => return Err(usage(name, "missing what to wait for")),
     };
     Ok(Command::Wait { until, within })
+}
+
+/// A status field by name (one of the names `expect FIELD` takes).
+fn field_of(text: &str) -> Field {
+    match text {
+        "term" => Field::Term,
+        "commit" => Field::Commit,
+        "snapshot" => Field::Snapshot,
+        "applied" => Field::Applied,
+        _ => Field::LastIndex,
+    }
+}
+
+/// What follows `wait FIELD`: `[NODES] OP N`, or for `applied` also `[NODES] INDEX`
+/// (at least through INDEX, as `expect applied NODES INDEX`).
+fn parse_wait_field(name: &str, field: Field, words: &[&str]) -> Result<WaitFor, ParseError> {
+    let number = |text: &str| parse_number(name, text, "a number");
+    let index = |text: &str| parse_number(name, text, "a log index");
+    let is_op = |text: &str| parse_op(name, text).is_ok();
+    let (targets, op, value) = match words {
+        [index_text] if field == Field::Applied => (None, Op::Ge, index(index_text)?),
+        [op, value] if is_op(op) || field != Field::Applied => {
+            (None, parse_op(name, op)?, number(value)?)
+        }
+        [nodes, index_text] => (
+            Some(parse_targets(name, nodes)?),
+            Op::Ge,
+            index(index_text)?,
+        ),
+        [nodes, op, value] => (
+            Some(parse_targets(name, nodes)?),
+            parse_op(name, op)?,
+            number(value)?,
+        ),
+        [] | [_] => {
+            return Err(usage(name, "missing the comparison (like `>= 2`)"));
+        }
+        [_, _, _, extra, ..] => {
+            return Err(usage(name, format!("unexpected `{}`", shorten(extra))));
+        }
+    };
+    Ok(WaitFor::Field(field, targets, op, value))
 }
 
 fn parse_role(name: &str, text: &str) -> Result<RoleOrDown, ParseError> {
@@ -338,21 +374,12 @@ pub(super) fn parse_expect(rest: &str) -> Result<Expectation, ParseError> {
             nodes,
             op,
             value,
-        ] => {
-            let field = match *field {
-                "term" => Field::Term,
-                "commit" => Field::Commit,
-                "snapshot" => Field::Snapshot,
-                "applied" => Field::Applied,
-                _ => Field::LastIndex,
-            };
-            Expectation::Field(
-                field,
-                parse_targets(name, nodes)?,
-                parse_op(name, op)?,
-                number(value, "a number")?,
-            )
-        }
+        ] => Expectation::Field(
+            field_of(field),
+            parse_targets(name, nodes)?,
+            parse_op(name, op)?,
+            number(value, "a number")?,
+        ),
         // `applied NODES INDEX`: at least through INDEX.
         ["applied", nodes, index] => Expectation::Field(
             Field::Applied,

@@ -25,8 +25,7 @@ pub fn role(status: &NodeStatus) -> ColoredString {
     if status.role == Role::Follower {
         match status.membership {
             Membership::Learner => return "learner".cyan(),
-            // A node just added that has not heard of its own addition yet.
-            Membership::Outside => return "joining".cyan(),
+            Membership::Outside => return outside_role(status).cyan(),
             Membership::Voter => {}
         }
     }
@@ -38,6 +37,20 @@ pub fn role(status: &NodeStatus) -> ColoredString {
         Role::Candidate if status.pre_candidate => "pre-candidate".yellow(),
         Role::Candidate => "candidate".yellow().bold(),
         Role::Follower => "follower".normal(),
+    }
+}
+
+/// What a follower that its own configuration leaves out is doing: `leaving` once its
+/// log holds an entry without it (a removal not yet committed), `joining` if it was
+/// just added and has not heard of its addition yet, `outside` if the entry adding it
+/// was lost from every log.
+pub fn outside_role(status: &NodeStatus) -> &'static str {
+    if status.configuration_index > 0 {
+        "leaving"
+    } else if status.in_no_configuration {
+        "outside"
+    } else {
+        "joining"
     }
 }
 
@@ -384,6 +397,16 @@ pub fn info_summary(info: &MessageInfo) -> String {
         }
         .to_string(),
         MessageInfo::TimeoutNow => "campaign now (leadership transfer)".to_string(),
+    }
+}
+
+/// What an entry carries, in words: its command, or for a leader's no-op or a
+/// configuration (which carry none) its kind in parentheses: `(no-op)`.
+pub fn entry_payload(entry: &crate::raft::Entry) -> String {
+    if entry.kind.is_command() {
+        entry.command.to_string()
+    } else {
+        format!("({})", entry.kind)
     }
 }
 

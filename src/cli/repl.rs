@@ -130,7 +130,7 @@ impl PromptHelper {
             ["wait"] => list(WAIT_FORMS),
             ["wait", "leader"] => list(&["new", "within"]),
             ["wait", "role", _] | ["expect", "role", _] => list(&roles),
-            ["wait", "term"] => targets_and(OPERATORS),
+            ["wait", "term" | "applied" | "snapshot" | "last-index"] => targets_and(OPERATORS),
             ["expect"] => list(EXPECT_FORMS),
             ["expect", "voted" | "leader-known", _] => targets_and(&["none"]),
             ["expect", "log", _] => list(&["=="]),
@@ -146,7 +146,7 @@ impl PromptHelper {
                 "term" | "commit" | "snapshot" | "last-index" | "applied",
                 _,
             ]
-            | ["wait", "term", _] => list(OPERATORS),
+            | ["wait", "term" | "applied" | "snapshot" | "last-index", _] => list(OPERATORS),
             ["wait", "commit", _] | ["expect", "committed", _] => list(&["on", "within"]),
             [.., "on"] => targets_and(&["all", "majority"]),
             ["wait", ..] => list(&["within"]),
@@ -572,6 +572,10 @@ mod tests {
         assert_eq!(complete("wait leader n"), vec!["new"]);
         assert_eq!(complete("wait role 2 c"), vec!["candidate"]);
         assert_eq!(complete("wait term 2 >"), vec![">", ">="]);
+        assert_eq!(complete("wait applied 2 >"), vec![">", ">="]);
+        assert_eq!(complete("wait l"), vec!["leader", "last-index"]);
+        assert!(complete("wait applied ").contains(&"all".to_string()));
+        assert!(complete("wait snapshot ").contains(&">=".to_string()));
         assert_eq!(complete("expect voted 2 no"), vec!["none"]);
         assert_eq!(complete("expect progress 1 2 r"), vec!["replicate"]);
         assert_eq!(complete("expect progress 1 2 probe m"), vec!["match"]);

@@ -376,7 +376,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(
         "waiting",
         "wait",
-        "wait leader [new] | commit INDEX [on all|majority|N nodes|NODES] | role NODES ROLE | term [NODES] OP N | ticks N  [within N]",
+        "wait leader|commit|role|term|applied|snapshot|last-index|members|ticks ... [within N]",
         "advance time until the condition holds (fails after `within` ticks, default 1000)",
         "wait commit 3 on all within 100",
     ),
@@ -430,7 +430,17 @@ pub const EXPECT_FORMS: &[&str] = &[
 ];
 
 /// The `wait` forms.
-pub const WAIT_FORMS: &[&str] = &["leader", "commit", "role", "term", "members", "ticks"];
+pub const WAIT_FORMS: &[&str] = &[
+    "leader",
+    "commit",
+    "role",
+    "term",
+    "applied",
+    "snapshot",
+    "last-index",
+    "members",
+    "ticks",
+];
 
 /// The comparison operators, as typed (`=` is also read as `==`).
 pub const OPERATORS: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
@@ -624,6 +634,24 @@ pub const FORMS: &[FormSpec] = &[
         "term",
         "wait term [NODES] OP N [within N]",
         "wait term all >= 2",
+    ),
+    form(
+        "wait",
+        "applied",
+        "wait applied [NODES] INDEX | [NODES] OP N [within N]",
+        "wait applied all 3",
+    ),
+    form(
+        "wait",
+        "snapshot",
+        "wait snapshot [NODES] OP N [within N]",
+        "wait snapshot 3 >= 10",
+    ),
+    form(
+        "wait",
+        "last-index",
+        "wait last-index [NODES] OP N [within N]",
+        "wait last-index 2 == 5",
     ),
     form(
         "wait",

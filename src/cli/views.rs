@@ -78,6 +78,23 @@ pub fn status(cluster: &Cluster, json: bool, running: Option<bool>, width: usize
             Some(line) => format!("{line}\n{table}"),
             None => table,
         };
+        // A node no configuration names would otherwise wait forever, unexplained.
+        let lost: Vec<String> = rows
+            .iter()
+            .filter(|row| row.status.in_no_configuration)
+            .map(|row| format!("n{}", row.status.id))
+            .collect();
+        let table = match lost.as_slice() {
+            [] => table,
+            [one] => format!(
+                "{table}\n{one} is outside: the entry adding it was lost (`remove-node {}` shuts it down)",
+                &one[1..]
+            ),
+            _ => format!(
+                "{table}\n{} are outside: the entries adding them were lost (see `remove-node`)",
+                lost.join(", ")
+            ),
+        };
         if broken.is_empty() {
             table
         } else {

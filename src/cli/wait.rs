@@ -3,10 +3,11 @@
 //! every tick; a condition that can never hold (more nodes than the cluster has, a
 //! node that does not exist) is refused before any time passes.
 
-use super::command::{RoleOrDown, WaitFor};
+use super::command::{Field, RoleOrDown, WaitFor};
 use super::error::ExecError;
 use super::expect::{
-    committed_on, describe_members, describe_quorum, describe_targets, members_match, role_name,
+    committed_on, describe_members, describe_quorum, describe_targets, field_value, members_match,
+    role_name,
 };
 use super::target::{names, resolve};
 use crate::cluster::Cluster;
@@ -39,9 +40,14 @@ pub fn describe_wait(until: &WaitFor) -> String {
         WaitFor::Role(targets, role) => {
             format!("role {} {}", describe_targets(targets), role_text(*role))
         }
-        WaitFor::Term(targets, op, value) => match targets {
-            Some(targets) => format!("term {} {} {value}", describe_targets(targets), op.symbol()),
-            None => format!("term {} {value}", op.symbol()),
+        WaitFor::Field(field, targets, op, value) => match targets {
+            Some(targets) => format!(
+                "{} {} {} {value}",
+                field.name(),
+                describe_targets(targets),
+                op.symbol()
+            ),
+            None => format!("{} {} {value}", field.name(), op.symbol()),
         },
         WaitFor::Members(wanted) => format!("members = {}", describe_members(wanted)),
         WaitFor::Ticks(ticks) => format!("ticks {ticks}"),
@@ -107,7 +113,7 @@ pub fn wait_satisfied(
             });
             holds.then(|| format!("{} {} at tick {now}", names(&nodes), role_text(*role)))
         }
-        WaitFor::Term(targets, op, value) => {
+        WaitFor::Field(field, targets, op, value) => {
             let nodes: Vec<NodeId> = match targets {
                 Some(targets) => resolve(cluster, targets)?,
                 None => cluster
@@ -119,19 +125,23 @@ pub fn wait_satisfied(
             let holds = !nodes.is_empty()
                 && nodes
                     .iter()
-                    .all(|&id| op.holds(cluster.status(id).term, *value));
+                    .all(|&id| op.holds(field_value(*field, &cluster.status(id)), *value));
             holds.then(|| {
-                let terms: Vec<String> = nodes
+                let seen: Vec<String> = nodes
                     .iter()
                     .map(|&id| {
                         let status = cluster.status(id);
-                        format!("n{id} {} t{}", role_name(&status), status.term)
+                        match field {
+                            Field::Term => format!("n{id} {} t{}", role_name(&status), status.term),
+                            _ => format!("n{id} {}", field_value(*field, &status)),
+                        }
                     })
                     .collect();
                 format!(
-                    "term {} {value} at tick {now} ({})",
+                    "{} {} {value} at tick {now} ({})",
+                    field.name(),
                     op.symbol(),
-                    terms.join(", ")
+                    seen.join(", ")
                 )
             })
         }

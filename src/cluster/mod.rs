@@ -317,6 +317,12 @@ pub struct NodeStatus {
     /// True once a committed configuration left it out: it is out of the cluster.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub removed: bool,
+    /// True for a node no member's configuration names, not even its own: a node
+    /// added whose configuration entry every log has since lost (say, its leader
+    /// crashed before sending it). No leader knows of it, so nobody contacts it and it
+    /// never campaigns; it stays outside until `remove-node` shuts it down.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_no_configuration: bool,
 }
 
 /// A running cluster. See the module documentation.
@@ -557,9 +563,28 @@ impl Cluster {
             pre_candidate: status.pre_candidate,
             transferring_to: status.transferring_to,
             membership: status.membership(),
+            in_no_configuration: !slot.removed
+                && !status.configuration.contains(node)
+                && !self.named_by_another(node),
             configuration: status.configuration,
             configuration_index: status.configuration_index,
             removed: slot.removed,
+        })
+    }
+
+    /// True if some other member's configuration names `node`: its last report's,
+    /// or while it is down the latest one in what it persisted.
+    fn named_by_another(&self, node: NodeId) -> bool {
+        self.nodes().into_iter().filter(|&id| id != node).any(|id| {
+            let slot = self.slot(id);
+            if slot.up {
+                slot.status.configuration.contains(node)
+            } else {
+                let state = slot.storage.lock();
+                Status::at_rest(id, &self.founding(), &state)
+                    .configuration
+                    .contains(node)
+            }
         })
     }
 

@@ -3,6 +3,7 @@
 //! entries ([`EntryKind`]: a leader no-op or a configuration).
 
 use serde::Serialize;
+use serde::ser::SerializeStruct;
 
 use std::sync::Arc;
 
@@ -14,7 +15,10 @@ const WORD: u64 = 8;
 
 /// One entry of the replicated log (Figure 2: "each entry contains command for state
 /// machine, and term when entry was received by leader").
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// As JSON: `{"index", "term", "command"}` for a client's command, `{"index", "term",
+/// "kind"}` for a no-op or a configuration (which carry no command).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// The entry's position in the log; the first entry has index 1.
     pub index: Index,
@@ -23,8 +27,21 @@ pub struct Entry {
     /// The state machine command, as text (empty unless `kind` is a command).
     pub command: Command,
     /// What the entry is for: almost always a client's command.
-    #[serde(skip_serializing_if = "EntryKind::is_command")]
     pub kind: EntryKind,
+}
+
+impl Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entry = serializer.serialize_struct("Entry", 3)?;
+        entry.serialize_field("index", &self.index)?;
+        entry.serialize_field("term", &self.term)?;
+        if self.kind.is_command() {
+            entry.serialize_field("command", &self.command)?;
+        } else {
+            entry.serialize_field("kind", &self.kind)?;
+        }
+        entry.end()
+    }
 }
 
 impl Entry {
@@ -179,6 +196,33 @@ mod tests {
                 "no-op".to_string(),
                 format!("configuration {configuration}")
             ]
+        );
+    }
+
+    #[test]
+    fn entries_serialize_a_command_or_a_kind_never_both() {
+        let json = |entry: Entry| serde_json::to_string(&entry).unwrap();
+        assert_eq!(
+            json(Entry::command(1, 2, "set x 1".into())),
+            r#"{"index":1,"term":2,"command":"set x 1"}"#
+        );
+        // A command may be empty; it is still a command.
+        assert_eq!(
+            json(Entry::command(3, 2, "".into())),
+            r#"{"index":3,"term":2,"command":""}"#
+        );
+        assert_eq!(
+            json(Entry::internal(2, 2, EntryKind::NoOp)),
+            r#"{"index":2,"term":2,"kind":"no_op"}"#
+        );
+        let configuration = Configuration::with_voters([1, 2]);
+        assert_eq!(
+            json(Entry::internal(
+                4,
+                3,
+                EntryKind::Configuration(configuration.into())
+            )),
+            r#"{"index":4,"term":3,"kind":{"configuration":{"voters":[1,2],"learners":[]}}}"#
         );
     }
 

@@ -16,7 +16,7 @@ use super::timeline::{
     EventRecord, FORMAT, Fate, Frame, LinkFrame, LogChange, MessageRecord, Timeline,
     ViolationRecord,
 };
-use crate::cli::render::{event_text, info_summary};
+use crate::cli::render::{entry_payload, event_text, info_summary};
 use crate::cluster::router::DropReason;
 use crate::cluster::trace::{TraceEvent, TraceKind};
 use crate::cluster::{Action, Cluster, Config, NodeStatus, Record};
@@ -459,7 +459,7 @@ fn activity(cluster: &Cluster) -> (u64, u64, u64, u64) {
 fn change(seen: &mut Seen, log: &Log) -> Option<LogChange> {
     let entries: Vec<(Term, String)> = log
         .iter()
-        .map(|entry| (entry.term, entry.command.to_string()))
+        .map(|entry| (entry.term, entry_payload(&entry)))
         .collect();
     let snapshot_index = log.snapshot_index();
     let old_at = |index: Index| -> Option<&(Term, String)> {
@@ -523,7 +523,7 @@ mod tests {
         };
         let entries = log
             .iter()
-            .map(|entry| (entry.term, entry.command.to_string()))
+            .map(|entry| (entry.term, entry_payload(&entry)))
             .collect();
         (log.snapshot_index(), entries)
     }
@@ -624,6 +624,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn entries_without_a_command_show_their_kind() {
+        let mut config = Config::new(3).seed(2);
+        config.raft.features.leader_no_op = true;
+        let mut cluster = Cluster::new(config);
+        let mut recorder = Recorder::new();
+        recorder.observe(&mut cluster);
+        for _ in 0..40 {
+            cluster.tick(1);
+            recorder.observe_tick(&mut cluster);
+        }
+        let leader = cluster.leader().expect("a leader within 40 ticks");
+        cluster.submit(leader, "set x 1").unwrap();
+        for _ in 0..5 {
+            cluster.tick(1);
+            recorder.observe_tick(&mut cluster);
+        }
+        let timeline = recorder.timeline().unwrap();
+        let (_, entries) = rebuild(&timeline.frames[leader - 1], timeline.end);
+        let term = cluster.status(leader).term;
+        assert_eq!(
+            entries,
+            [(term, "(no-op)".to_string()), (term, "set x 1".to_string())]
+        );
     }
 
     #[test]

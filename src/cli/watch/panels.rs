@@ -11,7 +11,7 @@ use ratatui::widgets::{Borders, Paragraph};
 use super::draw::{bold, dim, panel, term_color};
 use super::scene::{LogWindow, NodeRow, Scene};
 use super::state::Ui;
-use crate::cli::render::event_text;
+use crate::cli::render::{event_text, outside_role};
 use crate::cluster::router::InFlight;
 use crate::cluster::trace::{TraceEvent, TraceKind};
 use crate::raft::{AppendOutcome, Event, Membership, Message, Role};
@@ -49,7 +49,7 @@ fn role_word(row: &NodeRow) -> &'static str {
         (Role::Candidate, _) if status.pre_candidate => "pre-cand",
         (Role::Candidate, _) => "candidate",
         (Role::Follower, Membership::Learner) => "learner",
-        (Role::Follower, Membership::Outside) => "joining",
+        (Role::Follower, Membership::Outside) => outside_role(status),
         (Role::Follower, Membership::Voter) => "follower",
     }
 }
