@@ -146,6 +146,46 @@ fn membership_refusals_are_typed_and_change_nothing() {
     );
 }
 
+/// `timeout NODE` is refused exactly when the core would not campaign: a node just
+/// added (joining) or a learner never does; a former leader whose removal has not
+/// committed still may (§4.2.2), though its own configuration leaves it out.
+#[test]
+fn a_timeout_is_refused_only_to_nodes_that_never_campaign() {
+    let (mut cluster, leader) = cluster_with_leader(3, 1);
+    let joining = cluster.add_node(leader).unwrap();
+    assert_eq!(cluster.status(joining).membership, Membership::Outside);
+    let digest = cluster.history_digest();
+    assert_eq!(
+        cluster.apply(&Action::Timeout(joining)),
+        Err(ClusterError::NotAVoter(joining))
+    );
+    assert_eq!(cluster.history_digest(), digest, "nothing changed");
+
+    // The leader removes itself while a follower is cut off: the removal cannot
+    // commit (the new configuration's majority needs that follower). Restarted, the
+    // old leader is a follower its own latest configuration leaves out.
+    let (mut cluster, leader) = cluster_with_leader(3, 1);
+    let cut = (1..=3).find(|&id| id != leader).unwrap();
+    cluster.disconnect(cut).unwrap();
+    cluster.remove_node(leader, leader).unwrap();
+    cluster.tick(3);
+    cluster.restart(leader).unwrap();
+    let status = cluster.status(leader);
+    assert_eq!(status.membership, Membership::Outside);
+    assert!(!status.removed);
+    cluster.apply(&Action::Timeout(leader)).unwrap();
+    assert_eq!(
+        cluster.status(leader).role,
+        Role::Candidate,
+        "it campaigns, as the core allows"
+    );
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
+}
+
 #[test]
 fn the_last_voter_stays_and_fifteen_ids_are_the_most() {
     let (mut cluster, leader) = cluster_with_leader(1, 5);

@@ -10,9 +10,7 @@ use super::trace::TraceKind;
 use super::{Action, Cluster, ClusterError, Outcome, action, derive_seed};
 
 use crate::raft::snapshot::SnapshotError;
-use crate::raft::{
-    Command, ConfChange, Membership, NodeId, NotLeader, Proposal, ProposeError, Role, Rule,
-};
+use crate::raft::{Command, ConfChange, NodeId, NotLeader, Proposal, ProposeError, Role, Rule};
 
 impl Cluster {
     // ----- actions -----
@@ -369,8 +367,9 @@ impl Cluster {
                 if status.role == Role::Leader {
                     return Err(ClusterError::IsLeader(*node));
                 }
-                // A learner or a node outside the configuration never campaigns.
-                if status.membership() != Membership::Voter {
+                // A learner, or a node outside every configuration that may still be
+                // the committed one, never campaigns (the core's rule).
+                if !status.may_campaign {
                     return Err(ClusterError::NotAVoter(*node));
                 }
             }

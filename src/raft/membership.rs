@@ -290,6 +290,15 @@ impl Configurations {
             .unwrap_or(self.base_index)
     }
 
+    /// True if `id` may start an election knowing `commit_index` committed: see
+    /// [`Node::may_campaign`](super::Node::may_campaign), which states the rule and
+    /// why (§4.2.2).
+    pub fn may_campaign(&self, id: NodeId, commit_index: Index) -> bool {
+        let in_force = self.in_force();
+        in_force.is_voter(id)
+            || (!in_force.contains(id) && self.votes_in_any_since(commit_index, id))
+    }
+
     /// True if `id` votes in the configuration in force at `index` or in any set by
     /// an entry after it (the configurations not known to be superseded by a
     /// committed one, when `index` is the commit index).

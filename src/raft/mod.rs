@@ -250,6 +250,10 @@ pub struct Status {
     /// if it would be accepted, given a change that applies).
     #[serde(skip)]
     pub change_refusal: Option<MembershipError>,
+    /// True if it may start an election ([`Node::may_campaign`]): a voter, or a node
+    /// its own latest configuration leaves out that may still be needed (§4.2.2).
+    #[serde(skip)]
+    pub may_campaign: bool,
 }
 
 impl Status {
@@ -276,6 +280,7 @@ impl Status {
             configuration: configurations.in_force_shared().clone(),
             configuration_index: configurations.in_force_index(),
             change_refusal: Some(MembershipError::NotLeader { leader: None }),
+            may_campaign: configurations.may_campaign(id, snapshot_index),
         }
     }
 
@@ -519,6 +524,7 @@ impl Node {
             configuration: self.configurations.in_force_shared().clone(),
             configuration_index: self.configurations.in_force_index(),
             change_refusal: self.change_refusal(),
+            may_campaign: self.may_campaign(),
         }
     }
 
@@ -600,11 +606,7 @@ impl Node {
     /// change that made it a voter). A learner, or a node that was never told of its
     /// addition, still never campaigns.
     pub fn may_campaign(&self) -> bool {
-        self.is_voter()
-            || (!self.configuration().contains(self.id)
-                && self
-                    .configurations
-                    .votes_in_any_since(self.commit_index, self.id))
+        self.configurations.may_campaign(self.id, self.commit_index)
     }
 
     /// The other members of the cluster, voters and learners, in id order: the

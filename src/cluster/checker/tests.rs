@@ -376,6 +376,7 @@ fn status(term: u64, commit_index: u64, last_applied: u64) -> Status {
         configuration: Default::default(),
         configuration_index: 0,
         change_refusal: None,
+        may_campaign: true,
     }
 }
 
