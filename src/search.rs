@@ -109,6 +109,9 @@ pub enum Progress {
         invariant: Invariant,
         /// The schedule's length.
         steps: usize,
+        /// The length of the shortest counterexample shrunk so far, when an earlier
+        /// seed's was longer than [`SHORT_ENOUGH`] and the search went on for this one.
+        shortest: Option<usize>,
     },
     /// Shrinking: the schedule is down to `steps` steps after `replays` replays.
     Shrinking {
@@ -224,6 +227,7 @@ pub fn search(
             seed,
             invariant,
             steps: actions.len(),
+            shortest: shortest.as_ref().map(|shortest| shortest.steps.len()),
         });
         let shrink_start = Instant::now();
         let shrunk = Shrinker {

@@ -29,24 +29,34 @@ const MAX_STEPS: usize = 30;
 /// searching past it could only fail the test later: stopping there, and failing as
 /// soon as the search finds another invariant (before shrinking it), keeps a checker
 /// or core that misses a rule (a mutant, say) from costing a long search.
-fn find(rule: Rule, invariant: Invariant, last_seed: u64) -> Counterexample {
+/// Also returns each seed the search shrank, with the length of the shortest
+/// counterexample it had then (as its progress reported them).
+fn find(
+    rule: Rule,
+    invariant: Invariant,
+    last_seed: u64,
+) -> (Counterexample, Vec<(u64, Option<usize>)>) {
     assert!(
         last_seed < SEEDS,
         "{rule}: seed {last_seed} beyond the bound"
     );
     let broken: BrokenRules = [rule].into_iter().collect();
+    let mut shrunk = Vec::new();
     let mut expect_found = |progress: &Progress| {
         if let Progress::Found {
             seed,
             invariant: found,
+            shortest,
             ..
         } = progress
         {
             assert_eq!(*found, invariant, "{rule}: found at seed {seed}");
+            shrunk.push((*seed, *shortest));
         }
     };
-    search(&SearchConfig::new(broken, last_seed + 1), &mut expect_found)
-        .unwrap_or_else(|not_found| panic!("{rule}: {not_found}"))
+    let found = search(&SearchConfig::new(broken, last_seed + 1), &mut expect_found)
+        .unwrap_or_else(|not_found| panic!("{rule}: {not_found}"));
+    (found, shrunk)
 }
 
 /// Fails as soon as a search finds a violation (before shrinking it): for searches
@@ -63,7 +73,16 @@ fn expect_nothing(progress: &Progress) {
 /// Asserts that breaking `rule` is caught by `invariant`, at `seed`, and shrinks to
 /// at most [`MAX_STEPS`] steps that replay to the same violation.
 fn caught(rule: Rule, invariant: Invariant, seed: u64) -> Counterexample {
-    let found = find(rule, invariant, seed);
+    caught_shrinking(rule, invariant, seed).0
+}
+
+/// [`caught`], also returning the seeds shrunk (see [`find`]).
+fn caught_shrinking(
+    rule: Rule,
+    invariant: Invariant,
+    seed: u64,
+) -> (Counterexample, Vec<(u64, Option<usize>)>) {
+    let (found, shrunk) = find(rule, invariant, seed);
     assert_ne!(
         found.invariant,
         Invariant::NodePanic,
@@ -92,7 +111,7 @@ fn caught(rule: Rule, invariant: Invariant, seed: u64) -> Counterexample {
     let mended = &found.steps[1..];
     let replay = raft_playground::search::replay(found.nodes, found.seed, mended, invariant);
     assert_eq!(replay.violation, None, "{rule}: the steps fail without it");
-    found
+    (found, shrunk)
 }
 
 #[test]
@@ -137,15 +156,21 @@ fn double_vote_is_caught() {
 
 #[test]
 fn commit_to_leader_commit_is_caught() {
-    let found = caught(
+    let (found, shrunk) = caught_shrinking(
         Rule::CommitToLeaderCommit,
         Invariant::StateMachineSafety,
         83,
     );
     // Seed 34 fails first, but its schedule shrinks to more than 30 steps; the
-    // search goes on to the next failing seed and keeps the shorter one.
+    // search goes on to the next failing seed, says why, and keeps the shorter one.
     assert_eq!(found.seeds_shrunk, 2);
     assert_eq!(found.seeds_tried, 84);
+    assert_eq!(shrunk.len(), 2, "{shrunk:?}");
+    assert_eq!(shrunk[0], (34, None));
+    assert!(
+        shrunk[1].0 == 83 && shrunk[1].1.is_some_and(|steps| steps > MAX_STEPS),
+        "{shrunk:?}"
+    );
 }
 
 #[test]

@@ -116,7 +116,16 @@ pub fn progress_line(step: &search::Progress) -> String {
             seed,
             invariant,
             steps,
+            shortest: None,
         } => format!("seed {seed} breaks {invariant} after {steps} steps: shrinking"),
+        search::Progress::Found {
+            seed,
+            invariant,
+            steps,
+            shortest: Some(shortest),
+        } => format!(
+            "seed {seed} breaks {invariant} after {steps} steps: shrinking (the shortest so far: {shortest} steps)"
+        ),
         search::Progress::Shrinking {
             steps,
             replays,
@@ -152,4 +161,28 @@ pub fn found_summary(found: &Counterexample) -> String {
         found.shortest_of(),
         found.violation.to_string().red()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::Invariant;
+
+    #[test]
+    fn a_search_that_goes_on_says_why() {
+        let found = |shortest| search::Progress::Found {
+            seed: 83,
+            invariant: Invariant::StateMachineSafety,
+            steps: 120,
+            shortest,
+        };
+        assert_eq!(
+            progress_line(&found(None)),
+            "seed 83 breaks state-machine-safety after 120 steps: shrinking"
+        );
+        assert_eq!(
+            progress_line(&found(Some(47))),
+            "seed 83 breaks state-machine-safety after 120 steps: shrinking (the shortest so far: 47 steps)"
+        );
+    }
 }
