@@ -714,6 +714,14 @@ fn acked_entries_kept_fires_when_a_persisted_log_loses_an_acknowledged_entry() {
     let logs = [&leader, &persisted(2, Some(1), &cut)];
     checker.on_ready(3, 2, &wrote(3, &cut), &logs, None);
     assert_eq!(texts(&checker), [lost_3]);
+    // A reply to an older, reordered request of the same term acknowledges less: the
+    // promise is still index 3.
+    let mut checker = acked_3();
+    let logs = [&leader, &persisted(2, Some(1), &full)];
+    checker.on_ready(2, 2, &sent(2, 1, 2, accepted(2)), &logs, None);
+    let logs = [&leader, &persisted(2, Some(1), &cut)];
+    checker.on_ready(3, 2, &wrote(3, &cut), &logs, None);
+    assert_eq!(texts(&checker), [lost_3]);
     // In a newer term the promise starts over, even at a lower index: after index 3
     // in term 2, index 2 in term 3 is what must be kept.
     let mut checker = acked_3();
