@@ -54,6 +54,26 @@ pub fn outside_role(status: &NodeStatus) -> &'static str {
     }
 }
 
+/// `text`'s words in lines of at most `first` columns for the first line and `rest`
+/// for the others (a word wider than its line gets a line of its own). Plain text in,
+/// plain lines out: style each line after wrapping, so no escape spans two lines.
+pub fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|word| !word.is_empty()) {
+        let limit = if lines.is_empty() { first } else { rest };
+        if !line.is_empty() && visible_width(&line) + 1 + visible_width(word) > limit {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 /// A node's name, colored by its role.
 pub fn node_name(status: &NodeStatus) -> ColoredString {
     let name = format!("n{}", status.id);
@@ -731,6 +751,21 @@ pub(crate) fn with_colors<T>(f: impl FnOnce() -> T) -> T {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn words_wrap_at_the_limits_given() {
+        assert_eq!(wrap_words("a bb ccc", 4, 4), ["a bb", "ccc"]);
+        assert_eq!(wrap_words("a bb ccc", 1, 6), ["a", "bb ccc"]);
+        // A word wider than its line gets a line of its own; spaces collapse.
+        assert_eq!(
+            wrap_words("tiny  enormousword x", 6, 6),
+            ["tiny", "enormousword", "x"]
+        );
+        assert_eq!(wrap_words("", 10, 10), [""]);
+        // Width is counted in columns: wide characters count two.
+        assert_eq!(wrap_words("名前 名前", 5, 5), ["名前", "名前"]);
+        assert_eq!(wrap_words("名前 名前", 9, 9), ["名前 名前"]);
+    }
     use super::*;
 
     #[test]

@@ -278,7 +278,9 @@ impl Session {
 
     fn dispatch(&mut self, command: Command, line: Option<&str>) -> Result<Output, ExecError> {
         match command {
-            Command::Help(topic) => help(topic.as_deref()).map(Output::text),
+            Command::Help(topic) => {
+                help(topic.as_deref(), self.view_context().width).map(Output::text)
+            }
             Command::Quit => Ok(Output {
                 text: String::new(),
                 quit: true,

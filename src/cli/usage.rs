@@ -376,7 +376,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec(
         "waiting",
         "wait",
-        "wait leader|commit|role|term|applied|snapshot|last-index|members|ticks ... [within N]",
+        "wait CONDITION ... [within N] (`help wait` shows each condition)",
         "advance time until the condition holds (fails after `within` ticks, default 1000)",
         "wait commit 3 on all within 100",
     ),
