@@ -183,7 +183,8 @@ fn an_exported_timeline_renders_in_headless_chromium() {
 
 #[test]
 fn a_page_that_fails_its_self_check_is_caught() {
-    // Planted: data in a format the page does not know, and a console message.
+    // Planted: data in a format the page does not know, a role it cannot draw, and a
+    // console message.
     let dir = scratch("planted");
     let page = export_demo("01-first-election.txt", &dir);
     let html = std::fs::read_to_string(&page).unwrap();
@@ -193,6 +194,7 @@ fn a_page_that_fails_its_self_check_is_caught() {
             "raft-playground timeline 0",
             1,
         )
+        .replacen("\"role\":\"follower\"", "\"role\":\"folower\"", 1)
         .replacen(
             "\"use strict\";",
             "\"use strict\"; console.error(\"planted\");",
@@ -207,6 +209,7 @@ fn a_page_that_fails_its_self_check_is_caught() {
         text.contains("unknown format raft-playground timeline 0"),
         "{text}"
     );
+    assert!(text.contains("has an unknown role folower"), "{text}");
     let console = console_lines(&dom);
     assert!(
         console.iter().any(|line| line.contains("planted")),

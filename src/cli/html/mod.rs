@@ -92,6 +92,27 @@ mod tests {
     }
 
     #[test]
+    fn the_page_knows_and_styles_every_role_a_frame_may_name() {
+        let start = SCRIPT
+            .find("const ROLES = [")
+            .expect("the page's list of roles");
+        let list = &SCRIPT[start..];
+        let list = &list[list.find('[').unwrap() + 1..list.find(']').unwrap()];
+        let page_roles: Vec<&str> = list
+            .split(',')
+            .map(|word| word.trim().trim_matches('"'))
+            .collect();
+        assert_eq!(page_roles, timeline::ROLE_WORDS);
+        for role in timeline::ROLE_WORDS {
+            assert!(
+                STYLE.contains(&format!(".seg.{role} "))
+                    || STYLE.contains(&format!(".seg.{role},")),
+                "timeline.css draws no lane for {role}"
+            );
+        }
+    }
+
+    #[test]
     fn the_page_is_self_contained() {
         let mut cluster = Cluster::new(Config::new(3).seed(2));
         let mut recorder = Recorder::new();

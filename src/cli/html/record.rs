@@ -16,11 +16,11 @@ use super::timeline::{
     EventRecord, FORMAT, Fate, Frame, LinkFrame, LogChange, MessageRecord, Timeline,
     ViolationRecord,
 };
-use crate::cli::render::{entry_payload, event_text, info_summary};
+use crate::cli::render::{entry_payload, event_text, info_summary, outside_role};
 use crate::cluster::router::DropReason;
 use crate::cluster::trace::{TraceEvent, TraceKind};
 use crate::cluster::{Action, Cluster, Config, NodeStatus, Record};
-use crate::raft::{Event, Index, Log, MessageInfo, NodeId, Role, Term};
+use crate::raft::{Event, Index, Log, Membership, MessageInfo, NodeId, Role, Term};
 
 /// The most messages a timeline keeps (the oldest go first, and the timeline then
 /// says it is not complete).
@@ -68,15 +68,21 @@ pub struct Recorder {
     activity: (u64, u64, u64, u64),
 }
 
-/// A node's role in the timeline's words.
+/// A node's role in the timeline's words (one of [`ROLE_WORDS`]): as the terminal's
+/// views say it, without their decorations.
 fn role_word(status: &NodeStatus) -> &'static str {
+    if status.removed {
+        return "removed";
+    }
     if !status.up {
         return "down";
     }
-    match status.role {
-        Role::Leader => "leader",
-        Role::Candidate => "candidate",
-        Role::Follower => "follower",
+    match (status.role, status.membership) {
+        (Role::Leader, _) => "leader",
+        (Role::Candidate, _) => "candidate",
+        (Role::Follower, Membership::Voter) => "follower",
+        (Role::Follower, Membership::Learner) => "learner",
+        (Role::Follower, Membership::Outside) => outside_role(status),
     }
 }
 
@@ -623,6 +629,45 @@ mod tests {
                     "seed {seed}: n{id}'s last frame is its state"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn frames_name_learners_joining_and_removed_nodes() {
+        use crate::cli::html::timeline::ROLE_WORDS;
+        let mut cluster = Cluster::new(Config::new(3).seed(1));
+        let mut recorder = Recorder::new();
+        let run = |cluster: &mut Cluster, recorder: &mut Recorder, ticks: u64| {
+            for _ in 0..ticks {
+                cluster.tick(1);
+                recorder.observe_tick(cluster);
+            }
+        };
+        run(&mut cluster, &mut recorder, 40);
+        let leader = cluster.leader().expect("a leader within 40 ticks");
+        cluster.submit(leader, "set a 1").unwrap();
+        run(&mut cluster, &mut recorder, 5);
+        let added = cluster.add_node(leader).unwrap();
+        recorder.observe(&mut cluster);
+        run(&mut cluster, &mut recorder, 60);
+        let leader = cluster.leader().unwrap();
+        let gone = (1..=3).find(|&id| id != leader).unwrap();
+        cluster.remove_node(leader, gone).unwrap();
+        recorder.observe(&mut cluster);
+        run(&mut cluster, &mut recorder, 20);
+        let timeline = recorder.timeline().unwrap();
+        let roles = |id: NodeId| -> Vec<&str> {
+            let mut roles: Vec<&str> = timeline.frames[id - 1]
+                .iter()
+                .map(|frame| frame.role)
+                .collect();
+            roles.dedup();
+            roles
+        };
+        assert_eq!(roles(added), ["joining", "learner", "follower"]);
+        assert_eq!(roles(gone).last(), Some(&"removed"), "{:?}", roles(gone));
+        for frames in &timeline.frames {
+            assert!(frames.iter().all(|frame| ROLE_WORDS.contains(&frame.role)));
         }
     }
 

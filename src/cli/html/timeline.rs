@@ -101,12 +101,29 @@ pub struct MessageRecord {
     pub fields: Value,
 }
 
+/// Every role a frame may name, as the page draws them: `leader`, `candidate`,
+/// `follower`, `learner`, `joining` (added, not told yet), `leaving` (its own log
+/// removes it, not committed), `outside` (the entry adding it was lost), `down`,
+/// `removed`. The page knows the same list (a test compares them) and checks each
+/// frame's role against it.
+pub const ROLE_WORDS: &[&str] = &[
+    "leader",
+    "candidate",
+    "follower",
+    "learner",
+    "joining",
+    "leaving",
+    "outside",
+    "down",
+    "removed",
+];
+
 /// A node's state from `tick` on (until its next frame).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Frame {
     /// From this tick on.
     pub tick: u64,
-    /// `leader`, `candidate`, `follower` or `down`.
+    /// One of [`ROLE_WORDS`].
     pub role: &'static str,
     /// Its current term.
     pub term: Term,

@@ -13,6 +13,9 @@
   // Terms cycle through six colors, like the terminal's log view.
   const TERM_COLORS = ["#7b8494", "#2f6fd6", "#b03aa8", "#13928f", "#c99400", "#2e9e44"];
   const TERM_TINTS = ["#eef0f3", "#e3ecfb", "#f6e4f4", "#dff3f2", "#fbf1d6", "#e2f4e6"];
+  // The roles a lane may show, each with its style in timeline.css (the same list as
+  // ROLE_WORDS in timeline.rs; a test compares them).
+  const ROLES = ["leader", "candidate", "follower", "learner", "joining", "leaving", "outside", "down", "removed"];
   const errors = [];
   window.addEventListener("error", (event) => errors.push(String(event.message)));
 
@@ -415,7 +418,8 @@
     item.appendChild(document.createTextNode(name));
     legend.appendChild(item);
   }
-  legend.appendChild(document.createTextNode("✗ dropped or crashed, ↻ restarted, ✂ cut, ⚠ violation"));
+  legend.appendChild(document.createTextNode("✗ dropped or crashed, ↻ restarted, ✂ cut, ⚠ violation; " +
+    "dotted lane: learner; thin: joining, leaving or outside; faint: removed"));
 
   draw();
   applyHeartbeats();
@@ -433,6 +437,9 @@
     for (let node = 1; node <= data.nodes; node++) {
       const frames = data.frames[node - 1];
       if (!frames || frames.length === 0) { problems.push("n" + node + " has no frames"); continue; }
+      for (const frame of frames) {
+        if (!ROLES.includes(frame.role)) problems.push("n" + node + " has an unknown role " + frame.role);
+      }
       const last = frames[frames.length - 1];
       const log = logAt(node, data.end);
       const length = log.snapshot + log.entries.length;
