@@ -186,6 +186,26 @@ fn a_timeout_is_refused_only_to_nodes_that_never_campaign() {
     );
 }
 
+/// A removed node shows what it had when it left, not what a restart would begin
+/// with: it never restarts, and its commit and applied indexes were never persisted.
+#[test]
+fn a_removed_node_shows_its_last_report() {
+    let (mut cluster, leader) = cluster_with_leader(3, 2);
+    let gone = (1..=3).find(|&id| id != leader).unwrap();
+    let before = cluster.status(gone);
+    assert!(before.commit_index >= 1 && before.last_applied >= 1);
+    cluster.remove_node(leader, gone).unwrap();
+    assert!(cluster.tick_until(50, |cluster| cluster.is_removed(gone)));
+    cluster.tick(5);
+    let after = cluster.status(gone);
+    assert!(after.removed && !after.up);
+    assert_eq!(
+        (after.term, after.commit_index, after.last_applied),
+        (before.term, before.commit_index, before.last_applied)
+    );
+    assert_eq!(after.timer_due, None);
+}
+
 #[test]
 fn the_last_voter_stays_and_fifteen_ids_are_the_most() {
     let (mut cluster, leader) = cluster_with_leader(1, 5);

@@ -314,7 +314,8 @@ pub struct NodeStatus {
     pub configuration: Arc<Configuration>,
     /// The index of the entry that set that configuration (0 for the founding one).
     pub configuration_index: Index,
-    /// True once a committed configuration left it out: it is out of the cluster.
+    /// True once a committed configuration left it out: it is out of the cluster,
+    /// and the other fields are what it last reported (it never runs again).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub removed: bool,
     /// True for a node no member's configuration names, not even its own: a node
@@ -533,9 +534,12 @@ impl Cluster {
     pub fn try_status(&self, node: NodeId) -> Result<NodeStatus, ClusterError> {
         self.check_node(node)?;
         let slot = self.slot(node);
-        // A down node shows what it persisted, and what a restart would begin with.
-        let (status, timer_due) = if slot.up {
+        // A down node shows what it persisted, and what a restart would begin with; a
+        // removed one, which never runs again, what it last reported.
+        let (status, timer_due) = if slot.up && !slot.removed {
             (slot.status.clone(), Some(slot.timer_due_at))
+        } else if slot.removed {
+            (slot.status.clone(), None)
         } else {
             let state = slot.storage.lock();
             (Status::at_rest(node, &self.founding(), &state), None)
@@ -559,7 +563,7 @@ impl Cluster {
                 let left = due.saturating_sub(self.now());
                 slot.timer_length.saturating_sub(left)
             }),
-            votes: slot.votes.clone().filter(|_| slot.up),
+            votes: slot.votes.clone().filter(|_| slot.is_active()),
             pre_candidate: status.pre_candidate,
             transferring_to: status.transferring_to,
             membership: status.membership(),
