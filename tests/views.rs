@@ -367,4 +367,26 @@ fn views_tell_joining_leaving_and_outside_apart() {
     assert!(status.contains("n1    leaving"), "{status}");
     assert!(run(&mut session, "members").contains("n1    leaving   2,3"));
     assert!(!status.contains("outside"), "{status}");
+
+    // The same, with every other node holding the removal too (the leader crashed
+    // before their acknowledgements came back): no configuration names n1 now, but it
+    // is leaving, not an addition that was lost.
+    let mut session = Session::scripted(Config::new(3).seed(1));
+    for line in [
+        "wait leader",
+        "expect leader 1",
+        "submit set a 1",
+        "wait commit 1 on all",
+        "remove-node 1",
+        "flush 1",
+        "deliver from 1 to 2,3 type AppendEntries",
+        "crash 1",
+        "restart 1",
+        "expect members 2,3 = 2,3",
+    ] {
+        run(&mut session, line);
+    }
+    let status = run(&mut session, "status");
+    assert!(status.contains("n1    leaving"), "{status}");
+    assert!(!status.contains("outside"), "{status}");
 }

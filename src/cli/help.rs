@@ -134,15 +134,12 @@ mod tests {
         let wait = help(Some("wait"), 80).unwrap();
         assert!(wait.contains("wait term [NODES] OP N [within N]"), "{wait}");
         assert!(wait.contains("wait applied [NODES] INDEX"), "{wait}");
-        assert!(
-            wait.contains("e.g. wait applied all 3") || wait.contains("wait applied all 3"),
-            "{wait}"
-        );
+        assert!(wait.contains("e.g. wait applied all 3"), "{wait}");
     }
 
     #[test]
     fn help_fits_the_width_it_is_given() {
-        colored::control::set_override(false);
+        // Widths are counted without color escapes, so colors on or off alike.
         let topics = std::iter::once(None).chain(COMMANDS.iter().map(|spec| Some(spec.name)));
         for width in [60, 80, 120] {
             for topic in topics.clone() {

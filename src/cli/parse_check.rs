@@ -130,7 +130,11 @@ fn field_of(text: &str) -> Field {
 /// What follows `wait FIELD`: `[NODES] OP N`, or for `applied` also `[NODES] INDEX`
 /// (at least through INDEX, as `expect applied NODES INDEX`).
 fn parse_wait_field(name: &str, field: Field, words: &[&str]) -> Result<WaitFor, ParseError> {
-    let number = |text: &str| parse_number(name, text, "a number");
+    let what = match field {
+        Field::Term => "a term",
+        _ => "a log index",
+    };
+    let number = |text: &str| parse_number(name, text, what);
     let index = |text: &str| parse_number(name, text, "a log index");
     let is_op = |text: &str| parse_op(name, text).is_ok();
     let (targets, op, value) = match words {

@@ -751,6 +751,7 @@ pub(crate) fn with_colors<T>(f: impl FnOnce() -> T) -> T {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn words_wrap_at_the_limits_given() {
@@ -766,7 +767,6 @@ mod tests {
         assert_eq!(wrap_words("名前 名前", 5, 5), ["名前", "名前"]);
         assert_eq!(wrap_words("名前 名前", 9, 9), ["名前 名前"]);
     }
-    use super::*;
 
     #[test]
     fn tables_align_colored_cells() {

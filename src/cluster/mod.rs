@@ -567,7 +567,10 @@ impl Cluster {
             pre_candidate: status.pre_candidate,
             transferring_to: status.transferring_to,
             membership: status.membership(),
+            // Only a node that never heard of a configuration naming it (not one
+            // whose own log removes it: that one is leaving).
             in_no_configuration: !slot.removed
+                && status.configuration_index == 0
                 && !status.configuration.contains(node)
                 && !self.named_by_another(node),
             configuration: status.configuration,
