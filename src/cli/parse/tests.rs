@@ -380,3 +380,124 @@ fn unknown_commands_get_suggestions() {
     assert!(err("status --json extra").contains("unexpected"));
     assert!(err("crash 1 --json").contains("--json is for views"));
 }
+
+/// Any line built from the grammar's own words (commands, forms, operators, node
+/// names, numbers, a few strays) either parses or gets a one-line error: the parser
+/// never panics, whatever order the words come in.
+mod any_line {
+    use super::*;
+    use crate::cli::command::{COMMANDS, EXPECT_FORMS, OPERATORS, PROGRESS_STATES, WAIT_FORMS};
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    const STRAYS: &[&str] = &[
+        "on",
+        "all",
+        "majority",
+        "nodes",
+        "within",
+        "from",
+        "to",
+        "type",
+        "at",
+        "heartbeat",
+        "election",
+        "new",
+        "learners",
+        "=",
+        "none",
+        "--json",
+        "..",
+        "1..3",
+        "3..1",
+        "@1",
+        "@",
+        "|",
+        ",",
+        "1,2",
+        "n0",
+        "n16",
+        "leader",
+        "followers",
+        "x=1",
+        "AppendEntries",
+        "RequestVote",
+        "99999999999999999999999",
+        "-1",
+        "é",
+        "#",
+        "",
+    ];
+
+    fn word() -> impl Strategy<Value = String> {
+        let names: Vec<&'static str> = COMMANDS.iter().map(|spec| spec.name).collect();
+        prop_oneof![
+            select(names).prop_map(str::to_string),
+            select(EXPECT_FORMS).prop_map(str::to_string),
+            select(WAIT_FORMS).prop_map(str::to_string),
+            select(OPERATORS).prop_map(str::to_string),
+            select(PROGRESS_STATES).prop_map(str::to_string),
+            select(STRAYS).prop_map(str::to_string),
+            (0u64..20).prop_map(|n| n.to_string()),
+            "[a-z0-9,.>=@|-]{1,6}",
+        ]
+    }
+
+    /// How a line starts: a command, or `expect` / `wait` and one of their forms.
+    fn start() -> impl Strategy<Value = String> {
+        let names: Vec<&'static str> = COMMANDS.iter().map(|spec| spec.name).collect();
+        prop_oneof![
+            select(names).prop_map(str::to_string),
+            select(EXPECT_FORMS).prop_map(|form| format!("expect {form}")),
+            select(WAIT_FORMS).prop_map(|form| format!("wait {form}")),
+            word(),
+        ]
+    }
+
+    /// Runs the property over 4,000 lines against `parse`: `Err` with the smallest
+    /// failing line if some line panics or gets an error that is empty or spans lines.
+    fn check(parse: fn(&str) -> Result<Option<Command>, ParseError>) -> Result<(), String> {
+        let config = proptest::test_runner::Config {
+            cases: 4000,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        };
+        let lines = (start(), prop::collection::vec(word(), 0..6))
+            .prop_map(|(start, words)| format!("{start} {}", words.join(" ")));
+        proptest::test_runner::TestRunner::new(config)
+            .run(&lines, |line| {
+                if let Err(error) = parse(&line) {
+                    prop_assert!(
+                        !error.0.is_empty() && !error.0.contains('\n'),
+                        "{line:?}: {error:?}"
+                    );
+                }
+                Ok(())
+            })
+            .map_err(|failure| failure.to_string())
+    }
+
+    #[test]
+    fn parses_or_says_what_was_expected_in_one_line() {
+        check(parse).unwrap();
+    }
+
+    /// The property finds a parser that panics on one form with extra words, and
+    /// one whose error spans two lines.
+    #[test]
+    fn the_property_catches_a_planted_panic_and_a_two_line_error() {
+        fn panics(line: &str) -> Result<Option<Command>, ParseError> {
+            if line.starts_with("wait term ") && line.split_whitespace().count() > 5 {
+                panic!("planted");
+            }
+            parse(line)
+        }
+        fn two_lines(line: &str) -> Result<Option<Command>, ParseError> {
+            parse(line).map_err(|error| ParseError(format!("{}\n(planted)", error.0)))
+        }
+        let failure = check(panics).unwrap_err();
+        assert!(failure.contains("wait term"), "{failure}");
+        let failure = check(two_lines).unwrap_err();
+        assert!(failure.contains("planted"), "{failure}");
+    }
+}
