@@ -414,6 +414,34 @@ fn every_switch_combination_with_membership_changes() {
     );
 }
 
+/// Hard cases with membership changes: a node crashed right after it acknowledged,
+/// to be restarted a few ticks later, may be removed meanwhile (seed 2995: its
+/// removal commits while it is down); so may a leader cut off for a while, whose
+/// own removal commits without it (seed 1728, with pre-vote and the no-op). The
+/// schedule then leaves it be instead of asking to restart or reconnect a removed
+/// node, which the cluster rightly refuses.
+#[test]
+fn hard_cases_never_bring_back_a_node_removed_meanwhile() {
+    let mut options = chaos::ChaosOptions {
+        hard_cases: true,
+        membership: true,
+        toggle: true,
+        ..chaos::ChaosOptions::default()
+    };
+    let report = chaos::run_with(2995, &options);
+    assert_eq!(report.failure, None, "{}", report.script());
+    assert!(
+        report
+            .actions()
+            .any(|action| *action == Action::RemoveNode { leader: 1, node: 2 }),
+        "the seed still removes n2 while it is down"
+    );
+    options.features.pre_vote = true;
+    options.features.leader_no_op = true;
+    let report = chaos::run_with(1728, &options);
+    assert_eq!(report.failure, None, "{}", report.script());
+}
+
 /// A schedule with membership changes is a script too: `chaos --seed S
 /// --membership --pre-vote` prints it, and `run` replays it to the same digest.
 #[test]

@@ -106,7 +106,10 @@ impl Chaos<'_> {
             if self.rng.random_bool(0.6) {
                 let down = self.rng.random_range(1..=6);
                 self.advance(down);
-                self.act_surely(Action::Restart(node));
+                // A removal may have committed meanwhile: a removed node never returns.
+                if !self.cluster.is_removed(node) {
+                    self.act_surely(Action::Restart(node));
+                }
             }
             return;
         }
@@ -218,7 +221,10 @@ impl Chaos<'_> {
         }
         let ticks = self.rng.random_range(3..=25);
         self.advance(ticks);
-        self.act_surely(Action::Connect(leader));
+        // Its own removal may have committed meanwhile: a removed node never returns.
+        if !self.cluster.is_removed(leader) {
+            self.act_surely(Action::Connect(leader));
+        }
     }
 
     /// A reply delayed across two terms of the same leader (§5.1): the leader's
