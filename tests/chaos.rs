@@ -442,6 +442,24 @@ fn hard_cases_never_bring_back_a_node_removed_meanwhile() {
     assert_eq!(report.failure, None, "{}", report.script());
 }
 
+/// Hard cases and membership changes together, under every switch combination: the
+/// steps aimed at Raft's corners meet nodes that come and go. (The big runs:
+/// `raft-playground chaos --membership --toggle --hard-cases --every-combination
+/// --seeds N`.)
+#[test]
+fn hard_cases_with_membership_changes_under_every_combination() {
+    let mut failures = Vec::new();
+    for mut options in chaos::ChaosOptions::every_combination(true, true) {
+        options.hard_cases = true;
+        for seed in 0..BEYOND_SEEDS {
+            if let Some(failure) = chaos::run_with(seed, &options).failure {
+                failures.push(format!("seed {seed}{}: {failure}", options.flags()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// A schedule with membership changes is a script too: `chaos --seed S
 /// --membership --pre-vote` prints it, and `run` replays it to the same digest.
 #[test]
