@@ -3,7 +3,7 @@
 //!
 //! [`search`] runs seeded chaos schedules (with the hard cases of `chaos/hard.rs`,
 //! and the rules of [`SearchConfig::broken`] broken from the start) until one ends
-//! in a violation, then [`shrink`]s that schedule: it replays candidate schedules on
+//! in a violation, then shrinks that schedule: it replays candidate schedules on
 //! a fresh cluster built as the script's `cluster N seed S` line builds it, and
 //! keeps a candidate whenever the same invariant still breaks. A run is a pure
 //! function of the seed and the actions, so every replay is exact.

@@ -1,5 +1,5 @@
 //! The one grammar of the playground: the [`Command`]s every line typed at the prompt
-//! or found in a script becomes (the parser is in [`super::parse`]). Every command's
+//! or found in a script becomes (the parser is [`super::parse()`]). Every command's
 //! usage, summary and example is in [`COMMANDS`] (`usage.rs`), which `help`,
 //! completion, hints and error messages all read.
 //!

@@ -6,7 +6,7 @@
 //!
 //! - `command.rs`: the grammar as data: [`Command`]; `usage.rs`: the table of every
 //!   command's usage, summary and example that `help`, completion and errors read;
-//!   `parse.rs` turns a line into a `Command` ([`parse`]) or a concrete
+//!   `parse.rs` turns a line into a `Command` ([`parse()`]) or a concrete
 //!   [`crate::cluster::Action`] ([`parse_action`]).
 //! - `session.rs`: a [`Session`] runs commands; it handles time (`tick`, `wait`, the
 //!   free-running clock) and the session itself (`cluster`, `help`, `quit`), and hands

@@ -170,7 +170,7 @@ impl Session {
 
     /// The same session, writing itself to `file` as it goes (`--record`). A
     /// free-running clock's tick callback should sync the same file
-    /// ([`super::record_file::RecordFile::sync`]) so its ticks reach it too.
+    /// (`RecordFile::sync`) so its ticks reach it too.
     pub fn with_record_file(mut self, file: SharedRecordFile) -> Session {
         self.record_file = Some(file);
         self

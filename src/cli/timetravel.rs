@@ -1,6 +1,6 @@
 //! Time travel: `undo [N]`, `rewind TICKS`, `goto TICK` and `save FILE`.
 //!
-//! Going back is replay: the session's cluster keeps a [`Record`] of every action it
+//! Going back is replay: the session's cluster keeps a [`Record`](crate::cluster::Record) of every action it
 //! applied (the clock's ticks too), each command's first entry named by the command
 //! as typed. `undo` cuts the record where the N-th last command began (taking the
 //! clock's ticks after it along); `rewind` and `goto` cut it at a tick (a `tick N`

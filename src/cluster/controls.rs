@@ -118,7 +118,7 @@ impl Cluster {
     }
 
     /// Breaks (true) or restores (false) one rule of the paper on every node, from
-    /// its next step on (nodes that restart later too); see [`crate::rules`] for the
+    /// its next step on (nodes that restart later too); see [`crate::rules()`] for the
     /// names. An unknown name is an error that lists the known ones.
     pub fn set_rule_broken(&mut self, rule: &str, broken: bool) -> Result<(), ClusterError> {
         let rule = Rule::from_name(rule).map_err(ClusterError::UnknownRule)?;

@@ -68,7 +68,7 @@ pub struct Recorder {
     activity: (u64, u64, u64, u64),
 }
 
-/// A node's role in the timeline's words (one of [`ROLE_WORDS`]): as the terminal's
+/// A node's role in the timeline's words (one of [`super::timeline::ROLE_WORDS`]): as the terminal's
 /// views say it, without their decorations.
 fn role_word(status: &NodeStatus) -> &'static str {
     if status.removed {

@@ -3,7 +3,7 @@
 //! Raft's safety argument rests on promises: a vote, an acknowledgement, a message of
 //! some term. Each is only worth something if it survives a crash, which is why
 //! Figure 2 has servers persist before they respond. These checks compare every
-//! message a node sends with the state it persisted in the same [`Ready`]
+//! message a node sends with the state it persisted in the same [`Ready`](crate::raft::Ready)
 //! (`persist-before-send`), every commit a leader makes with the persisted logs of
 //! the cluster (`commit-justified`), and every later persisted log of a node with
 //! what it acknowledged (`acked-entries-kept`). They see only outputs: the messages,
