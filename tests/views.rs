@@ -10,6 +10,15 @@ fn run(session: &mut Session, line: &str) -> String {
     session.execute(command).unwrap().text
 }
 
+/// A scripted session of `nodes` nodes with `seed`, after running `lines`.
+fn session_after(nodes: usize, seed: u64, lines: &[&str]) -> Session {
+    let mut session = Session::scripted(Config::new(nodes).seed(seed));
+    for line in lines {
+        run(&mut session, line);
+    }
+    session
+}
+
 fn json(session: &mut Session, line: &str) -> Value {
     let text = run(session, line);
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("`{line}`: {error}: {text}"))
@@ -17,16 +26,17 @@ fn json(session: &mut Session, line: &str) -> Value {
 
 #[test]
 fn every_view_has_a_json_form() {
-    let mut session = Session::scripted(Config::new(3).seed(1));
-    for line in [
-        "wait leader",
-        "submit set color blue",
-        "tick 1",
-        "disconnect 3",
-        "tick 2",
-    ] {
-        run(&mut session, line);
-    }
+    let mut session = session_after(
+        3,
+        1,
+        &[
+            "wait leader",
+            "submit set color blue",
+            "tick 1",
+            "disconnect 3",
+            "tick 2",
+        ],
+    );
     let status = json(&mut session, "status --json");
     let nodes = status["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 3);
@@ -253,15 +263,16 @@ fn kv_aligns_wide_keys() {
 #[test]
 fn views_show_switches_learners_no_ops_and_configurations() {
     colored::control::set_override(false);
-    let mut session = Session::scripted(Config::new(3).seed(1));
-    for line in [
-        "set no-op on",
-        "wait leader",
-        "wait commit 1 on all",
-        "add-node",
-    ] {
-        run(&mut session, line);
-    }
+    let mut session = session_after(
+        3,
+        1,
+        &[
+            "set no-op on",
+            "wait leader",
+            "wait commit 1 on all",
+            "add-node",
+        ],
+    );
     let status = run(&mut session, "status");
     assert!(status.contains("switches on: no-op"), "{status}");
     assert!(status.contains("n4    joining"), "{status}");
@@ -307,16 +318,17 @@ fn views_show_switches_learners_no_ops_and_configurations() {
 #[test]
 fn views_tell_joining_leaving_and_outside_apart() {
     colored::control::set_override(false);
-    let mut session = Session::scripted(Config::new(5).seed(1));
-    for line in [
-        "wait leader",
-        "expect leader 5",
-        "submit set a 1",
-        "wait commit 1 on all",
-        "add-node",
-    ] {
-        run(&mut session, line);
-    }
+    let mut session = session_after(
+        5,
+        1,
+        &[
+            "wait leader",
+            "expect leader 5",
+            "submit set a 1",
+            "wait commit 1 on all",
+            "add-node",
+        ],
+    );
     let status = run(&mut session, "status");
     assert!(status.contains("n6    joining"), "{status}");
     assert!(!status.contains("outside"), "{status}");
@@ -349,20 +361,21 @@ fn views_tell_joining_leaving_and_outside_apart() {
 
     // A leader removes itself, but with n3 cut off the entry cannot commit; the
     // leader crashes and comes back a follower whose own log leaves it out: leaving.
-    let mut session = Session::scripted(Config::new(3).seed(1));
-    for line in [
-        "wait leader",
-        "expect leader 1",
-        "submit set a 1",
-        "wait commit 1 on all",
-        "disconnect 3",
-        "remove-node 1",
-        "tick 3",
-        "crash 1",
-        "restart 1",
-    ] {
-        run(&mut session, line);
-    }
+    let mut session = session_after(
+        3,
+        1,
+        &[
+            "wait leader",
+            "expect leader 1",
+            "submit set a 1",
+            "wait commit 1 on all",
+            "disconnect 3",
+            "remove-node 1",
+            "tick 3",
+            "crash 1",
+            "restart 1",
+        ],
+    );
     let status = run(&mut session, "status");
     assert!(status.contains("n1    leaving"), "{status}");
     assert!(run(&mut session, "members").contains("n1    leaving   2,3"));
@@ -371,21 +384,22 @@ fn views_tell_joining_leaving_and_outside_apart() {
     // The same, with every other node holding the removal too (the leader crashed
     // before their acknowledgements came back): no configuration names n1 now, but it
     // is leaving, not an addition that was lost.
-    let mut session = Session::scripted(Config::new(3).seed(1));
-    for line in [
-        "wait leader",
-        "expect leader 1",
-        "submit set a 1",
-        "wait commit 1 on all",
-        "remove-node 1",
-        "flush 1",
-        "deliver from 1 to 2,3 type AppendEntries",
-        "crash 1",
-        "restart 1",
-        "expect members 2,3 = 2,3",
-    ] {
-        run(&mut session, line);
-    }
+    let mut session = session_after(
+        3,
+        1,
+        &[
+            "wait leader",
+            "expect leader 1",
+            "submit set a 1",
+            "wait commit 1 on all",
+            "remove-node 1",
+            "flush 1",
+            "deliver from 1 to 2,3 type AppendEntries",
+            "crash 1",
+            "restart 1",
+            "expect members 2,3 = 2,3",
+        ],
+    );
     let status = run(&mut session, "status");
     assert!(status.contains("n1    leaving"), "{status}");
     assert!(!status.contains("outside"), "{status}");
