@@ -17,6 +17,15 @@ fn cluster_with_leader(nodes: usize, seed: u64) -> (Cluster, usize) {
     (cluster, leader)
 }
 
+/// The checker found nothing wrong.
+fn assert_no_violations(cluster: &Cluster) {
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
+}
+
 /// Ticks until every up member uses `voters` (at most `ticks`).
 fn wait_for_voters(cluster: &mut Cluster, voters: &[usize], ticks: u64) -> bool {
     let wanted = Configuration::with_voters(voters.iter().copied());
@@ -43,11 +52,7 @@ fn an_added_node_learns_then_votes() {
     let status = cluster.status(4);
     assert_eq!(status.membership, Membership::Voter);
     assert_eq!(status.commit_index, cluster.status(leader).commit_index);
-    assert!(
-        cluster.violations().is_empty(),
-        "{:?}",
-        cluster.violations()
-    );
+    assert_no_violations(&cluster);
     // Four voters: three make a majority; commands still commit.
     let (index, _) = cluster.submit(leader, "set y 2").unwrap();
     assert!(cluster.tick_until(50, |cluster| cluster.applied_count(index).0 == 4));
@@ -76,11 +81,7 @@ fn a_removed_follower_leaves_for_good_and_its_id_stays_taken() {
     // The next node gets a new id.
     let node = cluster.add_node(cluster.leader().unwrap()).unwrap();
     assert_eq!(node, 4);
-    assert!(
-        cluster.violations().is_empty(),
-        "{:?}",
-        cluster.violations()
-    );
+    assert_no_violations(&cluster);
 }
 
 /// etcd's confchange_v1_remove_leader: the leader removes itself, keeps leading until
@@ -105,11 +106,7 @@ fn a_leader_that_removes_itself_steps_down_after_the_commit() {
     let status = cluster.status(new_leader);
     assert!(status.last_log_index >= index);
     assert!(!status.configuration.contains(leader));
-    assert!(
-        cluster.violations().is_empty(),
-        "{:?}",
-        cluster.violations()
-    );
+    assert_no_violations(&cluster);
 }
 
 #[test]
@@ -179,11 +176,7 @@ fn a_timeout_is_refused_only_to_nodes_that_never_campaign() {
         Role::Candidate,
         "it campaigns, as the core allows"
     );
-    assert!(
-        cluster.violations().is_empty(),
-        "{:?}",
-        cluster.violations()
-    );
+    assert_no_violations(&cluster);
 }
 
 /// A removed node shows what it had when it left, not what a restart would begin
@@ -228,11 +221,7 @@ fn the_last_voter_stays_and_fifteen_ids_are_the_most() {
     let leader = cluster.leader().unwrap();
     cluster.tick(50);
     assert_eq!(cluster.add_node(leader), Err(ClusterError::TooManyNodes));
-    assert!(
-        cluster.violations().is_empty(),
-        "{:?}",
-        cluster.violations()
-    );
+    assert_no_violations(&cluster);
 }
 
 #[test]
@@ -263,11 +252,7 @@ fn a_new_node_catches_up_by_snapshot_and_configurations_survive_restarts() {
         );
     }
     assert!(cluster.tick_until(100, |cluster| cluster.leader().is_some()));
-    assert!(
-        cluster.violations().is_empty(),
-        "{:?}",
-        cluster.violations()
-    );
+    assert_no_violations(&cluster);
 }
 
 #[test]
@@ -288,11 +273,7 @@ fn a_transfer_moves_leadership_and_refuses_commands_meanwhile() {
         cluster.transfer(target, target),
         Err(ClusterError::TransferToSelf(target))
     );
-    assert!(
-        cluster.violations().is_empty(),
-        "{:?}",
-        cluster.violations()
-    );
+    assert_no_violations(&cluster);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use super::command::{
 };
 use super::error::ExecError;
 use super::expect_detail as detail;
-use super::target::{names, resolve, resolve_one};
+use super::target::{names, resolve, resolve_one, up_members};
 use crate::cluster::{Cluster, Invariant, NodeStatus};
 use crate::raft::{Index, Membership, NodeId};
 
@@ -411,11 +411,7 @@ fn expect_digest(cluster: &Cluster, wanted: u64) -> Result<String, ExecError> {
 /// Every up node's log holds the same entries as every other wherever both hold one,
 /// and all end at the same index.
 fn logs_match(cluster: &mut Cluster) -> Result<String, ExecError> {
-    let up: Vec<NodeId> = cluster
-        .nodes()
-        .into_iter()
-        .filter(|&id| cluster.is_up(id))
-        .collect();
+    let up = up_members(cluster);
     let mut views = Vec::new();
     for &id in &up {
         views.push((id, cluster.inspect(id)?));

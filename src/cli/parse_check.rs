@@ -135,18 +135,13 @@ fn parse_wait_field(name: &str, field: Field, words: &[&str]) -> Result<WaitFor,
         _ => "a log index",
     };
     let number = |text: &str| parse_number(name, text, what);
-    let index = |text: &str| parse_number(name, text, "a log index");
     let is_op = |text: &str| parse_op(name, text).is_ok();
     let (targets, op, value) = match words {
-        [index_text] if field == Field::Applied => (None, Op::Ge, index(index_text)?),
+        [index] if field == Field::Applied => (None, Op::Ge, number(index)?),
         [op, value] if is_op(op) || field != Field::Applied => {
             (None, parse_op(name, op)?, number(value)?)
         }
-        [nodes, index_text] => (
-            Some(parse_targets(name, nodes)?),
-            Op::Ge,
-            index(index_text)?,
-        ),
+        [nodes, index] => (Some(parse_targets(name, nodes)?), Op::Ge, number(index)?),
         [nodes, op, value] => (
             Some(parse_targets(name, nodes)?),
             parse_op(name, op)?,

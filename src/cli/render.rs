@@ -14,43 +14,46 @@ use crate::raft::{
     AppendOutcome, Event, Feature, Index, Membership, Message, MessageInfo, NodeId, Role, Term,
 };
 
-/// A role, colored: leader green, candidate yellow, follower plain, down red.
+/// A role, colored: leader green (with the node it hands over to, if it does),
+/// candidate yellow (`pre-candidate` while it asks for pre-votes), follower plain,
+/// down red, removed dim, a follower outside the voters cyan.
 pub fn role(status: &NodeStatus) -> ColoredString {
-    if status.removed {
-        return "removed".dimmed();
-    }
-    if !status.up {
-        return "down".red().bold();
-    }
-    if status.role == Role::Follower {
-        match status.membership {
-            Membership::Learner => return "learner".cyan(),
-            Membership::Outside => return outside_role(status).cyan(),
-            Membership::Voter => {}
-        }
-    }
-    match status.role {
-        Role::Leader => match status.transferring_to {
+    let word = role_word(status);
+    match word {
+        "removed" => word.dimmed(),
+        "down" => word.red().bold(),
+        "leader" => match status.transferring_to {
             Some(target) => format!("leader → n{target}").green().bold(),
-            None => "leader".green().bold(),
+            None => word.green().bold(),
         },
-        Role::Candidate if status.pre_candidate => "pre-candidate".yellow(),
-        Role::Candidate => "candidate".yellow().bold(),
-        Role::Follower => "follower".normal(),
+        "candidate" if status.pre_candidate => "pre-candidate".yellow(),
+        "candidate" => word.yellow().bold(),
+        "follower" => word.normal(),
+        // learner, joining, leaving, outside
+        _ => word.cyan(),
     }
 }
 
-/// What a follower that its own configuration leaves out is doing: `leaving` once its
-/// log holds an entry without it (a removal not yet committed), `joining` if it was
-/// just added and has not heard of its addition yet, `outside` if the entry adding it
-/// was lost from every log.
-pub fn outside_role(status: &NodeStatus) -> &'static str {
-    if status.configuration_index > 0 {
-        "leaving"
-    } else if status.in_no_configuration {
-        "outside"
-    } else {
-        "joining"
+/// A node's role in one plain word, as every view names it: `leader`, `candidate`,
+/// `follower`, `learner`, `joining` (added, not told yet), `leaving` (its own log
+/// holds its removal, not committed yet), `outside` (the entry adding it was lost
+/// from every log), `down` or `removed`.
+pub fn role_word(status: &NodeStatus) -> &'static str {
+    if status.removed {
+        return "removed";
+    }
+    if !status.up {
+        return "down";
+    }
+    match (status.role, status.membership) {
+        (Role::Leader, _) => "leader",
+        (Role::Candidate, _) => "candidate",
+        (Role::Follower, Membership::Voter) => "follower",
+        (Role::Follower, Membership::Learner) => "learner",
+        // Its own configuration leaves it out.
+        (Role::Follower, Membership::Outside) if status.configuration_index > 0 => "leaving",
+        (Role::Follower, Membership::Outside) if status.in_no_configuration => "outside",
+        (Role::Follower, Membership::Outside) => "joining",
     }
 }
 

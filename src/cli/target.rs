@@ -45,6 +45,17 @@ pub fn resolve(cluster: &Cluster, targets: &[Target]) -> Result<Vec<NodeId>, Exe
     Ok(nodes)
 }
 
+/// The members that are up, in id order: whom a check or a wait means when it names
+/// no nodes.
+pub fn up_members(cluster: &Cluster) -> Vec<NodeId> {
+    cluster
+        .nodes()
+        .into_iter()
+        .filter(|&id| cluster.is_up(id))
+        .collect()
+}
+
+/// The error for a command that needs a leader when none leads.
 pub fn no_leader() -> ExecError {
     ExecError::Invalid("there is no leader right now (try `wait leader`)".into())
 }

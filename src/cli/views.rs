@@ -10,7 +10,7 @@ use super::command::Target;
 use super::error::ExecError;
 use super::grid;
 use super::render;
-use super::target::{no_leader, resolve, resolve_one};
+use super::target::{names, no_leader, resolve, resolve_one};
 use crate::cluster::router::Stats;
 use crate::cluster::{Cluster, NodeStatus, TraceEvent};
 use crate::raft::{Configuration, Feature, Index, Membership, NodeId, Rule};
@@ -79,20 +79,19 @@ pub fn status(cluster: &Cluster, json: bool, running: Option<bool>, width: usize
             None => table,
         };
         // A node no configuration names would otherwise wait forever, unexplained.
-        let lost: Vec<String> = rows
+        let lost: Vec<NodeId> = rows
             .iter()
             .filter(|row| row.status.in_no_configuration)
-            .map(|row| format!("n{}", row.status.id))
+            .map(|row| row.status.id)
             .collect();
         let table = match lost.as_slice() {
             [] => table,
             [one] => format!(
-                "{table}\n{one} is outside: the entry adding it was lost (`remove-node {}` shuts it down)",
-                &one[1..]
+                "{table}\nn{one} is outside: the entry adding it was lost (`remove-node {one}` shuts it down)"
             ),
             _ => format!(
                 "{table}\n{} are outside: the entries adding them were lost (see `remove-node`)",
-                lost.join(", ")
+                names(&lost)
             ),
         };
         if broken.is_empty() {

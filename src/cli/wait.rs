@@ -9,7 +9,7 @@ use super::expect::{
     committed_on, describe_members, describe_quorum, describe_targets, field_value, members_match,
     role_name,
 };
-use super::target::{names, resolve};
+use super::target::{names, resolve, up_members};
 use crate::cluster::Cluster;
 use crate::raft::NodeId;
 
@@ -116,11 +116,7 @@ pub fn wait_satisfied(
         WaitFor::Field(field, targets, op, value) => {
             let nodes: Vec<NodeId> = match targets {
                 Some(targets) => resolve(cluster, targets)?,
-                None => cluster
-                    .nodes()
-                    .into_iter()
-                    .filter(|&id| cluster.is_up(id))
-                    .collect(),
+                None => up_members(cluster),
             };
             let holds = !nodes.is_empty()
                 && nodes
@@ -147,11 +143,7 @@ pub fn wait_satisfied(
         }
         WaitFor::Members(wanted) => {
             // Every up member uses it (a down node catches up when it returns).
-            let up: Vec<NodeId> = cluster
-                .nodes()
-                .into_iter()
-                .filter(|&id| cluster.is_up(id))
-                .collect();
+            let up = up_members(cluster);
             let holds = !up.is_empty()
                 && up
                     .iter()

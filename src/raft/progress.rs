@@ -235,8 +235,9 @@ impl Progress {
     /// A rejection of a request the leader has moved past is stale and changes nothing
     /// (returns false): the follower already matched at or beyond it (it holds the
     /// leader's entry at `match_index`, so a request that starts there cannot fail
-    /// now: the rejection was sent before), or the leader probes somewhere else now. Otherwise `next_index` moves to the hint, but never past
-    /// the rejected request itself nor back over `match_index`, and the leader probes.
+    /// now: the rejection was sent before), or the leader probes somewhere else now.
+    /// Otherwise `next_index` moves to the hint, but never past the rejected request
+    /// itself nor back over `match_index`, and the leader probes.
     pub fn rejected(&mut self, prev_log_index: Index, hinted_next_index: Index) -> bool {
         let stale = prev_log_index <= self.match_index
             || (self.state.is_probing() && prev_log_index + 1 != self.next_index);

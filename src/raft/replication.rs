@@ -76,8 +76,9 @@ pub fn next_index_after_conflict(log: &Log, hint: &ConflictHint, coarse: bool) -
 impl Node {
     /// Sends every follower what it needs, if this node leads (§5.3; Figure 13 when
     /// the entries are compacted): new entries, a probe, a heartbeat or the snapshot,
-    /// as its [`Progress`](super::progress::Progress) state says. Called when the leader's output is collected, so
-    /// all commands proposed since the last call travel in the same AppendEntries.
+    /// as its [`Progress`](super::progress::Progress) state says. Called when the
+    /// leader's output is collected, so all commands proposed since the last call
+    /// travel in the same AppendEntries.
     pub(super) fn send_appends(&mut self) {
         // Borrow the leader's progress beside the log and the outbox, field by field.
         let Node {

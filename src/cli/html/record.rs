@@ -16,11 +16,11 @@ use super::timeline::{
     EventRecord, FORMAT, Fate, Frame, LinkFrame, LogChange, MessageRecord, Timeline,
     ViolationRecord,
 };
-use crate::cli::render::{entry_payload, event_text, info_summary, outside_role};
+use crate::cli::render::{entry_payload, event_text, info_summary, role_word};
 use crate::cluster::router::DropReason;
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::cluster::{Action, Cluster, Config, NodeStatus, Record};
-use crate::raft::{Event, Index, Log, Membership, MessageInfo, NodeId, Role, Term};
+use crate::cluster::{Action, Cluster, Config, Record};
+use crate::raft::{Event, Index, Log, MessageInfo, NodeId, Term};
 
 /// The most messages a timeline keeps (the oldest go first, and the timeline then
 /// says it is not complete).
@@ -66,24 +66,6 @@ pub struct Recorder {
     /// the trace's length and the network's counters. A tick that leaves it alone
     /// changed nothing the timeline shows.
     activity: (u64, u64, u64, u64),
-}
-
-/// A node's role in the timeline's words (one of [`super::timeline::ROLE_WORDS`]): as the terminal's
-/// views say it, without their decorations.
-fn role_word(status: &NodeStatus) -> &'static str {
-    if status.removed {
-        return "removed";
-    }
-    if !status.up {
-        return "down";
-    }
-    match (status.role, status.membership) {
-        (Role::Leader, _) => "leader",
-        (Role::Candidate, _) => "candidate",
-        (Role::Follower, Membership::Voter) => "follower",
-        (Role::Follower, Membership::Learner) => "learner",
-        (Role::Follower, Membership::Outside) => outside_role(status),
-    }
 }
 
 /// A message's fields for the page (the enum's name is the message type, said

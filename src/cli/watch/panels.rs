@@ -11,10 +11,10 @@ use ratatui::widgets::{Borders, Paragraph};
 use super::draw::{bold, dim, panel, term_color};
 use super::scene::{LogWindow, NodeRow, Scene};
 use super::state::Ui;
-use crate::cli::render::{event_text, outside_role};
+use crate::cli::render::{self, event_text};
 use crate::cluster::router::InFlight;
 use crate::cluster::trace::{TraceEvent, TraceKind};
-use crate::raft::{AppendOutcome, Event, Membership, Message, Role};
+use crate::raft::{AppendOutcome, Event, Message, Role};
 
 /// The width of a timer bar.
 const BAR_WIDTH: usize = 10;
@@ -35,22 +35,11 @@ fn role_style(row: &NodeRow) -> Style {
     }
 }
 
-/// A role in words (a down node is "down").
+/// A role in words (a down node is "down"), short enough for the panel's column.
 fn role_word(row: &NodeRow) -> &'static str {
-    let status = &row.status;
-    if status.removed {
-        return "removed";
-    }
-    if !status.up {
-        return "down";
-    }
-    match (status.role, status.membership) {
-        (Role::Leader, _) => "leader",
-        (Role::Candidate, _) if status.pre_candidate => "pre-cand",
-        (Role::Candidate, _) => "candidate",
-        (Role::Follower, Membership::Learner) => "learner",
-        (Role::Follower, Membership::Outside) => outside_role(status),
-        (Role::Follower, Membership::Voter) => "follower",
+    match render::role_word(&row.status) {
+        "candidate" if row.status.pre_candidate => "pre-cand",
+        word => word,
     }
 }
 
